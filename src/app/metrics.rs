@@ -1,0 +1,23 @@
+//! Counters exported on `/metrics`. Atomics, so counting costs no lock on the request path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Responses by class: 2xx, 3xx, 4xx, 5xx (index 0 to 3).
+    pub http_responses: [AtomicU64; 4],
+    pub statuses_created: AtomicU64,
+    pub logins_failed: AtomicU64,
+    pub tokens_issued: AtomicU64,
+}
+
+impl Metrics {
+    pub fn count_response(&self, http_status: u16) {
+        let class = usize::from(http_status / 100).clamp(2, 5) - 2;
+        self.http_responses[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}

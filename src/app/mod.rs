@@ -1,0 +1,146 @@
+//! The application layer: every state change and every query the API and pages need.
+//! May import `store`, `sig`, `model`, `config`, `util`; never `api`, `web` or `http`.
+//!
+//! Architecture Invariant: one write path. An operation validates, then runs one store
+//! write transaction that changes state *and* everything that follows from it (counters,
+//! home feeds, notifications). Operations are synchronous functions over `&App`; the edge
+//! runs them on a blocking thread with `App::run`, since a redb commit waits for fsync.
+
+pub mod accounts;
+pub mod metrics;
+pub mod notifications;
+pub mod oauth;
+pub mod ratelimit;
+pub mod relationships;
+pub mod search;
+pub mod statuses;
+pub mod text;
+pub mod timelines;
+pub mod views;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::model::{AccountId, ScopeSet};
+use crate::store::{Store, StoreError};
+use crate::util::ids::IdGenerator;
+
+/// Errors of the application layer. The API maps each to an HTTP status and a safe text.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Record not found")]
+    NotFound,
+    #[error("The access token is invalid")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// A request that names something wrongly (unknown grant, bad redirect).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed input that fails validation (Mastodon's 422).
+    #[error("Validation failed: {0}")]
+    Validation(String),
+    #[error("Too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    /// The database refused a commit: writes stop being acknowledged (503).
+    #[error("storage unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Commit(_) | StoreError::Io(_) => AppError::Unavailable(error),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The one handle to shared state; reaches handlers as `State<App>`.
+#[derive(Clone)]
+pub struct App {
+    /// Shared by every request and task; everything inside is immutable or synchronizes
+    /// itself (redb, atomics, the rate limiter's mutex).
+    inner: Arc<AppInner>,
+}
+
+pub struct AppInner {
+    pub config: Config,
+    pub store: Store,
+    pub ids: IdGenerator,
+    pub metrics: metrics::Metrics,
+    pub login_limiter: ratelimit::RateLimiter,
+    /// Precomputed `https://host`, the prefix of every local URL.
+    pub base_url: String,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.inner
+    }
+}
+
+/// Who makes a request: the account of a bearer token (if any) and its scopes.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account_id: Option<AccountId>,
+    pub scopes: ScopeSet,
+}
+
+impl App {
+    /// Opens the store named by `config` and builds the handle.
+    pub fn open(config: Config) -> Result<App, StoreError> {
+        let store = Store::open(&config.database_path(), config.storage.cache_bytes, config.storage.record_bytes_max)?;
+        Ok(App::with_store(config, store))
+    }
+
+    pub fn with_store(config: Config, store: Store) -> App {
+        let base_url = config.base_url();
+        let login_limiter = ratelimit::RateLimiter::new(config.limits.logins_per_5min_per_ip, 5 * 60 * 1000);
+        App {
+            inner: Arc::new(AppInner {
+                config,
+                store,
+                ids: IdGenerator::new(),
+                metrics: metrics::Metrics::default(),
+                login_limiter,
+                base_url,
+            }),
+        }
+    }
+
+    /// Runs a synchronous operation on a blocking thread: store work waits on disk and on
+    /// fsync, which must not stall the async workers.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || operation(&app))
+            .await
+            .map_err(|error| AppError::Internal(format!("operation panicked: {error}")))?
+    }
+
+    /// A new time-sortable id for something created now.
+    pub fn next_id(&self) -> u64 {
+        self.ids.next(crate::util::time::now_ms())
+    }
+
+    /// Largest decompressed record the store decodes.
+    pub fn bytes_max(&self) -> usize {
+        self.config.storage.record_bytes_max
+    }
+
+    /// The URL of a local account's profile page.
+    pub fn profile_url(&self, username: &str) -> String {
+        format!("{}/@{username}", self.base_url)
+    }
+
+    /// The ActivityPub id of a local account.
+    pub fn actor_url(&self, username: &str) -> String {
+        format!("{}/users/{username}", self.base_url)
+    }
+}

@@ -1,0 +1,148 @@
+//! Timelines: home, public (local, remote), hashtag, an account's statuses, favourites and
+//! bookmarks. Each is one range scan, filtered by visibility, blocks and mutes.
+
+use crate::model::{AccountId, Status, StatusId};
+use crate::store::{Edge, Page, Reader, statuses, timelines};
+
+use super::views::{self, StatusView};
+use super::{App, AppError};
+
+/// Index keys a filtered page looks at before it returns what it has: a page of a timeline
+/// full of muted accounts must not scan the whole table.
+const SCAN_KEYS_MAX: usize = 2_000;
+
+/// Whether a status belongs in the viewer's timelines: visible, and neither its author nor
+/// (for a reblog) the original's author is blocked or muted by the viewer.
+fn keep(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId) -> Result<Option<Status>, AppError> {
+    let status = match views::visible_status(app, reader, viewer, id) {
+        Ok(status) => status,
+        Err(AppError::NotFound) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if let Some(viewer) = viewer {
+        let mut authors = vec![status.account_id];
+        if let Some(original) = status.reblog_of.and_then(|id| statuses::get_status(reader, id, app.bytes_max()).ok().flatten()) {
+            authors.push(original.account_id);
+        }
+        for author in authors {
+            if author != viewer
+                && (Edge::BLOCK.contains(reader, viewer.0, author.0)? || Edge::MUTE.contains(reader, viewer.0, author.0)?)
+            {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(status))
+}
+
+fn render(app: &App, reader: &impl Reader, viewer: Option<AccountId>, found: Vec<Status>) -> Result<Vec<StatusView>, AppError> {
+    found.into_iter().map(|status| views::status_view(app, reader, viewer, status)).collect()
+}
+
+pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>, AppError> {
+    app.store.read(|tx| {
+        let found = timelines::home_page(tx, viewer, page, SCAN_KEYS_MAX, |id| keep(app, tx, Some(viewer), id))?;
+        render(app, tx, Some(viewer), found)
+    })
+}
+
+/// Which part of the public timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Local,
+    Remote,
+}
+
+pub fn public(app: &App, viewer: Option<AccountId>, scope: Scope, page: Page) -> Result<Vec<StatusView>, AppError> {
+    app.store.read(|tx| {
+        let found = timelines::public_page(tx, scope == Scope::Local, page, SCAN_KEYS_MAX, |id| {
+            if scope == Scope::Remote && timelines::is_local_public(tx, id)? {
+                return Ok(None);
+            }
+            keep(app, tx, viewer, id)
+        })?;
+        render(app, tx, viewer, found)
+    })
+}
+
+pub fn tag(app: &App, viewer: Option<AccountId>, name: &str, local_only: bool, page: Page) -> Result<Vec<StatusView>, AppError> {
+    app.store.read(|tx| {
+        let Some(tag) = statuses::tag_id(tx, name)? else { return Ok(Vec::new()) };
+        let found = timelines::tag_page(tx, tag, page, SCAN_KEYS_MAX, |id| {
+            if local_only && !timelines::is_local_public(tx, id)? {
+                return Ok(None);
+            }
+            keep(app, tx, viewer, id)
+        })?;
+        render(app, tx, viewer, found)
+    })
+}
+
+/// Filters of `GET /api/v1/accounts/:id/statuses`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccountFilter {
+    pub pinned: bool,
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    /// No media exist before the media issue, so this gives an empty page for now.
+    pub only_media: bool,
+    pub tagged: bool,
+}
+
+pub fn account(
+    app: &App,
+    viewer: Option<AccountId>,
+    account: AccountId,
+    filter: AccountFilter,
+    tagged: Option<&str>,
+    page: Page,
+) -> Result<Vec<StatusView>, AppError> {
+    app.store.read(|tx| {
+        views::load_account(app, tx, account)?;
+        if filter.only_media {
+            return Ok(Vec::new());
+        }
+        if viewer.is_some_and(|viewer| Edge::BLOCK.contains(tx, account.0, viewer.0).unwrap_or(false)) {
+            return Ok(Vec::new());
+        }
+        let found: Vec<Status> = if filter.pinned {
+            let pins = Edge::PIN.page_of_a(tx, account.0, page)?;
+            let mut found = Vec::new();
+            for (_, status) in pins {
+                if let Some(status) = keep(app, tx, viewer, StatusId(status))? {
+                    found.push(status);
+                }
+            }
+            found
+        } else {
+            let tagged = tagged.map(str::to_lowercase);
+            timelines::account_page(tx, account, page, SCAN_KEYS_MAX, |id| {
+                let Some(status) = keep(app, tx, viewer, id)? else { return Ok::<_, AppError>(None) };
+                let is_reply_to_other = status.in_reply_to_account_id.is_some_and(|parent| parent != account);
+                if (filter.exclude_replies && is_reply_to_other)
+                    || (filter.exclude_reblogs && status.reblog_of.is_some())
+                    || tagged.as_ref().is_some_and(|tag| !status.tags.contains(tag))
+                {
+                    return Ok(None);
+                }
+                Ok(Some(status))
+            })?
+        };
+        render(app, tx, viewer, found)
+    })
+}
+
+/// The viewer's favourites or bookmarks, with the id of each (for `Link` headers).
+pub fn saved(app: &App, viewer: AccountId, bookmarks: bool, page: Page) -> Result<Vec<(u64, StatusView)>, AppError> {
+    app.store.read(|tx| {
+        let edge = if bookmarks { Edge::BOOKMARK } else { Edge::FAVOURITE };
+        let mut out = Vec::new();
+        for (edge_id, status) in edge.page_of_a(tx, viewer.0, page)? {
+            if let Some(status) = keep(app, tx, Some(viewer), StatusId(status))? {
+                out.push((edge_id, views::status_view(app, tx, Some(viewer), status)?));
+            }
+        }
+        Ok(out)
+    })
+}

@@ -1,0 +1,172 @@
+//! What the API renders: a record with everything around it that an entity shows (counts,
+//! the viewer's flags, mentioned accounts, the reblogged status), loaded in one snapshot.
+//! Also the visibility rule that every read path applies.
+
+use crate::model::{Account, AccountId, App as OAuthApp, Status, StatusId, Visibility};
+use crate::store::accounts::AccountCounts;
+use crate::store::statuses::StatusCounts;
+use crate::store::{Edge, Reader, accounts, oauth, statuses};
+
+use super::{App, AppError};
+
+#[derive(Clone, Debug)]
+pub struct AccountView {
+    pub account: Account,
+    pub counts: AccountCounts,
+}
+
+/// The viewer's own relation to a status.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ViewerFlags {
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct StatusView {
+    pub status: Status,
+    pub account: AccountView,
+    pub counts: StatusCounts,
+    /// `None` when nobody is signed in.
+    pub viewer: Option<ViewerFlags>,
+    pub mentions: Vec<Account>,
+    pub application: Option<OAuthApp>,
+    pub reblog: Option<Box<StatusView>>,
+}
+
+/// The relation between the viewer and another account.
+#[derive(Clone, Copy, Debug)]
+pub struct RelationshipView {
+    pub id: AccountId,
+    pub following: bool,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+}
+
+/// An account that exists and is not suspended.
+pub fn load_account(app: &App, reader: &impl Reader, id: AccountId) -> Result<Account, AppError> {
+    accounts::get_account(reader, id, app.bytes_max())?
+        .filter(|account| account.suspended_ms.is_none())
+        .ok_or(AppError::NotFound)
+}
+
+pub fn account_view(reader: &impl Reader, account: Account) -> Result<AccountView, AppError> {
+    let counts = accounts::get_counts(reader, account.id)?;
+    Ok(AccountView { account, counts })
+}
+
+pub fn load_account_view(app: &App, reader: &impl Reader, id: AccountId) -> Result<AccountView, AppError> {
+    account_view(reader, load_account(app, reader, id)?)
+}
+
+/// Whether `viewer` may see `status`: Mastodon's visibility levels, and no statuses of
+/// accounts that block the viewer.
+pub fn can_see(reader: &impl Reader, viewer: Option<AccountId>, status: &Status) -> Result<bool, AppError> {
+    let author = status.account_id;
+    if let Some(viewer) = viewer {
+        if viewer == author {
+            return Ok(true);
+        }
+        if Edge::BLOCK.contains(reader, author.0, viewer.0)? {
+            return Ok(false);
+        }
+    }
+    Ok(match status.visibility {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Private => viewer.is_some_and(|viewer| status.mentions.contains(&viewer))
+            || match viewer {
+                Some(viewer) => Edge::FOLLOW.contains(reader, viewer.0, author.0)?,
+                None => false,
+            },
+        Visibility::Direct => viewer.is_some_and(|viewer| status.mentions.contains(&viewer)),
+    })
+}
+
+/// A status the viewer may see, or `NotFound` (never `Forbidden`: that would confirm it exists).
+pub fn visible_status(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId) -> Result<Status, AppError> {
+    let status = statuses::get_status(reader, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
+    if !can_see(reader, viewer, &status)? {
+        return Err(AppError::NotFound);
+    }
+    if let Some(original) = status.reblog_of {
+        // A reblog is visible only while its original is.
+        visible_status(app, reader, viewer, original)?;
+    }
+    Ok(status)
+}
+
+/// Everything an API status shows, for `viewer`.
+pub fn status_view(app: &App, reader: &impl Reader, viewer: Option<AccountId>, status: Status) -> Result<StatusView, AppError> {
+    let reblog = match status.reblog_of {
+        Some(original) => {
+            let original = statuses::get_status(reader, original, app.bytes_max())?.ok_or(AppError::NotFound)?;
+            Some(Box::new(status_view(app, reader, viewer, original)?))
+        }
+        None => None,
+    };
+    let account = load_account_view(app, reader, status.account_id)?;
+    let counts = statuses::get_counts(reader, status.id)?;
+    let viewer_flags = match viewer {
+        Some(viewer) => Some(ViewerFlags {
+            favourited: Edge::FAVOURITE.contains(reader, viewer.0, status.id.0)?,
+            reblogged: Edge::REBLOG.contains(reader, viewer.0, status.id.0)?,
+            bookmarked: Edge::BOOKMARK.contains(reader, viewer.0, status.id.0)?,
+            pinned: viewer == status.account_id && Edge::PIN.contains(reader, viewer.0, status.id.0)?,
+        }),
+        None => None,
+    };
+    let mut mentions = Vec::with_capacity(status.mentions.len());
+    for id in &status.mentions {
+        if let Some(account) = accounts::get_account(reader, *id, app.bytes_max())? {
+            mentions.push(account);
+        }
+    }
+    let application = match status.application_id {
+        Some(id) => oauth::get_app(reader, id, app.bytes_max())?,
+        None => None,
+    };
+    Ok(StatusView { status, account, counts, viewer: viewer_flags, mentions, application, reblog })
+}
+
+/// Status views of `ids` that the viewer may see, in the given order; gone or hidden ones
+/// are skipped.
+pub fn status_views(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    ids: impl IntoIterator<Item = StatusId>,
+) -> Result<Vec<StatusView>, AppError> {
+    let mut views = Vec::new();
+    for id in ids {
+        match visible_status(app, reader, viewer, id) {
+            Ok(status) => views.push(status_view(app, reader, viewer, status)?),
+            Err(AppError::NotFound) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(views)
+}
+
+pub fn relationship(reader: &impl Reader, viewer: AccountId, other: AccountId) -> Result<RelationshipView, AppError> {
+    let (a, b) = (viewer.0, other.0);
+    Ok(RelationshipView {
+        id: other,
+        following: Edge::FOLLOW.contains(reader, a, b)?,
+        followed_by: Edge::FOLLOW.contains(reader, b, a)?,
+        blocking: Edge::BLOCK.contains(reader, a, b)?,
+        blocked_by: Edge::BLOCK.contains(reader, b, a)?,
+        muting: Edge::MUTE.contains(reader, a, b)?,
+        muting_notifications: reader
+            .table(crate::store::schema::MUTES_NOTIFICATIONS)?
+            .get((a, b))
+            .map_err(crate::store::StoreError::from)?
+            .is_some(),
+    })
+}
+
+use redb::ReadableTable as _;

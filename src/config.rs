@@ -1,0 +1,398 @@
+//! Configuration: defaults, then `config/skerry.toml` (or `--config PATH`), then `SKERRY_*`
+//! environment variables, then command-line flags. Read and validated once at start, then
+//! immutable: every bad value is named with its key, the value and what is expected.
+//! May import `util` only.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The public host of the embedded default: `http://localhost:8080`.
+pub const DEFAULT_HOST: &str = "localhost:8080";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub instance: InstanceConfig,
+    pub limits: LimitsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Public host name, with a port if not the scheme's default. Part of every local URL.
+    pub host: String,
+    /// `https`, or `http` for local development; empty derives it (`http` only on the
+    /// embedded default host).
+    pub scheme: String,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub connections_max: usize,
+    /// Time a client has to send the request headers (slowloris guard).
+    pub header_read_timeout_ms: u64,
+    /// Time a request may take end to end, body included.
+    pub request_timeout_ms: u64,
+    /// Largest request body on the API.
+    pub request_body_bytes_max: usize,
+    /// Time given to open connections at shutdown.
+    pub shutdown_grace_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory of the database file, the instance keys and the admin socket.
+    pub data_dir: PathBuf,
+    /// redb's page cache. redb's own default (1 GiB) is more than a small VPS has.
+    pub cache_bytes: usize,
+    /// Largest record, after decompression, that decoding accepts.
+    pub record_bytes_max: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceConfig {
+    pub title: String,
+    pub description: String,
+    pub contact_email: String,
+    /// `closed`, `open` or `approval`. Sign-up through the API comes with the administration
+    /// issue; until then accounts are created with `skerry admin account create`.
+    pub registrations: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Characters in a status, URLs counted as 23 as Mastodon does.
+    pub status_chars_max: usize,
+    /// Characters in a content warning.
+    pub spoiler_chars_max: usize,
+    pub display_name_chars_max: usize,
+    pub note_chars_max: usize,
+    pub fields_max: usize,
+    pub field_chars_max: usize,
+    /// Largest `limit` on paginated lists.
+    pub page_size_max: usize,
+    /// Entries kept per home feed; older ones are trimmed as new ones arrive.
+    pub home_feed_entries_max: usize,
+    /// Login attempts per client IP per 5 minutes (Mastodon: 25).
+    pub logins_per_5min_per_ip: u32,
+    /// Seconds an `Idempotency-Key` is remembered (Mastodon: 1 hour).
+    pub idempotency_window_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A level (`info`) or per-target directives (`skerry=debug,info`).
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            instance: InstanceConfig::default(),
+            limits: LimitsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            host: DEFAULT_HOST.into(),
+            scheme: String::new(),
+            connections_max: 1024,
+            header_read_timeout_ms: 30_000,
+            request_timeout_ms: 60_000,
+            request_body_bytes_max: 1024 * 1024,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("./data"),
+            cache_bytes: 16 * 1024 * 1024,
+            record_bytes_max: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        InstanceConfig {
+            title: "Skerry".into(),
+            description: "A Skerry server".into(),
+            contact_email: String::new(),
+            registrations: "closed".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            status_chars_max: 5000,
+            spoiler_chars_max: 1000,
+            display_name_chars_max: 30,
+            note_chars_max: 500,
+            fields_max: 4,
+            field_chars_max: 255,
+            page_size_max: 40,
+            home_feed_entries_max: 800,
+            logins_per_5min_per_ip: 25,
+            idempotency_window_secs: 3600,
+        }
+    }
+}
+
+/// What the command line adds on top of file and environment.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub host: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Environment { name: String, message: String },
+    #[error("config: {key} = {value:?}: expected {expected}")]
+    Invalid { key: &'static str, value: String, expected: &'static str },
+}
+
+/// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
+const SECTIONS: [&str; 5] = ["server", "storage", "instance", "limits", "log"];
+
+impl Config {
+    /// Loads the configuration: `path` if given (it must exist), else `config/skerry.toml` if
+    /// present, else the defaults; then `environment` (`SKERRY_*` pairs) and `overrides`.
+    pub fn load(
+        path: Option<&Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut table = toml::Table::new();
+        let file = match path {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from("config/skerry.toml")).filter(|path| path.exists()),
+        };
+        if let Some(path) = &file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            table = text
+                .parse::<toml::Table>()
+                .map_err(|error| ConfigError::Parse { path: path.clone(), message: error.to_string() })?;
+        }
+        for (name, value) in environment {
+            apply_environment(&mut table, &name, &value)?;
+        }
+        let mut config: Config = Config::deserialize(table).map_err(|error| ConfigError::Parse {
+            path: file.clone().unwrap_or_else(|| PathBuf::from("(environment)")),
+            message: error.to_string(),
+        })?;
+        if let Some(data_dir) = &overrides.data_dir {
+            config.storage.data_dir = data_dir.clone();
+        }
+        if let Some(listen) = &overrides.listen {
+            config.server.listen = listen.clone();
+        }
+        if let Some(host) = &overrides.host {
+            config.server.host = host.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, value: &dyn std::fmt::Display, expected| ConfigError::Invalid {
+            key,
+            value: value.to_string(),
+            expected,
+        };
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "server.listen",
+                &self.server.listen,
+                "an IP address and port, like 127.0.0.1:8080 or [::]:8080",
+            ));
+        }
+        if !is_host(&self.server.host) {
+            return Err(invalid(
+                "server.host",
+                &self.server.host,
+                "a host name with an optional port, like social.example or localhost:8080",
+            ));
+        }
+        if !["", "http", "https"].contains(&self.server.scheme.as_str()) {
+            return Err(invalid("server.scheme", &self.server.scheme, "\"https\" or \"http\""));
+        }
+        let positive: [(&'static str, u64); 9] = [
+            ("server.connections_max", self.server.connections_max as u64),
+            ("server.header_read_timeout_ms", self.server.header_read_timeout_ms),
+            ("server.request_timeout_ms", self.server.request_timeout_ms),
+            ("server.request_body_bytes_max", self.server.request_body_bytes_max as u64),
+            ("storage.record_bytes_max", self.storage.record_bytes_max as u64),
+            ("limits.status_chars_max", self.limits.status_chars_max as u64),
+            ("limits.page_size_max", self.limits.page_size_max as u64),
+            ("limits.home_feed_entries_max", self.limits.home_feed_entries_max as u64),
+            ("limits.logins_per_5min_per_ip", u64::from(self.limits.logins_per_5min_per_ip)),
+        ];
+        if let Some((key, value)) = positive.into_iter().find(|(_, value)| *value == 0) {
+            return Err(invalid(key, &value, "a number above 0"));
+        }
+        if self.storage.cache_bytes < 1024 * 1024 {
+            return Err(invalid("storage.cache_bytes", &self.storage.cache_bytes, "at least 1048576 (1 MiB)"));
+        }
+        if !["closed", "open", "approval"].contains(&self.instance.registrations.as_str()) {
+            return Err(invalid(
+                "instance.registrations",
+                &self.instance.registrations,
+                "\"closed\", \"open\" or \"approval\"",
+            ));
+        }
+        if self.log.level.parse::<tracing_subscriber::filter::Targets>().is_err() {
+            return Err(invalid("log.level", &self.log.level, "a level such as info, or skerry=debug,info"));
+        }
+        Ok(())
+    }
+
+    /// `https`, or `http` on the embedded default or when configured.
+    pub fn scheme(&self) -> &str {
+        match self.server.scheme.as_str() {
+            "" if self.server.host == DEFAULT_HOST => "http",
+            "" => "https",
+            scheme => scheme,
+        }
+    }
+
+    /// `https://social.example`: the prefix of every local URL.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.server.host)
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("skerry.redb")
+    }
+
+    pub fn admin_socket_path(&self) -> PathBuf {
+        self.storage.data_dir.join("admin.sock")
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.server.listen.parse().expect("validated in Config::load")
+    }
+}
+
+/// `SKERRY_SERVER_HOST=x` sets `server.host = "x"`. The value is read as TOML (`42`, `true`)
+/// and falls back to a plain string.
+fn apply_environment(table: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
+    let Some(rest) = name.strip_prefix("SKERRY_") else { return Ok(()) };
+    let rest = rest.to_ascii_lowercase();
+    let Some((section, key)) = SECTIONS.iter().find_map(|section| {
+        rest.strip_prefix(section).and_then(|key| key.strip_prefix('_')).map(|key| (*section, key))
+    }) else {
+        return Err(ConfigError::Environment {
+            name: name.into(),
+            message: format!("expected SKERRY_<SECTION>_<KEY> with a section among {SECTIONS:?}"),
+        });
+    };
+    let parsed = format!("value = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut parsed| parsed.remove("value"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    let section_table = table
+        .entry(section)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| ConfigError::Environment {
+            name: name.into(),
+            message: format!("[{section}] in the file is not a table"),
+        })?;
+    section_table.insert(key.to_string(), parsed);
+    Ok(())
+}
+
+fn is_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let port_ok = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|port| port > 0));
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    port_ok && name_ok
+}
+
+/// Environment variables that configure Skerry.
+pub fn skerry_environment() -> Vec<(String, String)> {
+    std::env::vars().filter(|(name, _)| name.starts_with("SKERRY_")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: &str, environment: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("skerry.toml");
+        std::fs::write(&path, file).unwrap();
+        let environment = environment.iter().map(|(name, value)| (name.to_string(), value.to_string()));
+        Config::load(Some(&path), environment, &Overrides::default())
+    }
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults_and_the_environment_wins() {
+        let config = load("[server]\nhost = \"social.example\"\n", &[("SKERRY_LIMITS_STATUS_CHARS_MAX", "600")])
+            .unwrap();
+        assert_eq!(config.server.host, "social.example");
+        assert_eq!(config.base_url(), "https://social.example");
+        assert_eq!(config.limits.status_chars_max, 600);
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_embedded_default_is_plain_http_on_localhost() {
+        let config = Config::load(None, Vec::new(), &Overrides::default()).unwrap();
+        assert_eq!(config.base_url(), "http://localhost:8080");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_the_value_and_what_is_expected() {
+        let error = load("[server]\nlisten = \"nowhere\"\n", &[]).unwrap_err().to_string();
+        assert!(error.contains("server.listen") && error.contains("nowhere") && error.contains("expected"));
+        let error = load("[server]\nlisten_typo = 1\n", &[]).unwrap_err().to_string();
+        assert!(error.contains("listen_typo"), "{error}");
+        let error = load("", &[("SKERRY_SERVER_HOST", "bad host!")]).unwrap_err().to_string();
+        assert!(error.contains("server.host"), "{error}");
+    }
+}

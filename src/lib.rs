@@ -1,0 +1,26 @@
+//! Skerry: a single-binary ActivityPub server with a Mastodon-compatible client API.
+//!
+//! Layers (see ARCHITECTURE.md): imports go downward only, and modules on one layer do not
+//! import each other. `tests/main.rs` checks this by reading the `use crate::` lines.
+//!
+//! - L0/L1: `util`, `model`, `config`
+//! - L2: `store` (redb), `sig` (keys and signatures, pure functions over bytes)
+//! - L4: `app` (every state change)
+//! - L5: `api` (Mastodon JSON, OAuth), `web` (HTML pages), `http` (the server around them)
+//! - L6: `admin` (admin commands and the local admin socket)
+
+pub mod util;
+
+pub mod config;
+pub mod model;
+
+pub mod sig;
+pub mod store;
+
+pub mod app;
+
+pub mod api;
+pub mod http;
+pub mod web;
+
+pub mod admin;

@@ -1,0 +1,110 @@
+//! Accounts (local and remote) and the private part of local users.
+
+use serde::{Deserialize, Serialize};
+
+use super::AccountId;
+
+/// Profile metadata fields shown on an account ("name: value" rows).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    /// The value as HTML (links made clickable for local accounts, sanitized for remote ones).
+    pub value_html: String,
+    /// The value as the owner typed it (local accounts; empty for remote ones).
+    pub value_source: String,
+}
+
+/// An account as every viewer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub username: String,
+    /// `None` for local accounts: their URLs are derived from the configured host.
+    pub domain: Option<String>,
+    pub display_name: String,
+    /// The bio as HTML.
+    pub note_html: String,
+    /// The bio as the owner typed it (local accounts only).
+    pub note_source: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub fields: Vec<Field>,
+    pub created_ms: u64,
+    /// Set once the account is suspended; a suspended account is shown to nobody.
+    pub suspended_ms: Option<u64>,
+}
+
+impl Account {
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+
+    /// `user` for local accounts, `user@host` for remote ones, as Mastodon's `acct`.
+    pub fn acct(&self) -> String {
+        match &self.domain {
+            None => self.username.clone(),
+            Some(domain) => format!("{}@{domain}", self.username),
+        }
+    }
+}
+
+/// Roles with Mastodon's permission set, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum Role {
+    User = 0,
+    Moderator = 1,
+    Admin = 2,
+    Owner = 3,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "user" => Some(Role::User),
+            "moderator" => Some(Role::Moderator),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+impl From<Role> for u8 {
+    fn from(role: Role) -> u8 {
+        role as u8
+    }
+}
+
+impl TryFrom<u8> for Role {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        [Role::User, Role::Moderator, Role::Admin, Role::Owner]
+            .get(usize::from(value))
+            .copied()
+            .ok_or_else(|| format!("unknown role {value}"))
+    }
+}
+
+/// What only a local account has: credentials, role and preferences.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalUser {
+    pub account_id: AccountId,
+    pub email: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+    pub default_visibility: super::Visibility,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
+}

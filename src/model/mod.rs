@@ -1,0 +1,15 @@
+//! Plain Rust types of the domain: no JSON shapes, no storage format, no I/O.
+//! May import `util` only. `store::records` decides how these reach the disk, `api::entities`
+//! how they reach a client.
+
+pub mod account;
+pub mod ids;
+pub mod oauth;
+pub mod scopes;
+pub mod status;
+
+pub use account::{Account, Field, LocalUser, Role};
+pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
+pub use oauth::{App, AuthCode, Token};
+pub use scopes::{Scope, ScopeSet};
+pub use status::{Notification, NotificationKind, Status, Visibility};

@@ -1,0 +1,357 @@
+//! The embedded database (redb): tables, records, indexes and their invariants.
+//!
+//! May import `model`, `util`. Never awaits and never touches the network (DESIGN.md): the
+//! `app` layer runs these functions on blocking threads.
+//!
+//! Architecture Invariant: a write is one redb transaction with two-phase commit and
+//! `Durability::Immediate`, so a commit that returned is on disk, and a crash before it
+//! leaves nothing half-done. The functions below take a transaction and never commit.
+
+mod edges;
+pub mod maintenance;
+pub mod records;
+pub mod schema;
+
+pub mod accounts;
+pub mod client_state;
+pub mod notifications;
+pub mod oauth;
+pub mod statuses;
+pub mod timelines;
+
+use std::path::Path;
+
+pub use edges::Edge;
+use redb::{Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction};
+pub use records::Record;
+
+/// Errors of the store, for callers to match on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] redb::DatabaseError),
+    #[error("transaction: {0}")]
+    Transaction(#[from] redb::TransactionError),
+    #[error("table: {0}")]
+    Table(#[from] redb::TableError),
+    #[error("storage: {0}")]
+    Storage(#[from] redb::StorageError),
+    #[error("commit failed: {0}")]
+    Commit(#[from] redb::CommitError),
+    #[error("cannot encode {kind}: {reason}")]
+    Encode { kind: &'static str, reason: String },
+    #[error("corrupt {kind} record: {reason}")]
+    Corrupt { kind: &'static str, reason: String },
+    #[error("invalid {kind} record: {reason}")]
+    InvalidRecord { kind: &'static str, reason: &'static str },
+    #[error("the database has schema version {found}, newer than this build's {supported}; upgrade Skerry")]
+    SchemaTooNew { found: u64, supported: u64 },
+    #[error("backup: {0}")]
+    Backup(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The database handle. Cheap to share behind the `App`'s `Arc`.
+pub struct Store {
+    db: redb::Database,
+    /// Largest decompressed record accepted when decoding.
+    pub record_bytes_max: usize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database, creates missing tables and runs migrations.
+    pub fn open(path: &Path, cache_bytes: usize, record_bytes_max: usize) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let db = redb::Database::builder().set_cache_size(cache_bytes).create(path)?;
+        let store = Store { db, record_bytes_max };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates every table of the schema and brings the data to `SCHEMA_VERSION`.
+    /// A database written by a newer Skerry is refused rather than misread.
+    fn migrate(&self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            struct Create<'t>(&'t WriteTransaction);
+            impl schema::TableVisitor for Create<'_> {
+                fn visit<K: Key + 'static, V: Value + 'static>(
+                    &mut self,
+                    table: TableDefinition<'static, K, V>,
+                ) -> Result<(), StoreError> {
+                    self.0.open_table(table)?;
+                    Ok(())
+                }
+            }
+            schema::visit_tables(&mut Create(tx))?;
+            let found = schema_version(tx)?;
+            match found {
+                None => set_schema_version(tx, schema::SCHEMA_VERSION),
+                Some(version) if version > schema::SCHEMA_VERSION => {
+                    Err(StoreError::SchemaTooNew { found: version, supported: schema::SCHEMA_VERSION })
+                }
+                // Version 1 is the first; later versions add their steps here, oldest first.
+                Some(_) => Ok(()),
+            }
+        })
+    }
+
+    /// Runs `change` in one write transaction and commits it durably (two-phase commit,
+    /// `Durability::Immediate`). Nothing is written if `change` fails.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        change: impl FnOnce(&WriteTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut tx = self.db.begin_write().map_err(StoreError::from)?;
+        // redb's maintainers advise two-phase commit for databases fed with hostile input.
+        tx.set_two_phase_commit(true);
+        let value = change(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Runs `query` on a consistent snapshot.
+    pub fn read<T, E: From<StoreError>>(&self, query: impl FnOnce(&ReadTransaction) -> Result<T, E>) -> Result<T, E> {
+        let tx = self.db.begin_read().map_err(StoreError::from)?;
+        query(&tx)
+    }
+
+    /// The database file's redb handle, for maintenance (stats, backup).
+    pub(crate) fn database(&self) -> &redb::Database {
+        &self.db
+    }
+}
+
+fn schema_version(reader: &impl Reader) -> Result<Option<u64>, StoreError> {
+    let meta = reader.table(schema::META)?;
+    let Some(value) = meta.get("schema_version")? else { return Ok(None) };
+    let bytes: [u8; 8] = value.value().try_into().map_err(|_| StoreError::Corrupt {
+        kind: "meta",
+        reason: "schema_version is not 8 bytes".into(),
+    })?;
+    Ok(Some(u64::from_be_bytes(bytes)))
+}
+
+fn set_schema_version(tx: &WriteTransaction, version: u64) -> Result<(), StoreError> {
+    tx.open_table(schema::META)?.insert("schema_version", version.to_be_bytes().as_slice())?;
+    Ok(())
+}
+
+/// Read access that read and write transactions share, so one query function serves both.
+pub trait Reader {
+    fn table<K: Key + 'static, V: Value + 'static>(
+        &self,
+        table: TableDefinition<'static, K, V>,
+    ) -> Result<impl ReadableTable<K, V>, StoreError>;
+}
+
+impl Reader for ReadTransaction {
+    fn table<K: Key + 'static, V: Value + 'static>(
+        &self,
+        table: TableDefinition<'static, K, V>,
+    ) -> Result<impl ReadableTable<K, V>, StoreError> {
+        Ok(self.open_table(table)?)
+    }
+}
+
+impl Reader for WriteTransaction {
+    fn table<K: Key + 'static, V: Value + 'static>(
+        &self,
+        table: TableDefinition<'static, K, V>,
+    ) -> Result<impl ReadableTable<K, V>, StoreError> {
+        Ok(self.open_table(table)?)
+    }
+}
+
+/// A page request on an id-ordered list, as Mastodon's `max_id` / `since_id` / `min_id` /
+/// `limit`: newest first, except that `min_id` pages forward from the oldest after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Only ids strictly below.
+    pub max_id: Option<u64>,
+    /// Only ids strictly above (newest first).
+    pub since_id: Option<u64>,
+    /// Only ids strictly above, the ones right after it.
+    pub min_id: Option<u64>,
+    pub limit: usize,
+}
+
+impl Page {
+    pub fn newest(limit: usize) -> Page {
+        Page { limit, ..Page::default() }
+    }
+
+    /// The id range this page covers, as bounds on the second half of a pair key.
+    fn bounds(&self) -> (u64, u64) {
+        let low = self.min_id.or(self.since_id).map_or(0, |id| id.saturating_add(1));
+        let high = self.max_id.map_or(u64::MAX, |id| id.saturating_sub(1));
+        (low, high)
+    }
+
+    /// Whether to scan from the low end (min_id) rather than the newest.
+    fn ascending(&self) -> bool {
+        self.min_id.is_some()
+    }
+}
+
+/// Walks `(prefix, id)` keys of `table` within `page`, newest first, and keeps what `keep`
+/// maps to `Some`, up to `page.limit`. `scan_max` bounds the walk when `keep` filters.
+pub fn page_pairs<V: Value + 'static, T, E: From<StoreError>>(
+    reader: &impl Reader,
+    table: TableDefinition<'static, (u64, u64), V>,
+    prefix: u64,
+    page: Page,
+    scan_max: usize,
+    mut keep: impl FnMut(u64, V::SelfType<'_>) -> Result<Option<T>, E>,
+) -> Result<Vec<T>, E> {
+    let (low, high) = page.bounds();
+    let mut out = Vec::with_capacity(page.limit.min(64));
+    if low > high || page.limit == 0 {
+        return Ok(out);
+    }
+    let table = reader.table(table)?;
+    let range = table.range((prefix, low)..=(prefix, high)).map_err(StoreError::from)?;
+    let mut scanned = 0;
+    let mut visit = |entry: Result<(redb::AccessGuard<'_, (u64, u64)>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
+        let (key, value) = entry.map_err(StoreError::from)?;
+        scanned += 1;
+        if let Some(item) = keep(key.value().1, value.value())? {
+            out.push(item);
+        }
+        Ok(out.len() < page.limit && scanned < scan_max)
+    };
+    if page.ascending() {
+        for entry in range {
+            if !visit(entry)? {
+                break;
+            }
+        }
+        out.reverse();
+    } else {
+        for entry in range.rev() {
+            if !visit(entry)? {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// As `page_pairs`, over a table keyed by a plain id.
+pub fn page_ids<V: Value + 'static, T, E: From<StoreError>>(
+    reader: &impl Reader,
+    table: TableDefinition<'static, u64, V>,
+    page: Page,
+    scan_max: usize,
+    mut keep: impl FnMut(u64) -> Result<Option<T>, E>,
+) -> Result<Vec<T>, E> {
+    let (low, high) = page.bounds();
+    let mut out = Vec::with_capacity(page.limit.min(64));
+    if low > high || page.limit == 0 {
+        return Ok(out);
+    }
+    let table = reader.table(table)?;
+    let range = table.range(low..=high).map_err(StoreError::from)?;
+    let mut scanned = 0;
+    let mut visit = |entry: Result<(redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
+        let (key, _) = entry.map_err(StoreError::from)?;
+        scanned += 1;
+        if let Some(item) = keep(key.value())? {
+            out.push(item);
+        }
+        Ok(out.len() < page.limit && scanned < scan_max)
+    };
+    if page.ascending() {
+        for entry in range {
+            if !visit(entry)? {
+                break;
+            }
+        }
+        out.reverse();
+    } else {
+        for entry in range.rev() {
+            if !visit(entry)? {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and decodes one record.
+pub fn get_record<R: Record>(
+    reader: &impl Reader,
+    table: TableDefinition<'static, u64, &'static [u8]>,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<R>, StoreError> {
+    let table = reader.table(table)?;
+    let Some(bytes) = table.get(id)? else { return Ok(None) };
+    records::decode(bytes.value(), bytes_max).map(Some)
+}
+
+/// Encodes and writes one record.
+pub fn put_record<R: Record>(
+    tx: &WriteTransaction,
+    table: TableDefinition<'static, u64, &'static [u8]>,
+    id: u64,
+    record: &R,
+) -> Result<(), StoreError> {
+    let bytes = records::encode(record)?;
+    tx.open_table(table)?.insert(id, bytes.as_slice())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(&directory.path().join("test.redb"), 4 << 20, 1 << 20).unwrap();
+        (directory, store)
+    }
+
+    #[test]
+    fn pages_follow_mastodon_semantics() {
+        let (_directory, store) = store();
+        store
+            .write(|tx| {
+                let mut home = tx.open_table(schema::HOME)?;
+                for id in 1..=10u64 {
+                    home.insert((5, id), ())?;
+                    home.insert((6, id), ())?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let ids = |page: Page| {
+            store.read(|tx| page_pairs(tx, schema::HOME, 5, page, usize::MAX, |id, ()| Ok::<_, StoreError>(Some(id)))).unwrap()
+        };
+        assert_eq!(ids(Page::newest(3)), [10, 9, 8]);
+        assert_eq!(ids(Page { max_id: Some(8), limit: 3, ..Page::default() }), [7, 6, 5]);
+        assert_eq!(ids(Page { since_id: Some(2), limit: 3, ..Page::default() }), [10, 9, 8]);
+        assert_eq!(ids(Page { min_id: Some(2), limit: 3, ..Page::default() }), [5, 4, 3]);
+        assert_eq!(ids(Page { min_id: Some(2), max_id: Some(4), limit: 3, ..Page::default() }), [3]);
+        assert_eq!(ids(Page { max_id: Some(1), limit: 3, ..Page::default() }), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_newer_schema_version_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("test.redb");
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        store.write(|tx| set_schema_version(tx, schema::SCHEMA_VERSION + 1)).unwrap();
+        drop(store);
+        let error = Store::open(&path, 4 << 20, 1 << 20).unwrap_err();
+        assert!(matches!(error, StoreError::SchemaTooNew { .. }), "{error}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Every table of the database, with its key order, in one place.
+//!
+//! Naming: `key_value`. Keys with empty values (`()`) are indexes. All ids are 64-bit,
+//! time-sortable (`util::ids`), so an id order is a time order and every timeline is a range
+//! scan. Pairs `(a, b)` sort by `a` then `b`.
+//!
+//! Architecture Invariant: a table is added here and nowhere else; `db stats`, `db check`
+//! and `db backup` walk this list, so a table missing from it would be missing from backups.
+
+use redb::{Key, TableDefinition, Value};
+
+use super::StoreError;
+
+/// Bumped when the on-disk layout changes; `store::migrate` knows every older version.
+pub const SCHEMA_VERSION: u64 = 1;
+
+macro_rules! tables {
+    ($($(#[doc = $doc:literal])* $name:ident: $key:ty => $value:ty = $table:literal;)*) => {
+        $($(#[doc = $doc])* pub const $name: TableDefinition<'static, $key, $value> = TableDefinition::new($table);)*
+
+        /// Calls the visitor once for every table, in the order of this file.
+        pub fn visit_tables(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
+            $(visitor.visit($name)?;)*
+            Ok(())
+        }
+    };
+}
+
+/// Something done to every table (create, count, copy, check).
+pub trait TableVisitor {
+    fn visit<K: Key + 'static, V: Value + 'static>(
+        &mut self,
+        table: TableDefinition<'static, K, V>,
+    ) -> Result<(), StoreError>;
+}
+
+tables! {
+    /// Named values: `schema_version` (u64 big-endian).
+    META: &str => &[u8] = "name_value";
+
+    /// Account records (`model::Account`), local and remote.
+    ACCOUNTS: u64 => &[u8] = "accountid_account";
+    /// Lowercased `user` (local) or `user@host` (remote) to account id.
+    ACCT_ACCOUNTID: &str => u64 = "acct_accountid";
+    /// Local users (`model::LocalUser`): credentials, role, preferences.
+    USERS: u64 => &[u8] = "accountid_user";
+    /// Lowercased e-mail of a local user to account id.
+    EMAIL_ACCOUNTID: &str => u64 = "email_accountid";
+    /// A local account's RSA private key as PKCS#8 DER.
+    KEYPAIRS: u64 => &[u8] = "accountid_keypair";
+    /// Statuses, followers, following, last status time (ms) of an account.
+    ACCOUNT_COUNTS: u64 => (u32, u32, u32, u64) = "accountid_counts";
+
+    /// Status records (`model::Status`).
+    STATUSES: u64 => &[u8] = "statusid_status";
+    /// Replies, reblogs, favourites of a status.
+    STATUS_COUNTS: u64 => (u32, u32, u32) = "statusid_counts";
+    /// Statuses (and reblogs) of an account.
+    ACCOUNT_STATUSES: (u64, u64) => () = "accountid_statusid";
+    /// Public statuses, local and remote, without reblogs: the federated timeline.
+    PUBLIC_STATUSES: u64 => () = "public_statusid";
+    /// Public statuses of local accounts: the local timeline.
+    LOCAL_STATUSES: u64 => () = "local_statusid";
+    /// Replies to a status: (parent, reply).
+    REPLIES: (u64, u64) => () = "parentid_statusid";
+    /// Hashtag name (lowercase) to tag id.
+    TAG_IDS: &str => u64 = "tagname_tagid";
+    /// Tag id to hashtag name.
+    TAG_NAMES: u64 => &str = "tagid_tagname";
+    /// Public statuses with a hashtag: (tag, status).
+    TAG_STATUSES: (u64, u64) => () = "tagid_statusid";
+    /// Home feeds, fanned out on write: (owner, status).
+    HOME: (u64, u64) => () = "owner_statusid";
+    /// Entries in each home feed, for trimming it to `limits.home_feed_entries_max`.
+    HOME_LENGTHS: u64 => u32 = "owner_homelength";
+
+    /// Follows: (follower, followee) to follow id.
+    FOLLOWS: (u64, u64) => u64 = "follower_followee";
+    /// Following list in follow order: (follower, follow id) to followee.
+    FOLLOWING_BY_ID: (u64, u64) => u64 = "follower_followid";
+    /// Followers list in follow order: (followee, follow id) to follower.
+    FOLLOWERS_BY_ID: (u64, u64) => u64 = "followee_followid";
+    /// Blocks: (blocker, blocked) to block id.
+    BLOCKS: (u64, u64) => u64 = "blocker_blocked";
+    /// Block list: (blocker, block id) to blocked.
+    BLOCKS_BY_ID: (u64, u64) => u64 = "blocker_blockid";
+    /// Mutes: (muter, muted) to mute id.
+    MUTES: (u64, u64) => u64 = "muter_muted";
+    /// Mute list: (muter, mute id) to muted.
+    MUTES_BY_ID: (u64, u64) => u64 = "muter_muteid";
+    /// Mutes that also hide notifications: (muter, muted).
+    MUTES_NOTIFICATIONS: (u64, u64) => () = "muter_muted_notifications";
+    /// Favourites: (account, status) to favourite id.
+    FAVOURITES: (u64, u64) => u64 = "account_statusid_favourite";
+    /// Favourites list: (account, favourite id) to status.
+    FAVOURITES_BY_ID: (u64, u64) => u64 = "account_favouriteid";
+    /// Who favourited: (status, favourite id) to account.
+    FAVOURITERS_BY_ID: (u64, u64) => u64 = "statusid_favouriteid";
+    /// Bookmarks: (account, status) to bookmark id.
+    BOOKMARKS: (u64, u64) => u64 = "account_statusid_bookmark";
+    /// Bookmarks list: (account, bookmark id) to status.
+    BOOKMARKS_BY_ID: (u64, u64) => u64 = "account_bookmarkid";
+    /// Reblogs: (account, original status) to the reblog's status id.
+    REBLOGS: (u64, u64) => u64 = "account_statusid_reblog";
+    /// Who reblogged: (original status, reblog id) to account.
+    REBLOGGERS_BY_ID: (u64, u64) => u64 = "statusid_reblogid";
+    /// Pins: (account, status) to pin id.
+    PINS: (u64, u64) => u64 = "account_statusid_pin";
+    /// Pinned list in pin order: (account, pin id) to status.
+    PINS_BY_ID: (u64, u64) => u64 = "account_pinid";
+
+    /// Notifications (`model::Notification`): (recipient, notification id).
+    NOTIFICATIONS: (u64, u64) => &[u8] = "recipient_notificationid";
+
+    /// OAuth applications (`model::App`).
+    APPS: u64 => &[u8] = "appid_app";
+    /// OAuth client id to application id.
+    CLIENT_APPS: &str => u64 = "clientid_appid";
+    /// Authorization codes (`model::AuthCode`) by the SHA-256 of the code.
+    AUTH_CODES: &[u8] => &[u8] = "codehash_authcode";
+    /// Access tokens (`model::Token`) by the SHA-256 of the token.
+    TOKENS: &[u8] => &[u8] = "tokenhash_token";
+    /// `Idempotency-Key` of a status post: (account, key) to (status id, time in ms).
+    IDEMPOTENCY: (u64, &str) => (u64, u64) = "account_idempotencykey";
+    /// Timeline read positions (`Marker` records): (account, timeline name).
+    MARKERS: (u64, &str) => &[u8] = "account_timeline_marker";
+}

@@ -1,0 +1,135 @@
+//! Statuses and the indexes that every status keeps: by account, public and local
+//! timelines, replies, hashtags.
+//!
+//! Architecture Invariant: `insert_status` and `delete_status` change the record and all of
+//! its indexes in the caller's one transaction.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{Reader, StoreError, get_record, put_record, schema};
+use crate::model::{Status, StatusId, TagId, Visibility};
+
+/// Replies, reblogs and favourites of a status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub replies: u32,
+    pub reblogs: u32,
+    pub favourites: u32,
+}
+
+/// Writes a new status with its indexes. `is_local` puts public ones on the local timeline.
+pub fn insert_status(tx: &WriteTransaction, status: &Status, is_local: bool) -> Result<(), StoreError> {
+    let id = status.id.0;
+    put_record(tx, schema::STATUSES, id, status)?;
+    tx.open_table(schema::ACCOUNT_STATUSES)?.insert((status.account_id.0, id), ())?;
+    if status.reblog_of.is_none() && status.visibility == Visibility::Public {
+        tx.open_table(schema::PUBLIC_STATUSES)?.insert(id, ())?;
+        if is_local {
+            tx.open_table(schema::LOCAL_STATUSES)?.insert(id, ())?;
+        }
+        for name in &status.tags {
+            let tag = ensure_tag(tx, name)?;
+            tx.open_table(schema::TAG_STATUSES)?.insert((tag.0, id), ())?;
+        }
+    }
+    if let Some(parent) = status.in_reply_to_id {
+        tx.open_table(schema::REPLIES)?.insert((parent.0, id), ())?;
+    }
+    Ok(())
+}
+
+/// Replaces the record of an existing status (an edit); indexes stay as they are.
+pub fn update_status(tx: &WriteTransaction, status: &Status) -> Result<(), StoreError> {
+    put_record(tx, schema::STATUSES, status.id.0, status)
+}
+
+/// Removes a status and its indexes. Home feeds keep a dangling key until trimmed; readers
+/// skip ids whose record is gone.
+pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), StoreError> {
+    let id = status.id.0;
+    tx.open_table(schema::STATUSES)?.remove(id)?;
+    tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
+    tx.open_table(schema::ACCOUNT_STATUSES)?.remove((status.account_id.0, id))?;
+    tx.open_table(schema::PUBLIC_STATUSES)?.remove(id)?;
+    tx.open_table(schema::LOCAL_STATUSES)?.remove(id)?;
+    for name in &status.tags {
+        if let Some(tag) = tag_id(tx, name)? {
+            tx.open_table(schema::TAG_STATUSES)?.remove((tag.0, id))?;
+        }
+    }
+    if let Some(parent) = status.in_reply_to_id {
+        tx.open_table(schema::REPLIES)?.remove((parent.0, id))?;
+    }
+    Ok(())
+}
+
+pub fn get_status(reader: &impl Reader, id: StatusId, bytes_max: usize) -> Result<Option<Status>, StoreError> {
+    get_record(reader, schema::STATUSES, id.0, bytes_max)
+}
+
+pub fn get_counts(reader: &impl Reader, id: StatusId) -> Result<StatusCounts, StoreError> {
+    let table = reader.table(schema::STATUS_COUNTS)?;
+    Ok(table.get(id.0)?.map_or_else(StatusCounts::default, |value| {
+        let (replies, reblogs, favourites) = value.value();
+        StatusCounts { replies, reblogs, favourites }
+    }))
+}
+
+/// Changes a status's counters by the given deltas (never below zero).
+pub fn adjust_counts(
+    tx: &WriteTransaction,
+    id: StatusId,
+    replies: i32,
+    reblogs: i32,
+    favourites: i32,
+) -> Result<(), StoreError> {
+    let mut counts = get_counts(tx, id)?;
+    counts.replies = counts.replies.saturating_add_signed(replies);
+    counts.reblogs = counts.reblogs.saturating_add_signed(reblogs);
+    counts.favourites = counts.favourites.saturating_add_signed(favourites);
+    tx.open_table(schema::STATUS_COUNTS)?.insert(id.0, (counts.replies, counts.reblogs, counts.favourites))?;
+    Ok(())
+}
+
+/// Direct replies to a status, oldest first, up to `limit`.
+pub fn reply_ids(reader: &impl Reader, parent: StatusId, limit: usize) -> Result<Vec<StatusId>, StoreError> {
+    let table = reader.table(schema::REPLIES)?;
+    let mut out = Vec::new();
+    for entry in table.range((parent.0, 0)..=(parent.0, u64::MAX))?.take(limit) {
+        out.push(StatusId(entry?.0.value().1));
+    }
+    Ok(out)
+}
+
+pub fn tag_id(reader: &impl Reader, name: &str) -> Result<Option<TagId>, StoreError> {
+    Ok(reader.table(schema::TAG_IDS)?.get(name.to_lowercase().as_str())?.map(|id| TagId(id.value())))
+}
+
+/// Hashtag names starting with `prefix`, up to `limit`.
+pub fn tags_by_prefix(reader: &impl Reader, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    let prefix = prefix.to_lowercase();
+    let table = reader.table(schema::TAG_IDS)?;
+    let mut out = Vec::new();
+    for entry in table.range(prefix.as_str()..)? {
+        let (name, _) = entry?;
+        if !name.value().starts_with(&prefix) || out.len() >= limit {
+            break;
+        }
+        out.push(name.value().to_string());
+    }
+    Ok(out)
+}
+
+/// The id of a hashtag, created on first use. Tag ids count up from 1.
+fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError> {
+    let name = name.to_lowercase();
+    if let Some(id) = tag_id(tx, &name)? {
+        return Ok(id);
+    }
+    let mut names = tx.open_table(schema::TAG_NAMES)?;
+    let next = names.last()?.map_or(1, |(id, _)| id.value() + 1);
+    names.insert(next, name.as_str())?;
+    drop(names);
+    tx.open_table(schema::TAG_IDS)?.insert(name.as_str(), next)?;
+    Ok(TagId(next))
+}
