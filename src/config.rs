@@ -11,7 +11,7 @@ use serde::Deserialize;
 /// The public host of the embedded default: `http://localhost:8080`.
 pub const DEFAULT_HOST: &str = "localhost:8080";
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -93,21 +93,11 @@ pub struct LogConfig {
     pub level: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            instance: InstanceConfig::default(),
-            limits: LimitsConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
-
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig {
+            level: "info".into(),
+        }
     }
 }
 
@@ -175,13 +165,20 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("environment variable {name}: {message}")]
     Environment { name: String, message: String },
     #[error("config: {key} = {value:?}: expected {expected}")]
-    Invalid { key: &'static str, value: String, expected: &'static str },
+    Invalid {
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
@@ -201,19 +198,27 @@ impl Config {
             None => Some(PathBuf::from("config/skerry.toml")).filter(|path| path.exists()),
         };
         if let Some(path) = &file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
             table = text
                 .parse::<toml::Table>()
-                .map_err(|error| ConfigError::Parse { path: path.clone(), message: error.to_string() })?;
+                .map_err(|error| ConfigError::Parse {
+                    path: path.clone(),
+                    message: error.to_string(),
+                })?;
         }
         for (name, value) in environment {
             apply_environment(&mut table, &name, &value)?;
         }
-        let mut config: Config = Config::deserialize(table).map_err(|error| ConfigError::Parse {
-            path: file.clone().unwrap_or_else(|| PathBuf::from("(environment)")),
-            message: error.to_string(),
-        })?;
+        let mut config: Config =
+            Config::deserialize(table).map_err(|error| ConfigError::Parse {
+                path: file
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("(environment)")),
+                message: error.to_string(),
+            })?;
         if let Some(data_dir) = &overrides.data_dir {
             config.storage.data_dir = data_dir.clone();
         }
@@ -248,24 +253,50 @@ impl Config {
             ));
         }
         if !["", "http", "https"].contains(&self.server.scheme.as_str()) {
-            return Err(invalid("server.scheme", &self.server.scheme, "\"https\" or \"http\""));
+            return Err(invalid(
+                "server.scheme",
+                &self.server.scheme,
+                "\"https\" or \"http\"",
+            ));
         }
         let positive: [(&'static str, u64); 9] = [
             ("server.connections_max", self.server.connections_max as u64),
-            ("server.header_read_timeout_ms", self.server.header_read_timeout_ms),
+            (
+                "server.header_read_timeout_ms",
+                self.server.header_read_timeout_ms,
+            ),
             ("server.request_timeout_ms", self.server.request_timeout_ms),
-            ("server.request_body_bytes_max", self.server.request_body_bytes_max as u64),
-            ("storage.record_bytes_max", self.storage.record_bytes_max as u64),
-            ("limits.status_chars_max", self.limits.status_chars_max as u64),
+            (
+                "server.request_body_bytes_max",
+                self.server.request_body_bytes_max as u64,
+            ),
+            (
+                "storage.record_bytes_max",
+                self.storage.record_bytes_max as u64,
+            ),
+            (
+                "limits.status_chars_max",
+                self.limits.status_chars_max as u64,
+            ),
             ("limits.page_size_max", self.limits.page_size_max as u64),
-            ("limits.home_feed_entries_max", self.limits.home_feed_entries_max as u64),
-            ("limits.logins_per_5min_per_ip", u64::from(self.limits.logins_per_5min_per_ip)),
+            (
+                "limits.home_feed_entries_max",
+                self.limits.home_feed_entries_max as u64,
+            ),
+            (
+                "limits.logins_per_5min_per_ip",
+                u64::from(self.limits.logins_per_5min_per_ip),
+            ),
         ];
         if let Some((key, value)) = positive.into_iter().find(|(_, value)| *value == 0) {
             return Err(invalid(key, &value, "a number above 0"));
         }
         if self.storage.cache_bytes < 1024 * 1024 {
-            return Err(invalid("storage.cache_bytes", &self.storage.cache_bytes, "at least 1048576 (1 MiB)"));
+            return Err(invalid(
+                "storage.cache_bytes",
+                &self.storage.cache_bytes,
+                "at least 1048576 (1 MiB)",
+            ));
         }
         if !["closed", "open", "approval"].contains(&self.instance.registrations.as_str()) {
             return Err(invalid(
@@ -274,8 +305,17 @@ impl Config {
                 "\"closed\", \"open\" or \"approval\"",
             ));
         }
-        if self.log.level.parse::<tracing_subscriber::filter::Targets>().is_err() {
-            return Err(invalid("log.level", &self.log.level, "a level such as info, or skerry=debug,info"));
+        if self
+            .log
+            .level
+            .parse::<tracing_subscriber::filter::Targets>()
+            .is_err()
+        {
+            return Err(invalid(
+                "log.level",
+                &self.log.level,
+                "a level such as info, or skerry=debug,info",
+            ));
         }
         Ok(())
     }
@@ -303,17 +343,24 @@ impl Config {
     }
 
     pub fn listen_addr(&self) -> SocketAddr {
-        self.server.listen.parse().expect("validated in Config::load")
+        self.server
+            .listen
+            .parse()
+            .expect("validated in Config::load")
     }
 }
 
 /// `SKERRY_SERVER_HOST=x` sets `server.host = "x"`. The value is read as TOML (`42`, `true`)
 /// and falls back to a plain string.
 fn apply_environment(table: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
-    let Some(rest) = name.strip_prefix("SKERRY_") else { return Ok(()) };
+    let Some(rest) = name.strip_prefix("SKERRY_") else {
+        return Ok(());
+    };
     let rest = rest.to_ascii_lowercase();
     let Some((section, key)) = SECTIONS.iter().find_map(|section| {
-        rest.strip_prefix(section).and_then(|key| key.strip_prefix('_')).map(|key| (*section, key))
+        rest.strip_prefix(section)
+            .and_then(|key| key.strip_prefix('_'))
+            .map(|key| (*section, key))
     }) else {
         return Err(ConfigError::Environment {
             name: name.into(),
@@ -355,7 +402,9 @@ fn is_host(host: &str) -> bool {
 
 /// Environment variables that configure Skerry.
 pub fn skerry_environment() -> Vec<(String, String)> {
-    std::env::vars().filter(|(name, _)| name.starts_with("SKERRY_")).collect()
+    std::env::vars()
+        .filter(|(name, _)| name.starts_with("SKERRY_"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -366,14 +415,19 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("skerry.toml");
         std::fs::write(&path, file).unwrap();
-        let environment = environment.iter().map(|(name, value)| (name.to_string(), value.to_string()));
+        let environment = environment
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()));
         Config::load(Some(&path), environment, &Overrides::default())
     }
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults_and_the_environment_wins() {
-        let config = load("[server]\nhost = \"social.example\"\n", &[("SKERRY_LIMITS_STATUS_CHARS_MAX", "600")])
-            .unwrap();
+        let config = load(
+            "[server]\nhost = \"social.example\"\n",
+            &[("SKERRY_LIMITS_STATUS_CHARS_MAX", "600")],
+        )
+        .unwrap();
         assert_eq!(config.server.host, "social.example");
         assert_eq!(config.base_url(), "https://social.example");
         assert_eq!(config.limits.status_chars_max, 600);
@@ -388,11 +442,21 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_the_value_and_what_is_expected() {
-        let error = load("[server]\nlisten = \"nowhere\"\n", &[]).unwrap_err().to_string();
-        assert!(error.contains("server.listen") && error.contains("nowhere") && error.contains("expected"));
-        let error = load("[server]\nlisten_typo = 1\n", &[]).unwrap_err().to_string();
+        let error = load("[server]\nlisten = \"nowhere\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("server.listen")
+                && error.contains("nowhere")
+                && error.contains("expected")
+        );
+        let error = load("[server]\nlisten_typo = 1\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("listen_typo"), "{error}");
-        let error = load("", &[("SKERRY_SERVER_HOST", "bad host!")]).unwrap_err().to_string();
+        let error = load("", &[("SKERRY_SERVER_HOST", "bad host!")])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("server.host"), "{error}");
     }
 }

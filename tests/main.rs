@@ -1,1 +1,22 @@
+//! The one integration-test binary (STYLE.md 9). Each test starts its own server on a
+//! loopback port with its own temporary database, so tests run in parallel.
 
+mod rig;
+
+/// Accounts: credentials, profile updates, lookup, relationships and their lists.
+mod accounts;
+/// A real client, Mastodon.py, against a running `skerry serve`.
+mod compat;
+/// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
+/// health and metrics.
+mod http;
+/// The layering rule of DESIGN.md, read off the `use crate::` lines.
+mod layers;
+/// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
+/// revocation, scopes.
+mod oauth;
+/// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
+mod statuses;
+/// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
+/// markers, preferences, search, instance.
+mod timelines;

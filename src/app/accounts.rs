@@ -1,7 +1,7 @@
 //! Local accounts: creation (admin CLI), passwords, profile updates, lookups.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::model::{Account, AccountId, Field, LocalUser, Role, Visibility};
 use crate::store::{Reader, accounts};
@@ -20,23 +20,35 @@ pub const PASSWORD_BYTES_MAX: usize = 72;
 pub const EMAIL_BYTES_MAX: usize = 254;
 
 /// Creates a local account with a generated password, returned once in the clear.
-pub fn create_local_account(app: &App, username: &str, email: &str, role: Role) -> Result<(Account, String), AppError> {
+pub fn create_local_account(
+    app: &App,
+    username: &str,
+    email: &str,
+    role: Role,
+) -> Result<(Account, String), AppError> {
     if username.is_empty()
         || username.len() > USERNAME_CHARS_MAX
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(AppError::Validation(format!(
             "Username must be 1 to {USERNAME_CHARS_MAX} letters, digits or underscores, got {username:?}"
         )));
     }
-    if email.len() > EMAIL_BYTES_MAX || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+    if email.len() > EMAIL_BYTES_MAX
+        || !email.contains('@')
+        || email.starts_with('@')
+        || email.ends_with('@')
+    {
         return Err(AppError::Validation(format!("Email is invalid: {email:?}")));
     }
     let password = random::token(18);
     let password_hash = hash_password(&password)?;
     // Key generation takes tens of milliseconds; done before the transaction so the
     // write lock is held only for the writes.
-    let private_key = crate::sig::generate_rsa_pkcs8().map_err(|error| AppError::Internal(error.to_string()))?;
+    let private_key =
+        crate::sig::generate_rsa_pkcs8().map_err(|error| AppError::Internal(error.to_string()))?;
     let now = now_ms();
     let id = AccountId(app.ids.next(now));
     let account = Account {
@@ -64,7 +76,9 @@ pub fn create_local_account(app: &App, username: &str, email: &str, role: Role) 
     };
     app.store.write(|tx| {
         if accounts::account_id_by_acct(tx, username)?.is_some() {
-            return Err(AppError::Validation(format!("Username {username:?} is taken")));
+            return Err(AppError::Validation(format!(
+                "Username {username:?} is taken"
+            )));
         }
         if accounts::account_id_by_email(tx, email)?.is_some() {
             return Err(AppError::Validation(format!("Email {email:?} is taken")));
@@ -80,7 +94,8 @@ pub fn create_local_account(app: &App, username: &str, email: &str, role: Role) 
 fn hash_password(password: &str) -> Result<String, AppError> {
     let mut salt = [0u8; 16];
     random::fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|error| AppError::Internal(error.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|error| AppError::Internal(error.to_string()))?;
     // Argon2's default is argon2id, 19 MiB, 2 passes (OWASP's recommendation).
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -90,7 +105,12 @@ fn hash_password(password: &str) -> Result<String, AppError> {
 
 /// Checks a login (username or e-mail) and password from `client_ip`, rate limited per IP.
 /// The same error for an unknown login and a wrong password.
-pub fn authenticate(app: &App, login: &str, password: &str, client_ip: std::net::IpAddr) -> Result<AccountId, AppError> {
+pub fn authenticate(
+    app: &App,
+    login: &str,
+    password: &str,
+    client_ip: std::net::IpAddr,
+) -> Result<AccountId, AppError> {
     app.login_limiter
         .check(client_ip, now_ms())
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
@@ -111,9 +131,15 @@ pub fn authenticate(app: &App, login: &str, password: &str, client_ip: std::net:
         let account = accounts::get_account(tx, id, app.bytes_max())?;
         Ok::<_, AppError>(user.zip(account))
     })?;
-    let Some((user, account)) = found else { return Err(denied()) };
-    let hash = PasswordHash::new(&user.password_hash).map_err(|error| AppError::Internal(error.to_string()))?;
-    if Argon2::default().verify_password(password.as_bytes(), &hash).is_err() {
+    let Some((user, account)) = found else {
+        return Err(denied());
+    };
+    let hash = PasswordHash::new(&user.password_hash)
+        .map_err(|error| AppError::Internal(error.to_string()))?;
+    if Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_err()
+    {
         return Err(denied());
     }
     if account.suspended_ms.is_some() {
@@ -136,7 +162,11 @@ pub struct ProfileUpdate {
     pub default_language: Option<String>,
 }
 
-pub fn update_profile(app: &App, id: AccountId, update: ProfileUpdate) -> Result<(AccountView, LocalUser), AppError> {
+pub fn update_profile(
+    app: &App,
+    id: AccountId,
+    update: ProfileUpdate,
+) -> Result<(AccountView, LocalUser), AppError> {
     let limits = &app.config.limits;
     if let Some(name) = &update.display_name {
         if name.chars().count() > limits.display_name_chars_max {
@@ -148,15 +178,22 @@ pub fn update_profile(app: &App, id: AccountId, update: ProfileUpdate) -> Result
     }
     if let Some(note) = &update.note {
         if text::count_chars(note) > limits.note_chars_max {
-            return Err(AppError::Validation(format!("Note is too long (maximum is {} characters)", limits.note_chars_max)));
+            return Err(AppError::Validation(format!(
+                "Note is too long (maximum is {} characters)",
+                limits.note_chars_max
+            )));
         }
     }
     if let Some(fields) = &update.fields {
         if fields.len() > limits.fields_max {
-            return Err(AppError::Validation(format!("Fields: at most {} are allowed", limits.fields_max)));
+            return Err(AppError::Validation(format!(
+                "Fields: at most {} are allowed",
+                limits.fields_max
+            )));
         }
         if fields.iter().any(|(name, value)| {
-            name.chars().count() > limits.field_chars_max || value.chars().count() > limits.field_chars_max
+            name.chars().count() > limits.field_chars_max
+                || value.chars().count() > limits.field_chars_max
         }) {
             return Err(AppError::Validation(format!(
                 "Fields: names and values are at most {} characters",
@@ -166,7 +203,9 @@ pub fn update_profile(app: &App, id: AccountId, update: ProfileUpdate) -> Result
     }
     if let Some(language) = &update.default_language {
         if language.len() > 16 {
-            return Err(AppError::Validation("Language is not a language code".into()));
+            return Err(AppError::Validation(
+                "Language is not a language code".into(),
+            ));
         }
     }
     app.store.write(|tx| {
@@ -185,8 +224,16 @@ pub fn update_profile(app: &App, id: AccountId, update: ProfileUpdate) -> Result
                 .filter(|(name, value)| !name.is_empty() || !value.is_empty())
                 .map(|(name, value)| {
                     let html = format_local_text(app, tx, &value).html;
-                    let value_html = html.strip_prefix("<p>").and_then(|html| html.strip_suffix("</p>")).unwrap_or(&html).to_string();
-                    Field { name, value_html, value_source: value }
+                    let value_html = html
+                        .strip_prefix("<p>")
+                        .and_then(|html| html.strip_suffix("</p>"))
+                        .unwrap_or(&html)
+                        .to_string();
+                    Field {
+                        name,
+                        value_html,
+                        value_source: value,
+                    }
                 })
                 .collect();
         }
@@ -205,7 +252,11 @@ pub fn update_profile(app: &App, id: AccountId, update: ProfileUpdate) -> Result
 }
 
 /// Formats text written by a local user, resolving mentions of accounts we know.
-pub fn format_local_text(app: &App, reader: &impl Reader, source: &str) -> text::Formatted<AccountId> {
+pub fn format_local_text(
+    app: &App,
+    reader: &impl Reader,
+    source: &str,
+) -> text::Formatted<AccountId> {
     let own_host = app.config.server.host.to_ascii_lowercase();
     text::format(
         source,
@@ -216,12 +267,18 @@ pub fn format_local_text(app: &App, reader: &impl Reader, source: &str) -> text:
                 Some(domain) => format!("{}@{domain}", target.username),
             };
             let id = accounts::account_id_by_acct(reader, &acct).ok().flatten()?;
-            let account = accounts::get_account(reader, id, app.bytes_max()).ok().flatten()?;
+            let account = accounts::get_account(reader, id, app.bytes_max())
+                .ok()
+                .flatten()?;
             let url = match &account.domain {
                 None => app.profile_url(&account.username),
                 Some(domain) => format!("https://{domain}/@{}", account.username),
             };
-            Some(ResolvedMention { id, url, username: account.username })
+            Some(ResolvedMention {
+                id,
+                url,
+                username: account.username,
+            })
         },
         |tag| format!("{}/tags/{tag}", app.base_url),
     )

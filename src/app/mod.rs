@@ -7,6 +7,8 @@
 //! runs them on a blocking thread with `App::run`, since a redb commit waits for fsync.
 
 pub mod accounts;
+pub mod instance;
+pub mod markers;
 pub mod metrics;
 pub mod notifications;
 pub mod oauth;
@@ -83,6 +85,11 @@ impl std::ops::Deref for App {
     }
 }
 
+/// The address of the peer of a connection, put on each request by the HTTP server: the
+/// client IP for rate limits (proxies' `X-Forwarded-For` comes with the administration issue).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Who makes a request: the account of a bearer token (if any) and its scopes.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -93,13 +100,18 @@ pub struct Caller {
 impl App {
     /// Opens the store named by `config` and builds the handle.
     pub fn open(config: Config) -> Result<App, StoreError> {
-        let store = Store::open(&config.database_path(), config.storage.cache_bytes, config.storage.record_bytes_max)?;
+        let store = Store::open(
+            &config.database_path(),
+            config.storage.cache_bytes,
+            config.storage.record_bytes_max,
+        )?;
         Ok(App::with_store(config, store))
     }
 
     pub fn with_store(config: Config, store: Store) -> App {
         let base_url = config.base_url();
-        let login_limiter = ratelimit::RateLimiter::new(config.limits.logins_per_5min_per_ip, 5 * 60 * 1000);
+        let login_limiter =
+            ratelimit::RateLimiter::new(config.limits.logins_per_5min_per_ip, 5 * 60 * 1000);
         App {
             inner: Arc::new(AppInner {
                 config,

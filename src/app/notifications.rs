@@ -26,7 +26,11 @@ pub struct NotificationFilter {
 }
 
 /// A notification rendered for its recipient; `None` if what it refers to is gone.
-fn view(app: &App, reader: &impl Reader, notification: Notification) -> Result<Option<NotificationView>, AppError> {
+fn view(
+    app: &App,
+    reader: &impl Reader,
+    notification: Notification,
+) -> Result<Option<NotificationView>, AppError> {
     let account = match views::load_account_view(app, reader, notification.from_account_id) {
         Ok(account) => account,
         Err(AppError::NotFound) => return Ok(None),
@@ -41,33 +45,56 @@ fn view(app: &App, reader: &impl Reader, notification: Notification) -> Result<O
         },
         None => None,
     };
-    Ok(Some(NotificationView { notification, account, status }))
+    Ok(Some(NotificationView {
+        notification,
+        account,
+        status,
+    }))
 }
 
-pub fn list(app: &App, viewer: AccountId, filter: &NotificationFilter, page: Page) -> Result<Vec<NotificationView>, AppError> {
+pub fn list(
+    app: &App,
+    viewer: AccountId,
+    filter: &NotificationFilter,
+    page: Page,
+) -> Result<Vec<NotificationView>, AppError> {
     app.store.read(|tx| {
-        notifications::page(tx, viewer, page, SCAN_NOTIFICATIONS_MAX, app.bytes_max(), |notification| {
-            let wanted = (filter.types.is_empty() || filter.types.contains(&notification.kind))
-                && !filter.exclude_types.contains(&notification.kind)
-                && filter.from_account.is_none_or(|from| from == notification.from_account_id);
-            if !wanted {
-                return Ok(None);
-            }
-            view(app, tx, notification)
-        })
+        notifications::page(
+            tx,
+            viewer,
+            page,
+            SCAN_NOTIFICATIONS_MAX,
+            app.bytes_max(),
+            |notification| {
+                let wanted = (filter.types.is_empty() || filter.types.contains(&notification.kind))
+                    && !filter.exclude_types.contains(&notification.kind)
+                    && filter
+                        .from_account
+                        .is_none_or(|from| from == notification.from_account_id);
+                if !wanted {
+                    return Ok(None);
+                }
+                view(app, tx, notification)
+            },
+        )
     })
 }
 
 pub fn get(app: &App, viewer: AccountId, id: NotificationId) -> Result<NotificationView, AppError> {
     app.store.read(|tx| {
-        let notification = notifications::get_notification(tx, viewer, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        let notification = notifications::get_notification(tx, viewer, id, app.bytes_max())?
+            .ok_or(AppError::NotFound)?;
         view(app, tx, notification)?.ok_or(AppError::NotFound)
     })
 }
 
 pub fn dismiss(app: &App, viewer: AccountId, id: NotificationId) -> Result<(), AppError> {
     app.store.write(|tx| {
-        if notifications::dismiss(tx, viewer, id)? { Ok(()) } else { Err(AppError::NotFound) }
+        if notifications::dismiss(tx, viewer, id)? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
     })
 }
 
@@ -78,8 +105,18 @@ pub fn clear(app: &App, viewer: AccountId) -> Result<(), AppError> {
 /// Unread notifications after the viewer's `notifications` marker, up to `max`.
 pub fn unread_count(app: &App, viewer: AccountId, max: usize) -> Result<usize, AppError> {
     app.store.read(|tx| {
-        let marker = crate::store::client_state::get_marker(tx, viewer.0, "notifications", app.bytes_max())?;
-        let page = Page { min_id: marker.map(|marker| marker.last_read_id), limit: max, ..Page::default() };
-        Ok(notifications::page(tx, viewer, page, max, app.bytes_max(), |_| Ok::<_, AppError>(Some(())))?.len())
+        let marker =
+            crate::store::client_state::get_marker(tx, viewer.0, "notifications", app.bytes_max())?;
+        let page = Page {
+            min_id: marker.map(|marker| marker.last_read_id),
+            limit: max,
+            ..Page::default()
+        };
+        Ok(
+            notifications::page(tx, viewer, page, max, app.bytes_max(), |_| {
+                Ok::<_, AppError>(Some(()))
+            })?
+            .len(),
+        )
     })
 }

@@ -23,25 +23,42 @@ pub const REDIRECT_URI_BYTES_MAX: usize = 2000;
 
 /// SHA-256 of a secret, the form in which codes and tokens are stored.
 pub fn secret_hash(secret: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, secret.as_bytes()).as_ref().to_vec()
+    digest::digest(&digest::SHA256, secret.as_bytes())
+        .as_ref()
+        .to_vec()
 }
 
-pub fn create_app(app: &App, name: &str, redirect_uris: &str, scopes: &str, website: Option<&str>) -> Result<OAuthApp, AppError> {
+pub fn create_app(
+    app: &App,
+    name: &str,
+    redirect_uris: &str,
+    scopes: &str,
+    website: Option<&str>,
+) -> Result<OAuthApp, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > APP_NAME_CHARS_MAX {
-        return Err(AppError::Validation(format!("Name must be 1 to {APP_NAME_CHARS_MAX} characters")));
+        return Err(AppError::Validation(format!(
+            "Name must be 1 to {APP_NAME_CHARS_MAX} characters"
+        )));
     }
-    let redirect_uris: Vec<String> = redirect_uris.split_whitespace().map(str::to_string).collect();
+    let redirect_uris: Vec<String> = redirect_uris
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     if redirect_uris.is_empty() || redirect_uris.len() > REDIRECT_URIS_MAX {
         return Err(AppError::Validation("Redirect URI can't be blank".into()));
     }
     for uri in &redirect_uris {
-        let valid = uri == OUT_OF_BAND || (uri.len() <= REDIRECT_URI_BYTES_MAX && uri.contains(':') && !uri.contains('#'));
+        let valid = uri == OUT_OF_BAND
+            || (uri.len() <= REDIRECT_URI_BYTES_MAX && uri.contains(':') && !uri.contains('#'));
         if !valid {
-            return Err(AppError::Validation("Redirect URI must be an absolute URI.".into()));
+            return Err(AppError::Validation(
+                "Redirect URI must be an absolute URI.".into(),
+            ));
         }
     }
-    let scopes = ScopeSet::parse(scopes).map_err(|_| AppError::Validation("Scopes are invalid".into()))?;
+    let scopes =
+        ScopeSet::parse(scopes).map_err(|_| AppError::Validation("Scopes are invalid".into()))?;
     let website = website.map(str::trim).filter(|website| !website.is_empty());
     if website.is_some_and(|website| website.len() > APP_WEBSITE_BYTES_MAX) {
         return Err(AppError::Validation("Website is too long".into()));
@@ -56,7 +73,8 @@ pub fn create_app(app: &App, name: &str, redirect_uris: &str, scopes: &str, webs
         client_secret: random::token(32),
         created_ms: now_ms(),
     };
-    app.store.write(|tx| oauth::put_app(tx, &record).map_err(AppError::from))?;
+    app.store
+        .write(|tx| oauth::put_app(tx, &record).map_err(AppError::from))?;
     Ok(record)
 }
 
@@ -85,7 +103,11 @@ pub fn check_authorize(
         .store
         .read(|tx| oauth::app_by_client_id(tx, client_id, app.bytes_max()))?
         .ok_or_else(|| AppError::BadRequest("invalid_client".into()))?;
-    if !registered.redirect_uris.iter().any(|uri| uri == redirect_uri) {
+    if !registered
+        .redirect_uris
+        .iter()
+        .any(|uri| uri == redirect_uri)
+    {
         return Err(AppError::BadRequest("invalid_redirect_uri".into()));
     }
     let scopes = match scope {
@@ -99,7 +121,9 @@ pub fn check_authorize(
     }
     let code_challenge = code_challenge.filter(|challenge| !challenge.is_empty());
     if code_challenge.is_some() && code_challenge_method.unwrap_or("plain") != "S256" {
-        return Err(AppError::BadRequest("invalid_request: only code_challenge_method=S256 is supported".into()));
+        return Err(AppError::BadRequest(
+            "invalid_request: only code_challenge_method=S256 is supported".into(),
+        ));
     }
     Ok(AuthorizeRequest {
         app: registered,
@@ -110,7 +134,11 @@ pub fn check_authorize(
 }
 
 /// Issues an authorization code for a signed-in account; returns it in the clear, once.
-pub fn issue_code(app: &App, request: &AuthorizeRequest, account: AccountId) -> Result<String, AppError> {
+pub fn issue_code(
+    app: &App,
+    request: &AuthorizeRequest,
+    account: AccountId,
+) -> Result<String, AppError> {
     let code = random::token(32);
     let record = AuthCode {
         app_id: request.app.id,
@@ -120,7 +148,8 @@ pub fn issue_code(app: &App, request: &AuthorizeRequest, account: AccountId) -> 
         code_challenge: request.code_challenge.clone(),
         expires_ms: now_ms() + CODE_LIFETIME_MS,
     };
-    app.store.write(|tx| oauth::put_code(tx, &secret_hash(&code), &record).map_err(AppError::from))?;
+    app.store
+        .write(|tx| oauth::put_code(tx, &secret_hash(&code), &record).map_err(AppError::from))?;
     Ok(code)
 }
 
@@ -149,30 +178,39 @@ pub fn exchange(app: &App, request: &TokenRequest) -> Result<(String, Token), Ap
     }
     let (account_id, scopes) = match request.grant_type.as_str() {
         "authorization_code" => {
-            let code = request.code.as_deref().ok_or_else(|| AppError::BadRequest("invalid_request: code is missing".into()))?;
+            let code = request
+                .code
+                .as_deref()
+                .ok_or_else(|| AppError::BadRequest("invalid_request: code is missing".into()))?;
             let record = app
                 .store
-                .write(|tx| oauth::take_code(tx, &secret_hash(code), app.bytes_max()).map_err(AppError::from))?
+                .write(|tx| {
+                    oauth::take_code(tx, &secret_hash(code), app.bytes_max())
+                        .map_err(AppError::from)
+                })?
                 .filter(|record| record.app_id == registered.id && record.expires_ms > now_ms())
                 .ok_or_else(|| AppError::BadRequest("invalid_grant".into()))?;
             if request.redirect_uri.as_deref() != Some(record.redirect_uri.as_str()) {
-                return Err(AppError::BadRequest("invalid_grant: redirect_uri does not match".into()));
+                return Err(AppError::BadRequest(
+                    "invalid_grant: redirect_uri does not match".into(),
+                ));
             }
             if let Some(challenge) = &record.code_challenge {
                 let verifier = request.code_verifier.as_deref().unwrap_or_default();
                 let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .encode(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref());
                 if secret_hash(&computed) != secret_hash(challenge) {
-                    return Err(AppError::BadRequest("invalid_grant: code_verifier does not match".into()));
+                    return Err(AppError::BadRequest(
+                        "invalid_grant: code_verifier does not match".into(),
+                    ));
                 }
             }
             (Some(record.account_id), record.scopes)
         }
         "client_credentials" => {
             let scopes = match request.scope.as_deref() {
-                Some(scope) if !scope.trim().is_empty() => {
-                    ScopeSet::parse(scope).map_err(|_| AppError::BadRequest("invalid_scope".into()))?
-                }
+                Some(scope) if !scope.trim().is_empty() => ScopeSet::parse(scope)
+                    .map_err(|_| AppError::BadRequest("invalid_scope".into()))?,
                 _ => ScopeSet::parse("read").expect("read is a scope"),
             };
             if !scopes.is_subset_of(&registered.scopes) {
@@ -186,16 +224,32 @@ pub fn exchange(app: &App, request: &TokenRequest) -> Result<(String, Token), Ap
 }
 
 /// Creates a token; returns it in the clear, once.
-pub fn issue_token(app: &App, app_id: Option<AppId>, account_id: Option<AccountId>, scopes: ScopeSet) -> Result<(String, Token), AppError> {
+pub fn issue_token(
+    app: &App,
+    app_id: Option<AppId>,
+    account_id: Option<AccountId>,
+    scopes: ScopeSet,
+) -> Result<(String, Token), AppError> {
     let secret = random::token(32);
-    let token = Token { app_id, account_id, scopes, created_ms: now_ms() };
-    app.store.write(|tx| oauth::put_token(tx, &secret_hash(&secret), &token).map_err(AppError::from))?;
+    let token = Token {
+        app_id,
+        account_id,
+        scopes,
+        created_ms: now_ms(),
+    };
+    app.store
+        .write(|tx| oauth::put_token(tx, &secret_hash(&secret), &token).map_err(AppError::from))?;
     super::metrics::Metrics::add(&app.metrics.tokens_issued);
     Ok((secret, token))
 }
 
 /// Revokes a token of the given client; unknown tokens are not an error (RFC 7009).
-pub fn revoke(app: &App, client_id: &str, client_secret: &str, token: &str) -> Result<(), AppError> {
+pub fn revoke(
+    app: &App,
+    client_id: &str,
+    client_secret: &str,
+    token: &str,
+) -> Result<(), AppError> {
     let registered = app
         .store
         .read(|tx| oauth::app_by_client_id(tx, client_id, app.bytes_max()))?
@@ -227,12 +281,21 @@ pub fn authenticate_token(app: &App, bearer: &str) -> Result<(Caller, Token), Ap
                 return Err(AppError::Unauthorized);
             }
         }
-        Ok((Caller { account_id: token.account_id, scopes: token.scopes.clone() }, token))
+        Ok((
+            Caller {
+                account_id: token.account_id,
+                scopes: token.scopes.clone(),
+            },
+            token,
+        ))
     })
 }
 
 /// The application a token was issued to.
 pub fn token_app(app: &App, token: &Token) -> Result<Option<OAuthApp>, AppError> {
-    let Some(id) = token.app_id else { return Ok(None) };
-    app.store.read(|tx| Ok(oauth::get_app(tx, id, app.bytes_max())?))
+    let Some(id) = token.app_id else {
+        return Ok(None);
+    };
+    app.store
+        .read(|tx| Ok(oauth::get_app(tx, id, app.bytes_max())?))
 }

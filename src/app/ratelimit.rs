@@ -19,7 +19,11 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_window: u32, window_ms: u64) -> Self {
-        RateLimiter { per_window, window_ms, windows: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_window,
+            window_ms,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one attempt from `address` at `now_ms`; `Err(seconds until allowed)` when over.
@@ -29,7 +33,10 @@ impl RateLimiter {
             return Ok(());
         }
         let key = bucket(address);
-        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() >= KEYS_MAX && !windows.contains_key(&key) {
             let window_ms = self.window_ms;
             windows.retain(|_, (start_ms, _)| now_ms.saturating_sub(*start_ms) < window_ms);
@@ -43,7 +50,9 @@ impl RateLimiter {
             *count = 0;
         }
         if *count >= self.per_window {
-            return Err((*start_ms + self.window_ms).saturating_sub(now_ms).div_ceil(1000));
+            return Err((*start_ms + self.window_ms)
+                .saturating_sub(now_ms)
+                .div_ceil(1000));
         }
         *count += 1;
         Ok(())
@@ -56,7 +65,16 @@ fn bucket(address: IpAddr) -> IpAddr {
             Some(v4) => IpAddr::V4(v4),
             None => {
                 let segments = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0))
+                IpAddr::V6(std::net::Ipv6Addr::new(
+                    segments[0],
+                    segments[1],
+                    segments[2],
+                    segments[3],
+                    0,
+                    0,
+                    0,
+                    0,
+                ))
             }
         },
         v4 => v4,

@@ -14,7 +14,11 @@ const FOLLOW_BACKFILL_STATUSES_MAX: usize = 40;
 /// Statuses of an unfollowed account looked at when clearing them from a home feed.
 const UNFOLLOW_CLEANUP_STATUSES_MAX: usize = 800;
 
-pub fn relationships(app: &App, viewer: AccountId, ids: &[AccountId]) -> Result<Vec<RelationshipView>, AppError> {
+pub fn relationships(
+    app: &App,
+    viewer: AccountId,
+    ids: &[AccountId],
+) -> Result<Vec<RelationshipView>, AppError> {
     app.store.read(|tx| {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -26,20 +30,32 @@ pub fn relationships(app: &App, viewer: AccountId, ids: &[AccountId]) -> Result<
     })
 }
 
-pub fn follow(app: &App, viewer: AccountId, target: AccountId) -> Result<RelationshipView, AppError> {
+pub fn follow(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+) -> Result<RelationshipView, AppError> {
     if viewer == target {
         return Err(AppError::Validation("You cannot follow yourself".into()));
     }
     let follow_id = app.next_id();
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
-        if Edge::BLOCK.contains(tx, target.0, viewer.0)? || Edge::BLOCK.contains(tx, viewer.0, target.0)? {
+        if Edge::BLOCK.contains(tx, target.0, viewer.0)?
+            || Edge::BLOCK.contains(tx, viewer.0, target.0)?
+        {
             return Err(AppError::Forbidden("This action is not allowed"));
         }
         if Edge::FOLLOW.add(tx, viewer.0, target.0, follow_id)? {
             accounts::adjust_counts(tx, viewer, 0, 0, 1, None)?;
             accounts::adjust_counts(tx, target, 0, 1, 0, None)?;
-            let recent = timelines::account_page(tx, target, Page::newest(FOLLOW_BACKFILL_STATUSES_MAX), usize::MAX, |id| Ok::<_, AppError>(Some(id)))?;
+            let recent = timelines::account_page(
+                tx,
+                target,
+                Page::newest(FOLLOW_BACKFILL_STATUSES_MAX),
+                usize::MAX,
+                |id| Ok::<_, AppError>(Some(id)),
+            )?;
             for status in recent {
                 timelines::push_home(tx, viewer, status, app.config.limits.home_feed_entries_max)?;
             }
@@ -49,7 +65,11 @@ pub fn follow(app: &App, viewer: AccountId, target: AccountId) -> Result<Relatio
     })
 }
 
-pub fn unfollow(app: &App, viewer: AccountId, target: AccountId) -> Result<RelationshipView, AppError> {
+pub fn unfollow(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+) -> Result<RelationshipView, AppError> {
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         remove_follow(tx, viewer, target)?;
@@ -58,11 +78,21 @@ pub fn unfollow(app: &App, viewer: AccountId, target: AccountId) -> Result<Relat
 }
 
 /// Removes a follow with its counters and the followee's statuses in the follower's home.
-fn remove_follow(tx: &WriteTransaction, follower: AccountId, followee: AccountId) -> Result<(), AppError> {
+fn remove_follow(
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+) -> Result<(), AppError> {
     if Edge::FOLLOW.remove(tx, follower.0, followee.0)?.is_some() {
         accounts::adjust_counts(tx, follower, 0, 0, -1, None)?;
         accounts::adjust_counts(tx, followee, 0, -1, 0, None)?;
-        let statuses = timelines::account_page(tx, followee, Page::newest(UNFOLLOW_CLEANUP_STATUSES_MAX), usize::MAX, |id| Ok::<_, AppError>(Some(id)))?;
+        let statuses = timelines::account_page(
+            tx,
+            followee,
+            Page::newest(UNFOLLOW_CLEANUP_STATUSES_MAX),
+            usize::MAX,
+            |id| Ok::<_, AppError>(Some(id)),
+        )?;
         for status in statuses {
             timelines::remove_home(tx, follower, status)?;
         }
@@ -70,7 +100,11 @@ fn remove_follow(tx: &WriteTransaction, follower: AccountId, followee: AccountId
     Ok(())
 }
 
-pub fn block(app: &App, viewer: AccountId, target: AccountId) -> Result<RelationshipView, AppError> {
+pub fn block(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+) -> Result<RelationshipView, AppError> {
     if viewer == target {
         return Err(AppError::Validation("You cannot block yourself".into()));
     }
@@ -84,7 +118,11 @@ pub fn block(app: &App, viewer: AccountId, target: AccountId) -> Result<Relation
     })
 }
 
-pub fn unblock(app: &App, viewer: AccountId, target: AccountId) -> Result<RelationshipView, AppError> {
+pub fn unblock(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+) -> Result<RelationshipView, AppError> {
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::BLOCK.remove(tx, viewer.0, target.0)?;
@@ -92,7 +130,12 @@ pub fn unblock(app: &App, viewer: AccountId, target: AccountId) -> Result<Relati
     })
 }
 
-pub fn mute(app: &App, viewer: AccountId, target: AccountId, notifications: bool) -> Result<RelationshipView, AppError> {
+pub fn mute(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+    notifications: bool,
+) -> Result<RelationshipView, AppError> {
     if viewer == target {
         return Err(AppError::Validation("You cannot mute yourself".into()));
     }
@@ -100,18 +143,28 @@ pub fn mute(app: &App, viewer: AccountId, target: AccountId, notifications: bool
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.add(tx, viewer.0, target.0, mute_id)?;
-        let mut table = tx.open_table(schema::MUTES_NOTIFICATIONS).map_err(crate::store::StoreError::from)?;
+        let mut table = tx
+            .open_table(schema::MUTES_NOTIFICATIONS)
+            .map_err(crate::store::StoreError::from)?;
         if notifications {
-            table.insert((viewer.0, target.0), ()).map_err(crate::store::StoreError::from)?;
+            table
+                .insert((viewer.0, target.0), ())
+                .map_err(crate::store::StoreError::from)?;
         } else {
-            table.remove((viewer.0, target.0)).map_err(crate::store::StoreError::from)?;
+            table
+                .remove((viewer.0, target.0))
+                .map_err(crate::store::StoreError::from)?;
         }
         drop(table);
         views::relationship(tx, viewer, target)
     })
 }
 
-pub fn unmute(app: &App, viewer: AccountId, target: AccountId) -> Result<RelationshipView, AppError> {
+pub fn unmute(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+) -> Result<RelationshipView, AppError> {
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.remove(tx, viewer.0, target.0)?;

@@ -26,13 +26,21 @@ pub enum Kind {
     Statuses,
 }
 
-pub fn search(app: &App, viewer: Option<AccountId>, query: &str, kind: Option<Kind>, limit: usize) -> Result<SearchResults, AppError> {
+pub fn search(
+    app: &App,
+    viewer: Option<AccountId>,
+    query: &str,
+    kind: Option<Kind>,
+    limit: usize,
+) -> Result<SearchResults, AppError> {
     let query = query.trim();
     if query.is_empty() {
         return Ok(SearchResults::default());
     }
     if query.chars().count() > QUERY_CHARS_MAX {
-        return Err(AppError::Validation(format!("Query is longer than {QUERY_CHARS_MAX} characters")));
+        return Err(AppError::Validation(format!(
+            "Query is longer than {QUERY_CHARS_MAX} characters"
+        )));
     }
     let wants = |wanted: Kind| kind.is_none_or(|kind| kind == wanted);
     app.store.read(|tx| {
@@ -55,10 +63,19 @@ pub fn search(app: &App, viewer: Option<AccountId>, query: &str, kind: Option<Ki
         }
         if let (true, Some(viewer)) = (wants(Kind::Statuses), viewer) {
             let matcher = Matcher::parse(query);
-            let mut candidates: Vec<StatusId> =
-                timelines::account_page(tx, viewer, Page::newest(STATUS_SCAN_MAX), usize::MAX, |id| Ok::<_, AppError>(Some(id)))?;
+            let mut candidates: Vec<StatusId> = timelines::account_page(
+                tx,
+                viewer,
+                Page::newest(STATUS_SCAN_MAX),
+                usize::MAX,
+                |id| Ok::<_, AppError>(Some(id)),
+            )?;
             for edge in [Edge::FAVOURITE, Edge::BOOKMARK] {
-                candidates.extend(edge.page_of_a(tx, viewer.0, Page::newest(STATUS_SCAN_MAX))?.into_iter().map(|(_, id)| StatusId(id)));
+                candidates.extend(
+                    edge.page_of_a(tx, viewer.0, Page::newest(STATUS_SCAN_MAX))?
+                        .into_iter()
+                        .map(|(_, id)| StatusId(id)),
+                );
             }
             candidates.sort_unstable_by(|a, b| b.cmp(a));
             candidates.dedup();
@@ -66,9 +83,19 @@ pub fn search(app: &App, viewer: Option<AccountId>, query: &str, kind: Option<Ki
                 if results.statuses.len() >= limit {
                     break;
                 }
-                let Ok(status) = views::visible_status(app, tx, Some(viewer), id) else { continue };
-                if status.reblog_of.is_none() && matcher.matches(&status.text_source, &status.spoiler_text, &status.content_html) {
-                    results.statuses.push(views::status_view(app, tx, Some(viewer), status)?);
+                let Ok(status) = views::visible_status(app, tx, Some(viewer), id) else {
+                    continue;
+                };
+                if status.reblog_of.is_none()
+                    && matcher.matches(
+                        &status.text_source,
+                        &status.spoiler_text,
+                        &status.content_html,
+                    )
+                {
+                    results
+                        .statuses
+                        .push(views::status_view(app, tx, Some(viewer), status)?);
                 }
             }
         }
@@ -97,7 +124,11 @@ impl Matcher {
     }
 
     fn matches(&self, text: &str, spoiler: &str, html: &str) -> bool {
-        let haystack = if text.is_empty() { html.to_lowercase() } else { format!("{text}\n{spoiler}").to_lowercase() };
+        let haystack = if text.is_empty() {
+            html.to_lowercase()
+        } else {
+            format!("{text}\n{spoiler}").to_lowercase()
+        };
         !self.needles.is_empty() && self.needles.iter().all(|needle| haystack.contains(needle))
     }
 }

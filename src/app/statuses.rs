@@ -43,7 +43,10 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
         return Err(AppError::Validation("Text can't be blank".into()));
     }
     if text::count_chars(&new.text) > limits.status_chars_max {
-        return Err(AppError::Validation(format!("Text character limit of {} exceeded", limits.status_chars_max)));
+        return Err(AppError::Validation(format!(
+            "Text character limit of {} exceeded",
+            limits.status_chars_max
+        )));
     }
     if new.spoiler_text.chars().count() > limits.spoiler_chars_max {
         return Err(AppError::Validation(format!(
@@ -51,10 +54,20 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             limits.spoiler_chars_max
         )));
     }
-    if new.language.as_ref().is_some_and(|language| language.len() > LANGUAGE_BYTES_MAX) {
-        return Err(AppError::Validation("Language is not a language code".into()));
+    if new
+        .language
+        .as_ref()
+        .is_some_and(|language| language.len() > LANGUAGE_BYTES_MAX)
+    {
+        return Err(AppError::Validation(
+            "Language is not a language code".into(),
+        ));
     }
-    if new.idempotency_key.as_ref().is_some_and(|key| key.len() > IDEMPOTENCY_KEY_BYTES_MAX) {
+    if new
+        .idempotency_key
+        .as_ref()
+        .is_some_and(|key| key.len() > IDEMPOTENCY_KEY_BYTES_MAX)
+    {
         return Err(AppError::BadRequest("Idempotency-Key is too long".into()));
     }
     let now = now_ms();
@@ -62,17 +75,23 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
     let window_start_ms = now.saturating_sub(limits.idempotency_window_secs * 1000);
     app.store.write(|tx| {
         if let Some(key) = &new.idempotency_key {
-            if let Some(existing) = client_state::idempotent_status(tx, author.0, key, window_start_ms)? {
+            if let Some(existing) =
+                client_state::idempotent_status(tx, author.0, key, window_start_ms)?
+            {
                 let status = views::visible_status(app, tx, Some(author), StatusId(existing))?;
                 return views::status_view(app, tx, Some(author), status);
             }
         }
-        let user = accounts::get_user(tx, author, app.bytes_max())?.ok_or(AppError::Forbidden("This action is not allowed"))?;
+        let user = accounts::get_user(tx, author, app.bytes_max())?
+            .ok_or(AppError::Forbidden("This action is not allowed"))?;
         let in_reply_to = match new.in_reply_to_id {
             Some(parent) => Some(views::visible_status(app, tx, Some(author), parent)?),
             None => None,
         };
-        if in_reply_to.as_ref().is_some_and(|parent| parent.reblog_of.is_some()) {
+        if in_reply_to
+            .as_ref()
+            .is_some_and(|parent| parent.reblog_of.is_some())
+        {
             return Err(AppError::Validation("You cannot reply to a reblog".into()));
         }
         let formatted = super::accounts::format_local_text(app, tx, &new.text);
@@ -93,7 +112,8 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             text_source: new.text.clone(),
             spoiler_text: new.spoiler_text.clone(),
             visibility: new.visibility.unwrap_or(user.default_visibility),
-            sensitive: new.sensitive.unwrap_or(user.default_sensitive) || !new.spoiler_text.is_empty(),
+            sensitive: new.sensitive.unwrap_or(user.default_sensitive)
+                || !new.spoiler_text.is_empty(),
             language: new.language.clone().or(user.default_language.clone()),
             mentions,
             tags: formatted.tags,
@@ -108,7 +128,14 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
         }
         fan_out(app, tx, &status)?;
         for mentioned in &status.mentions {
-            notify(app, tx, *mentioned, NotificationKind::Mention, author, Some(status.id))?;
+            notify(
+                app,
+                tx,
+                *mentioned,
+                NotificationKind::Mention,
+                author,
+                Some(status.id),
+            )?;
         }
         if let Some(key) = &new.idempotency_key {
             client_state::put_idempotency(tx, author.0, key, status.id.0, now)?;
@@ -120,7 +147,11 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
 
 /// The home feeds a status belongs in: its author's, its author's local followers' (unless
 /// direct) and its mentioned local accounts' (for private and direct ones).
-fn home_owners(app: &App, tx: &WriteTransaction, status: &Status) -> Result<Vec<AccountId>, AppError> {
+fn home_owners(
+    app: &App,
+    tx: &WriteTransaction,
+    status: &Status,
+) -> Result<Vec<AccountId>, AppError> {
     let mut owners = vec![status.account_id];
     if status.visibility != Visibility::Direct {
         for follower in Edge::FOLLOW.all_of_b(tx, status.account_id.0, FANOUT_FOLLOWERS_MAX)? {
@@ -146,7 +177,12 @@ fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Result<(), AppE
         if Edge::MUTE.contains(tx, owner.0, status.account_id.0)? && owner != status.account_id {
             continue;
         }
-        timelines::push_home(tx, owner, status.id, app.config.limits.home_feed_entries_max)?;
+        timelines::push_home(
+            tx,
+            owner,
+            status.id,
+            app.config.limits.home_feed_entries_max,
+        )?;
     }
     Ok(())
 }
@@ -169,7 +205,9 @@ pub fn delete(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, 
         let view = views::status_view(app, tx, Some(viewer), status.clone())?;
         remove_status(app, tx, &status)?;
         // Reblogs of a deleted status go with it.
-        for (reblog_id, reblogger) in Edge::REBLOG.page_of_b(tx, status.id.0, Page::newest(usize::MAX))? {
+        for (reblog_id, reblogger) in
+            Edge::REBLOG.page_of_b(tx, status.id.0, Page::newest(usize::MAX))?
+        {
             Edge::REBLOG.remove(tx, reblogger, status.id.0)?;
             if let Some(reblog) = statuses::get_status(tx, StatusId(reblog_id), app.bytes_max())? {
                 remove_status(app, tx, &reblog)?;
@@ -192,7 +230,10 @@ fn remove_status(app: &App, tx: &WriteTransaction, status: &Status) -> Result<()
     if let Some(original) = status.reblog_of {
         statuses::adjust_counts(tx, original, 0, -1, 0)?;
     }
-    if Edge::PIN.remove(tx, status.account_id.0, status.id.0)?.is_some() {
+    if Edge::PIN
+        .remove(tx, status.account_id.0, status.id.0)?
+        .is_some()
+    {
         // nothing else refers to a pin
     }
     Ok(())
@@ -200,14 +241,20 @@ fn remove_status(app: &App, tx: &WriteTransaction, status: &Status) -> Result<()
 
 /// Ancestors (oldest first) and descendants (depth first, in reply order) that the viewer
 /// may see.
-pub fn context(app: &App, viewer: Option<AccountId>, id: StatusId) -> Result<(Vec<StatusView>, Vec<StatusView>), AppError> {
+pub fn context(
+    app: &App,
+    viewer: Option<AccountId>,
+    id: StatusId,
+) -> Result<(Vec<StatusView>, Vec<StatusView>), AppError> {
     app.store.read(|tx| {
         let status = views::visible_status(app, tx, viewer, id)?;
         let mut ancestors = Vec::new();
         let mut parent = status.in_reply_to_id;
         for _ in 0..ANCESTORS_MAX {
             let Some(parent_id) = parent else { break };
-            let Some(found) = statuses::get_status(tx, parent_id, app.bytes_max())? else { break };
+            let Some(found) = statuses::get_status(tx, parent_id, app.bytes_max())? else {
+                break;
+            };
             parent = found.in_reply_to_id;
             ancestors.push(found.id);
         }
@@ -225,7 +272,10 @@ pub fn context(app: &App, viewer: Option<AccountId>, id: StatusId) -> Result<(Ve
             replies.reverse();
             stack.extend(replies);
         }
-        Ok((views::status_views(app, tx, viewer, ancestors)?, views::status_views(app, tx, viewer, descendants)?))
+        Ok((
+            views::status_views(app, tx, viewer, ancestors)?,
+            views::status_views(app, tx, viewer, descendants)?,
+        ))
     })
 }
 
@@ -235,7 +285,14 @@ pub fn favourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusVie
         let status = original_of(app, tx, viewer, id)?;
         if Edge::FAVOURITE.add(tx, viewer.0, status.id.0, favourite_id)? {
             statuses::adjust_counts(tx, status.id, 0, 0, 1)?;
-            notify(app, tx, status.account_id, NotificationKind::Favourite, viewer, Some(status.id))?;
+            notify(
+                app,
+                tx,
+                status.account_id,
+                NotificationKind::Favourite,
+                viewer,
+                Some(status.id),
+            )?;
         }
         views::status_view(app, tx, Some(viewer), status)
     })
@@ -269,12 +326,20 @@ pub fn unbookmark(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusVi
 }
 
 /// Reblogs a status; returns the reblog (a status wrapping the original), as Mastodon.
-pub fn reblog(app: &App, viewer: AccountId, id: StatusId, visibility: Option<Visibility>) -> Result<StatusView, AppError> {
+pub fn reblog(
+    app: &App,
+    viewer: AccountId,
+    id: StatusId,
+    visibility: Option<Visibility>,
+) -> Result<StatusView, AppError> {
     let now = now_ms();
     let reblog_id = StatusId(app.ids.next(now));
     app.store.write(|tx| {
         let original = original_of(app, tx, viewer, id)?;
-        if !matches!(original.visibility, Visibility::Public | Visibility::Unlisted) {
+        if !matches!(
+            original.visibility,
+            Visibility::Public | Visibility::Unlisted
+        ) {
             return Err(AppError::Forbidden("This action is not allowed"));
         }
         if let Some(existing) = Edge::REBLOG.get(tx, viewer.0, original.id.0)? {
@@ -283,7 +348,9 @@ pub fn reblog(app: &App, viewer: AccountId, id: StatusId, visibility: Option<Vis
         }
         let visibility = match visibility {
             Some(Visibility::Direct) | Some(Visibility::Private) => {
-                return Err(AppError::Validation("Reblogs are public or unlisted".into()));
+                return Err(AppError::Validation(
+                    "Reblogs are public or unlisted".into(),
+                ));
             }
             Some(visibility) => visibility,
             None => Visibility::Public,
@@ -311,7 +378,14 @@ pub fn reblog(app: &App, viewer: AccountId, id: StatusId, visibility: Option<Vis
         statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
         accounts::adjust_counts(tx, viewer, 1, 0, 0, Some(now))?;
         fan_out(app, tx, &reblog)?;
-        notify(app, tx, original.account_id, NotificationKind::Reblog, viewer, Some(original.id))?;
+        notify(
+            app,
+            tx,
+            original.account_id,
+            NotificationKind::Reblog,
+            viewer,
+            Some(original.id),
+        )?;
         views::status_view(app, tx, Some(viewer), reblog)
     })
 }
@@ -334,14 +408,24 @@ pub fn pin(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, App
     app.store.write(|tx| {
         let status = views::visible_status(app, tx, Some(viewer), id)?;
         if status.account_id != viewer || status.reblog_of.is_some() {
-            return Err(AppError::Validation("You can only pin your own statuses".into()));
+            return Err(AppError::Validation(
+                "You can only pin your own statuses".into(),
+            ));
         }
         if !matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
-            return Err(AppError::Validation("You can only pin public or unlisted statuses".into()));
+            return Err(AppError::Validation(
+                "You can only pin public or unlisted statuses".into(),
+            ));
         }
         if !Edge::PIN.contains(tx, viewer.0, status.id.0)? {
-            if Edge::PIN.page_of_a(tx, viewer.0, Page::newest(PINS_MAX))?.len() >= PINS_MAX {
-                return Err(AppError::Validation(format!("You have already pinned the maximum number of statuses ({PINS_MAX})")));
+            if Edge::PIN
+                .page_of_a(tx, viewer.0, Page::newest(PINS_MAX))?
+                .len()
+                >= PINS_MAX
+            {
+                return Err(AppError::Validation(format!(
+                    "You have already pinned the maximum number of statuses ({PINS_MAX})"
+                )));
             }
             Edge::PIN.add(tx, viewer.0, status.id.0, pin_id)?;
         }
@@ -358,7 +442,12 @@ pub fn unpin(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, A
 }
 
 /// The status an action applies to: for a reblog, its original (as Mastodon).
-fn original_of(app: &App, tx: &WriteTransaction, viewer: AccountId, id: StatusId) -> Result<Status, AppError> {
+fn original_of(
+    app: &App,
+    tx: &WriteTransaction,
+    viewer: AccountId,
+    id: StatusId,
+) -> Result<Status, AppError> {
     let status = views::visible_status(app, tx, Some(viewer), id)?;
     match status.reblog_of {
         Some(original) => views::visible_status(app, tx, Some(viewer), original),
@@ -373,7 +462,13 @@ pub enum Actors {
     RebloggedBy,
 }
 
-pub fn actors(app: &App, viewer: Option<AccountId>, id: StatusId, which: Actors, page: Page) -> Result<Vec<(u64, AccountView)>, AppError> {
+pub fn actors(
+    app: &App,
+    viewer: Option<AccountId>,
+    id: StatusId,
+    which: Actors,
+    page: Page,
+) -> Result<Vec<(u64, AccountView)>, AppError> {
     app.store.read(|tx| {
         let status = views::visible_status(app, tx, viewer, id)?;
         let edges = match which {

@@ -44,9 +44,16 @@ pub fn format<Id: PartialEq + Clone>(
     mut resolve: impl FnMut(&MentionTarget) -> Option<ResolvedMention<Id>>,
     tag_url: impl Fn(&str) -> String,
 ) -> Formatted<Id> {
-    let mut out = Formatted { html: String::new(), mentions: Vec::new(), tags: Vec::new() };
+    let mut out = Formatted {
+        html: String::new(),
+        mentions: Vec::new(),
+        tags: Vec::new(),
+    };
     let text = text.replace("\r\n", "\n");
-    let paragraphs = text.split("\n\n").map(|paragraph| paragraph.trim_matches('\n')).filter(|p| !p.trim().is_empty());
+    let paragraphs = text
+        .split("\n\n")
+        .map(|paragraph| paragraph.trim_matches('\n'))
+        .filter(|p| !p.trim().is_empty());
     for paragraph in paragraphs {
         out.html.push_str("<p>");
         for (index, line) in paragraph.split('\n').enumerate() {
@@ -88,7 +95,9 @@ fn format_line<Id: PartialEq + Clone>(
 }
 
 fn push_link(html: &mut String, url: &str) {
-    let (scheme, rest) = url.split_once("://").map_or(("", url), |(scheme, rest)| (scheme, rest));
+    let (scheme, rest) = url
+        .split_once("://")
+        .map_or(("", url), |(scheme, rest)| (scheme, rest));
     let (shown, hidden) = match rest.char_indices().nth(LINK_SHOWN_CHARS_MAX) {
         Some((cut, _)) => rest.split_at(cut),
         None => (rest, ""),
@@ -99,7 +108,10 @@ fn push_link(html: &mut String, url: &str) {
         html_escape::encode_text(scheme)
     ));
     if hidden.is_empty() {
-        html.push_str(&format!("<span class=\"\">{}</span></a>", html_escape::encode_text(shown)));
+        html.push_str(&format!(
+            "<span class=\"\">{}</span></a>",
+            html_escape::encode_text(shown)
+        ));
     } else {
         html.push_str(&format!(
             "<span class=\"ellipsis\">{}</span><span class=\"invisible\">{}</span></a>",
@@ -116,7 +128,9 @@ fn is_name_char(c: char) -> bool {
 /// The mention starting at `rest` (which begins after '@'): the username, an optional domain,
 /// and the bytes consumed.
 fn scan_mention(rest: &str) -> Option<(MentionTarget, usize)> {
-    let username_end = rest.find(|c: char| !is_name_char(c) && c != '.' && c != '-').unwrap_or(rest.len());
+    let username_end = rest
+        .find(|c: char| !is_name_char(c) && c != '.' && c != '-')
+        .unwrap_or(rest.len());
     let username = rest[..username_end].trim_end_matches(['.', '-']);
     if username.is_empty() || !username.starts_with(is_name_char) {
         return None;
@@ -124,19 +138,31 @@ fn scan_mention(rest: &str) -> Option<(MentionTarget, usize)> {
     let mut consumed = username.len();
     let mut domain = None;
     if let Some(after) = rest[consumed..].strip_prefix('@') {
-        let end = after.find(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-').unwrap_or(after.len());
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-')
+            .unwrap_or(after.len());
         let candidate = after[..end].trim_end_matches(['.', '-']);
-        if candidate.contains('.') || candidate.contains(|c: char| c.is_ascii_alphabetic()) && !candidate.is_empty() {
+        if candidate.contains('.')
+            || candidate.contains(|c: char| c.is_ascii_alphabetic()) && !candidate.is_empty()
+        {
             domain = Some(candidate.to_ascii_lowercase());
             consumed += 1 + candidate.len();
         }
     }
-    Some((MentionTarget { username: username.to_string(), domain }, consumed))
+    Some((
+        MentionTarget {
+            username: username.to_string(),
+            domain,
+        },
+        consumed,
+    ))
 }
 
 /// The hashtag starting at `rest` (after '#'): letters, digits, '_' with at least one non-digit.
 fn scan_hashtag(rest: &str) -> Option<(&str, usize)> {
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     let name = &rest[..end];
     (!name.is_empty() && !name.chars().all(|c| c.is_ascii_digit())).then_some((name, end))
 }
@@ -151,13 +177,17 @@ fn format_words<Id: PartialEq + Clone>(
     let mut previous: Option<char> = None;
     let mut index = 0;
     while index < text.len() {
-        let c = text[index..].chars().next().expect("index is on a char boundary");
+        let c = text[index..]
+            .chars()
+            .next()
+            .expect("index is on a char boundary");
         let at_word_start = previous.is_none_or(|p| !(p.is_alphanumeric() || p == '_' || p == '/'));
         let mut consumed = 0;
         if c == '@' && at_word_start && out.mentions.len() < MENTIONS_MAX {
             if let Some((target, length)) = scan_mention(&text[index + 1..]) {
                 if let Some(found) = resolve(&target) {
-                    out.html.push_str(&html_escape::encode_text(&text[plain_start..index]));
+                    out.html
+                        .push_str(&html_escape::encode_text(&text[plain_start..index]));
                     out.html.push_str(&format!(
                         "<span class=\"h-card\" translate=\"no\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
                         html_escape::encode_double_quoted_attribute(&found.url),
@@ -171,7 +201,8 @@ fn format_words<Id: PartialEq + Clone>(
             }
         } else if c == '#' && previous.is_none_or(char::is_whitespace) {
             if let Some((name, length)) = scan_hashtag(&text[index + 1..]) {
-                out.html.push_str(&html_escape::encode_text(&text[plain_start..index]));
+                out.html
+                    .push_str(&html_escape::encode_text(&text[plain_start..index]));
                 out.html.push_str(&format!(
                     "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
                     html_escape::encode_double_quoted_attribute(&tag_url(&name.to_lowercase())),
@@ -193,7 +224,8 @@ fn format_words<Id: PartialEq + Clone>(
             previous = Some(c);
         }
     }
-    out.html.push_str(&html_escape::encode_text(&text[plain_start..]));
+    out.html
+        .push_str(&html_escape::encode_text(&text[plain_start..]));
 }
 
 /// Characters of `text` as Mastodon counts them toward the limit.
@@ -210,7 +242,14 @@ pub fn count_chars(text: &str) -> usize {
         let mut search = 0;
         while let Some(found) = piece[search..].find('@') {
             let at = search + found;
-            if let Some((MentionTarget { domain: Some(domain), .. }, length)) = scan_mention(&piece[at + 1..]) {
+            if let Some((
+                MentionTarget {
+                    domain: Some(domain),
+                    ..
+                },
+                length,
+            )) = scan_mention(&piece[at + 1..])
+            {
                 count -= domain.chars().count() + 1;
                 search = at + 1 + length;
             } else {
@@ -229,8 +268,16 @@ mod tests {
         format(
             text,
             |target| {
-                (target.username == "alice" && target.domain.as_deref().is_none_or(|d| d == "social.example"))
-                    .then(|| ResolvedMention { id: 1, url: "https://social.example/@alice".into(), username: "alice".into() })
+                (target.username == "alice"
+                    && target
+                        .domain
+                        .as_deref()
+                        .is_none_or(|d| d == "social.example"))
+                .then(|| ResolvedMention {
+                    id: 1,
+                    url: "https://social.example/@alice".into(),
+                    username: "alice".into(),
+                })
             },
             |name| format!("https://social.example/tags/{name}"),
         )
@@ -238,7 +285,10 @@ mod tests {
 
     #[test]
     fn paragraphs_breaks_and_escaping() {
-        assert_eq!(check("one\ntwo\n\nthree <b>&").html, "<p>one<br />two</p><p>three &lt;b&gt;&amp;</p>");
+        assert_eq!(
+            check("one\ntwo\n\nthree <b>&").html,
+            "<p>one<br />two</p><p>three &lt;b&gt;&amp;</p>"
+        );
         assert_eq!(check("\n\n").html, "");
     }
 
@@ -250,7 +300,11 @@ mod tests {
         assert!(formatted.html.contains("<span class=\"h-card\" translate=\"no\"><a href=\"https://social.example/@alice\" class=\"u-url mention\">@<span>alice</span></a></span>"));
         assert!(formatted.html.contains("@bob,"));
         assert!(formatted.html.contains("<a href=\"https://social.example/tags/rust\" class=\"mention hashtag\" rel=\"tag\">#<span>Rust</span></a> #2024"));
-        assert!(formatted.html.contains("<a href=\"https://example.com/a?b=1&amp;c\""));
+        assert!(
+            formatted
+                .html
+                .contains("<a href=\"https://example.com/a?b=1&amp;c\"")
+        );
         assert!(formatted.html.contains("<span class=\"invisible\">https://</span><span class=\"\">example.com/a?b=1&amp;c</span>"));
         // e-mail addresses and mid-word @ are not mentions
         assert!(check("mail alice@alice.example").mentions.is_empty());
@@ -260,13 +314,16 @@ mod tests {
     #[test]
     fn long_links_get_an_ellipsis() {
         let html = check("https://example.com/a/very/long/path/that/goes/on/and/on").html;
-        assert!(html.contains("<span class=\"ellipsis\">example.com/a/very/long/path/th</span><span class=\"invisible\">at/goes/on/and/on</span>"), "{html}");
+        assert!(html.contains("<span class=\"ellipsis\">example.com/a/very/long/path/t</span><span class=\"invisible\">hat/goes/on/and/on</span>"), "{html}");
     }
 
     #[test]
     fn urls_count_as_23_and_remote_mentions_as_their_user() {
         assert_eq!(count_chars("héllo"), 5);
-        assert_eq!(count_chars(&format!("see https://example.com/{}", "x".repeat(200))), 4 + URL_CHARS);
+        assert_eq!(
+            count_chars(&format!("see https://example.com/{}", "x".repeat(200))),
+            4 + URL_CHARS
+        );
         assert_eq!(count_chars("@bob@remote.example hi"), "@bob hi".len());
     }
 }

@@ -13,7 +13,12 @@ const SCAN_KEYS_MAX: usize = 2_000;
 
 /// Whether a status belongs in the viewer's timelines: visible, and neither its author nor
 /// (for a reblog) the original's author is blocked or muted by the viewer.
-fn keep(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId) -> Result<Option<Status>, AppError> {
+fn keep(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    id: StatusId,
+) -> Result<Option<Status>, AppError> {
     let status = match views::visible_status(app, reader, viewer, id) {
         Ok(status) => status,
         Err(AppError::NotFound) => return Ok(None),
@@ -21,12 +26,17 @@ fn keep(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId
     };
     if let Some(viewer) = viewer {
         let mut authors = vec![status.account_id];
-        if let Some(original) = status.reblog_of.and_then(|id| statuses::get_status(reader, id, app.bytes_max()).ok().flatten()) {
+        if let Some(original) = status.reblog_of.and_then(|id| {
+            statuses::get_status(reader, id, app.bytes_max())
+                .ok()
+                .flatten()
+        }) {
             authors.push(original.account_id);
         }
         for author in authors {
             if author != viewer
-                && (Edge::BLOCK.contains(reader, viewer.0, author.0)? || Edge::MUTE.contains(reader, viewer.0, author.0)?)
+                && (Edge::BLOCK.contains(reader, viewer.0, author.0)?
+                    || Edge::MUTE.contains(reader, viewer.0, author.0)?)
             {
                 return Ok(None);
             }
@@ -35,13 +45,23 @@ fn keep(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId
     Ok(Some(status))
 }
 
-fn render(app: &App, reader: &impl Reader, viewer: Option<AccountId>, found: Vec<Status>) -> Result<Vec<StatusView>, AppError> {
-    found.into_iter().map(|status| views::status_view(app, reader, viewer, status)).collect()
+fn render(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    found: Vec<Status>,
+) -> Result<Vec<StatusView>, AppError> {
+    found
+        .into_iter()
+        .map(|status| views::status_view(app, reader, viewer, status))
+        .collect()
 }
 
 pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
-        let found = timelines::home_page(tx, viewer, page, SCAN_KEYS_MAX, |id| keep(app, tx, Some(viewer), id))?;
+        let found = timelines::home_page(tx, viewer, page, SCAN_KEYS_MAX, |id| {
+            keep(app, tx, Some(viewer), id)
+        })?;
         render(app, tx, Some(viewer), found)
     })
 }
@@ -54,7 +74,12 @@ pub enum Scope {
     Remote,
 }
 
-pub fn public(app: &App, viewer: Option<AccountId>, scope: Scope, page: Page) -> Result<Vec<StatusView>, AppError> {
+pub fn public(
+    app: &App,
+    viewer: Option<AccountId>,
+    scope: Scope,
+    page: Page,
+) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
         let found = timelines::public_page(tx, scope == Scope::Local, page, SCAN_KEYS_MAX, |id| {
             if scope == Scope::Remote && timelines::is_local_public(tx, id)? {
@@ -66,9 +91,17 @@ pub fn public(app: &App, viewer: Option<AccountId>, scope: Scope, page: Page) ->
     })
 }
 
-pub fn tag(app: &App, viewer: Option<AccountId>, name: &str, local_only: bool, page: Page) -> Result<Vec<StatusView>, AppError> {
+pub fn tag(
+    app: &App,
+    viewer: Option<AccountId>,
+    name: &str,
+    local_only: bool,
+    page: Page,
+) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
-        let Some(tag) = statuses::tag_id(tx, name)? else { return Ok(Vec::new()) };
+        let Some(tag) = statuses::tag_id(tx, name)? else {
+            return Ok(Vec::new());
+        };
         let found = timelines::tag_page(tx, tag, page, SCAN_KEYS_MAX, |id| {
             if local_only && !timelines::is_local_public(tx, id)? {
                 return Ok(None);
@@ -103,7 +136,11 @@ pub fn account(
         if filter.only_media {
             return Ok(Vec::new());
         }
-        if viewer.is_some_and(|viewer| Edge::BLOCK.contains(tx, account.0, viewer.0).unwrap_or(false)) {
+        if viewer.is_some_and(|viewer| {
+            Edge::BLOCK
+                .contains(tx, account.0, viewer.0)
+                .unwrap_or(false)
+        }) {
             return Ok(Vec::new());
         }
         let found: Vec<Status> = if filter.pinned {
@@ -118,11 +155,17 @@ pub fn account(
         } else {
             let tagged = tagged.map(str::to_lowercase);
             timelines::account_page(tx, account, page, SCAN_KEYS_MAX, |id| {
-                let Some(status) = keep(app, tx, viewer, id)? else { return Ok::<_, AppError>(None) };
-                let is_reply_to_other = status.in_reply_to_account_id.is_some_and(|parent| parent != account);
+                let Some(status) = keep(app, tx, viewer, id)? else {
+                    return Ok::<_, AppError>(None);
+                };
+                let is_reply_to_other = status
+                    .in_reply_to_account_id
+                    .is_some_and(|parent| parent != account);
                 if (filter.exclude_replies && is_reply_to_other)
                     || (filter.exclude_reblogs && status.reblog_of.is_some())
-                    || tagged.as_ref().is_some_and(|tag| !status.tags.contains(tag))
+                    || tagged
+                        .as_ref()
+                        .is_some_and(|tag| !status.tags.contains(tag))
                 {
                     return Ok(None);
                 }
@@ -134,9 +177,18 @@ pub fn account(
 }
 
 /// The viewer's favourites or bookmarks, with the id of each (for `Link` headers).
-pub fn saved(app: &App, viewer: AccountId, bookmarks: bool, page: Page) -> Result<Vec<(u64, StatusView)>, AppError> {
+pub fn saved(
+    app: &App,
+    viewer: AccountId,
+    bookmarks: bool,
+    page: Page,
+) -> Result<Vec<(u64, StatusView)>, AppError> {
     app.store.read(|tx| {
-        let edge = if bookmarks { Edge::BOOKMARK } else { Edge::FAVOURITE };
+        let edge = if bookmarks {
+            Edge::BOOKMARK
+        } else {
+            Edge::FAVOURITE
+        };
         let mut out = Vec::new();
         for (edge_id, status) in edge.page_of_a(tx, viewer.0, page)? {
             if let Some(status) = keep(app, tx, Some(viewer), StatusId(status))? {

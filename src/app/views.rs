@@ -60,13 +60,21 @@ pub fn account_view(reader: &impl Reader, account: Account) -> Result<AccountVie
     Ok(AccountView { account, counts })
 }
 
-pub fn load_account_view(app: &App, reader: &impl Reader, id: AccountId) -> Result<AccountView, AppError> {
+pub fn load_account_view(
+    app: &App,
+    reader: &impl Reader,
+    id: AccountId,
+) -> Result<AccountView, AppError> {
     account_view(reader, load_account(app, reader, id)?)
 }
 
 /// Whether `viewer` may see `status`: Mastodon's visibility levels, and no statuses of
 /// accounts that block the viewer.
-pub fn can_see(reader: &impl Reader, viewer: Option<AccountId>, status: &Status) -> Result<bool, AppError> {
+pub fn can_see(
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    status: &Status,
+) -> Result<bool, AppError> {
     let author = status.account_id;
     if let Some(viewer) = viewer {
         if viewer == author {
@@ -78,17 +86,24 @@ pub fn can_see(reader: &impl Reader, viewer: Option<AccountId>, status: &Status)
     }
     Ok(match status.visibility {
         Visibility::Public | Visibility::Unlisted => true,
-        Visibility::Private => viewer.is_some_and(|viewer| status.mentions.contains(&viewer))
-            || match viewer {
-                Some(viewer) => Edge::FOLLOW.contains(reader, viewer.0, author.0)?,
-                None => false,
-            },
+        Visibility::Private => {
+            viewer.is_some_and(|viewer| status.mentions.contains(&viewer))
+                || match viewer {
+                    Some(viewer) => Edge::FOLLOW.contains(reader, viewer.0, author.0)?,
+                    None => false,
+                }
+        }
         Visibility::Direct => viewer.is_some_and(|viewer| status.mentions.contains(&viewer)),
     })
 }
 
 /// A status the viewer may see, or `NotFound` (never `Forbidden`: that would confirm it exists).
-pub fn visible_status(app: &App, reader: &impl Reader, viewer: Option<AccountId>, id: StatusId) -> Result<Status, AppError> {
+pub fn visible_status(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    id: StatusId,
+) -> Result<Status, AppError> {
     let status = statuses::get_status(reader, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
     if !can_see(reader, viewer, &status)? {
         return Err(AppError::NotFound);
@@ -101,10 +116,16 @@ pub fn visible_status(app: &App, reader: &impl Reader, viewer: Option<AccountId>
 }
 
 /// Everything an API status shows, for `viewer`.
-pub fn status_view(app: &App, reader: &impl Reader, viewer: Option<AccountId>, status: Status) -> Result<StatusView, AppError> {
+pub fn status_view(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    status: Status,
+) -> Result<StatusView, AppError> {
     let reblog = match status.reblog_of {
         Some(original) => {
-            let original = statuses::get_status(reader, original, app.bytes_max())?.ok_or(AppError::NotFound)?;
+            let original = statuses::get_status(reader, original, app.bytes_max())?
+                .ok_or(AppError::NotFound)?;
             Some(Box::new(status_view(app, reader, viewer, original)?))
         }
         None => None,
@@ -116,7 +137,8 @@ pub fn status_view(app: &App, reader: &impl Reader, viewer: Option<AccountId>, s
             favourited: Edge::FAVOURITE.contains(reader, viewer.0, status.id.0)?,
             reblogged: Edge::REBLOG.contains(reader, viewer.0, status.id.0)?,
             bookmarked: Edge::BOOKMARK.contains(reader, viewer.0, status.id.0)?,
-            pinned: viewer == status.account_id && Edge::PIN.contains(reader, viewer.0, status.id.0)?,
+            pinned: viewer == status.account_id
+                && Edge::PIN.contains(reader, viewer.0, status.id.0)?,
         }),
         None => None,
     };
@@ -130,7 +152,15 @@ pub fn status_view(app: &App, reader: &impl Reader, viewer: Option<AccountId>, s
         Some(id) => oauth::get_app(reader, id, app.bytes_max())?,
         None => None,
     };
-    Ok(StatusView { status, account, counts, viewer: viewer_flags, mentions, application, reblog })
+    Ok(StatusView {
+        status,
+        account,
+        counts,
+        viewer: viewer_flags,
+        mentions,
+        application,
+        reblog,
+    })
 }
 
 /// Status views of `ids` that the viewer may see, in the given order; gone or hidden ones
@@ -152,7 +182,11 @@ pub fn status_views(
     Ok(views)
 }
 
-pub fn relationship(reader: &impl Reader, viewer: AccountId, other: AccountId) -> Result<RelationshipView, AppError> {
+pub fn relationship(
+    reader: &impl Reader,
+    viewer: AccountId,
+    other: AccountId,
+) -> Result<RelationshipView, AppError> {
     let (a, b) = (viewer.0, other.0);
     Ok(RelationshipView {
         id: other,

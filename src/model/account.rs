@@ -108,3 +108,11 @@ pub struct LocalUser {
     pub default_sensitive: bool,
     pub default_language: Option<String>,
 }
+
+/// A timeline read position (`/api/v1/markers`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub last_read_id: u64,
+    pub version: u32,
+    pub updated_ms: u64,
+}

@@ -96,7 +96,10 @@ impl ScopeSet {
         if names.is_empty() {
             return ScopeSet::parse("read");
         }
-        Ok(ScopeSet { bits, text: names.join(" ") })
+        Ok(ScopeSet {
+            bits,
+            text: names.join(" "),
+        })
     }
 
     pub fn contains(&self, scope: Scope) -> bool {
@@ -136,7 +139,10 @@ fn expand(name: &str) -> Option<u64> {
         // Mastodon's granular admin scopes (`admin:read:accounts`) fold into the two levels.
         _ if name.starts_with("admin:read:") => Some(Scope::AdminRead.bit()),
         _ if name.starts_with("admin:write:") => Some(Scope::AdminWrite.bit()),
-        _ => GRANULAR.iter().find(|(granular, _)| *granular == name).map(|(_, scope)| scope.bit()),
+        _ => GRANULAR
+            .iter()
+            .find(|(granular, _)| *granular == name)
+            .map(|(_, scope)| scope.bit()),
     }
 }
 
@@ -154,6 +160,9 @@ mod tests {
         assert!(!read.is_subset_of(&follow));
         assert!(ScopeSet::parse("read nonsense").is_err());
         assert_eq!(ScopeSet::parse("").unwrap().as_str(), "read");
-        assert_eq!(ScopeSet::parse("read+write").unwrap().as_str(), "read write");
+        assert_eq!(
+            ScopeSet::parse("read+write").unwrap().as_str(),
+            "read write"
+        );
     }
 }

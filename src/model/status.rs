@@ -44,10 +44,15 @@ impl From<Visibility> for u8 {
 impl TryFrom<u8> for Visibility {
     type Error = String;
     fn try_from(value: u8) -> Result<Self, Self::Error> {
-        [Visibility::Public, Visibility::Unlisted, Visibility::Private, Visibility::Direct]
-            .get(usize::from(value))
-            .copied()
-            .ok_or_else(|| format!("unknown visibility {value}"))
+        [
+            Visibility::Public,
+            Visibility::Unlisted,
+            Visibility::Private,
+            Visibility::Direct,
+        ]
+        .get(usize::from(value))
+        .copied()
+        .ok_or_else(|| format!("unknown visibility {value}"))
     }
 }
 
@@ -122,7 +127,10 @@ impl From<NotificationKind> for u8 {
 impl TryFrom<u8> for NotificationKind {
     type Error = String;
     fn try_from(value: u8) -> Result<Self, Self::Error> {
-        Self::ALL.get(usize::from(value)).copied().ok_or_else(|| format!("unknown kind {value}"))
+        Self::ALL
+            .get(usize::from(value))
+            .copied()
+            .ok_or_else(|| format!("unknown kind {value}"))
     }
 }
 

@@ -29,8 +29,10 @@ pub fn generate_rsa_pkcs8() -> Result<Vec<u8>, SigError> {
 
 /// The public half of a PKCS#8 RSA key as an SPKI PEM, the `publicKeyPem` of actor documents.
 pub fn public_key_pem(pkcs8_der: &[u8]) -> Result<String, SigError> {
-    let pair = KeyPair::from_pkcs8(pkcs8_der).map_err(|error| SigError::KeyRejected(error.to_string()))?;
-    let der: PublicKeyX509Der<'static> = pair.public_key().as_der().map_err(|_| SigError::Encode)?;
+    let pair =
+        KeyPair::from_pkcs8(pkcs8_der).map_err(|error| SigError::KeyRejected(error.to_string()))?;
+    let der: PublicKeyX509Der<'static> =
+        pair.public_key().as_der().map_err(|_| SigError::Encode)?;
     Ok(pem("PUBLIC KEY", der.as_ref()))
 }
 
@@ -54,7 +56,9 @@ mod tests {
     fn generated_keys_give_an_spki_pem() {
         let der = generate_rsa_pkcs8().unwrap();
         let pem = public_key_pem(&der).unwrap();
-        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"));
+        assert!(pem.starts_with(
+            "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"
+        ));
         assert!(pem.lines().all(|line| line.len() <= 64));
         assert!(public_key_pem(b"not a key").is_err());
     }

@@ -16,17 +16,28 @@ pub struct AccountCounts {
 
 pub fn put_account(tx: &WriteTransaction, account: &Account) -> Result<(), StoreError> {
     put_record(tx, schema::ACCOUNTS, account.id.0, account)?;
-    tx.open_table(schema::ACCT_ACCOUNTID)?.insert(account.acct().to_lowercase().as_str(), account.id.0)?;
+    tx.open_table(schema::ACCT_ACCOUNTID)?
+        .insert(account.acct().to_lowercase().as_str(), account.id.0)?;
     Ok(())
 }
 
-pub fn get_account(reader: &impl Reader, id: AccountId, bytes_max: usize) -> Result<Option<Account>, StoreError> {
+pub fn get_account(
+    reader: &impl Reader,
+    id: AccountId,
+    bytes_max: usize,
+) -> Result<Option<Account>, StoreError> {
     get_record(reader, schema::ACCOUNTS, id.0, bytes_max)
 }
 
 /// The account with this `acct` (`user` or `user@host`), case-insensitively.
-pub fn account_id_by_acct(reader: &impl Reader, acct: &str) -> Result<Option<AccountId>, StoreError> {
-    Ok(reader.table(schema::ACCT_ACCOUNTID)?.get(acct.to_lowercase().as_str())?.map(|id| AccountId(id.value())))
+pub fn account_id_by_acct(
+    reader: &impl Reader,
+    acct: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(reader
+        .table(schema::ACCT_ACCOUNTID)?
+        .get(acct.to_lowercase().as_str())?
+        .map(|id| AccountId(id.value())))
 }
 
 /// Accounts whose `acct` starts with `prefix` (lowercased), up to `limit`.
@@ -50,16 +61,27 @@ pub fn account_ids_by_acct_prefix(
 
 pub fn put_user(tx: &WriteTransaction, user: &LocalUser) -> Result<(), StoreError> {
     put_record(tx, schema::USERS, user.account_id.0, user)?;
-    tx.open_table(schema::EMAIL_ACCOUNTID)?.insert(user.email.to_lowercase().as_str(), user.account_id.0)?;
+    tx.open_table(schema::EMAIL_ACCOUNTID)?
+        .insert(user.email.to_lowercase().as_str(), user.account_id.0)?;
     Ok(())
 }
 
-pub fn get_user(reader: &impl Reader, id: AccountId, bytes_max: usize) -> Result<Option<LocalUser>, StoreError> {
+pub fn get_user(
+    reader: &impl Reader,
+    id: AccountId,
+    bytes_max: usize,
+) -> Result<Option<LocalUser>, StoreError> {
     get_record(reader, schema::USERS, id.0, bytes_max)
 }
 
-pub fn account_id_by_email(reader: &impl Reader, email: &str) -> Result<Option<AccountId>, StoreError> {
-    Ok(reader.table(schema::EMAIL_ACCOUNTID)?.get(email.to_lowercase().as_str())?.map(|id| AccountId(id.value())))
+pub fn account_id_by_email(
+    reader: &impl Reader,
+    email: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(reader
+        .table(schema::EMAIL_ACCOUNTID)?
+        .get(email.to_lowercase().as_str())?
+        .map(|id| AccountId(id.value())))
 }
 
 /// Local users on this instance.
@@ -68,21 +90,35 @@ pub fn count_users(reader: &impl Reader) -> Result<u64, StoreError> {
     Ok(reader.table(schema::USERS)?.len()?)
 }
 
-pub fn put_private_key(tx: &WriteTransaction, id: AccountId, pkcs8_der: &[u8]) -> Result<(), StoreError> {
+pub fn put_private_key(
+    tx: &WriteTransaction,
+    id: AccountId,
+    pkcs8_der: &[u8],
+) -> Result<(), StoreError> {
     tx.open_table(schema::KEYPAIRS)?.insert(id.0, pkcs8_der)?;
     Ok(())
 }
 
 pub fn get_private_key(reader: &impl Reader, id: AccountId) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(reader.table(schema::KEYPAIRS)?.get(id.0)?.map(|der| der.value().to_vec()))
+    Ok(reader
+        .table(schema::KEYPAIRS)?
+        .get(id.0)?
+        .map(|der| der.value().to_vec()))
 }
 
 pub fn get_counts(reader: &impl Reader, id: AccountId) -> Result<AccountCounts, StoreError> {
     let table = reader.table(schema::ACCOUNT_COUNTS)?;
-    Ok(table.get(id.0)?.map_or_else(AccountCounts::default, |value| {
-        let (statuses, followers, following, last_status_ms) = value.value();
-        AccountCounts { statuses, followers, following, last_status_ms }
-    }))
+    Ok(table
+        .get(id.0)?
+        .map_or_else(AccountCounts::default, |value| {
+            let (statuses, followers, following, last_status_ms) = value.value();
+            AccountCounts {
+                statuses,
+                followers,
+                following,
+                last_status_ms,
+            }
+        }))
 }
 
 /// Changes an account's counters by the given deltas (never below zero).
@@ -101,7 +137,14 @@ pub fn adjust_counts(
     if let Some(ms) = last_status_ms {
         counts.last_status_ms = counts.last_status_ms.max(ms);
     }
-    tx.open_table(schema::ACCOUNT_COUNTS)?
-        .insert(id.0, (counts.statuses, counts.followers, counts.following, counts.last_status_ms))?;
+    tx.open_table(schema::ACCOUNT_COUNTS)?.insert(
+        id.0,
+        (
+            counts.statuses,
+            counts.followers,
+            counts.following,
+            counts.last_status_ms,
+        ),
+    )?;
     Ok(())
 }

@@ -13,11 +13,22 @@ pub fn idempotent_status(
     since_ms: u64,
 ) -> Result<Option<u64>, StoreError> {
     let table = reader.table(schema::IDEMPOTENCY)?;
-    Ok(table.get((account, key))?.map(|value| value.value()).filter(|(_, at_ms)| *at_ms >= since_ms).map(|(id, _)| id))
+    Ok(table
+        .get((account, key))?
+        .map(|value| value.value())
+        .filter(|(_, at_ms)| *at_ms >= since_ms)
+        .map(|(id, _)| id))
 }
 
-pub fn put_idempotency(tx: &WriteTransaction, account: u64, key: &str, status: u64, at_ms: u64) -> Result<(), StoreError> {
-    tx.open_table(schema::IDEMPOTENCY)?.insert((account, key), (status, at_ms))?;
+pub fn put_idempotency(
+    tx: &WriteTransaction,
+    account: u64,
+    key: &str,
+    status: u64,
+    at_ms: u64,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::IDEMPOTENCY)?
+        .insert((account, key), (status, at_ms))?;
     Ok(())
 }
 
@@ -26,14 +37,22 @@ pub fn get_marker(
     account: u64,
     timeline: &str,
     bytes_max: usize,
-) -> Result<Option<records::Marker>, StoreError> {
+) -> Result<Option<crate::model::Marker>, StoreError> {
     let table = reader.table(schema::MARKERS)?;
-    let Some(bytes) = table.get((account, timeline))? else { return Ok(None) };
+    let Some(bytes) = table.get((account, timeline))? else {
+        return Ok(None);
+    };
     records::decode(bytes.value(), bytes_max).map(Some)
 }
 
-pub fn put_marker(tx: &WriteTransaction, account: u64, timeline: &str, marker: &records::Marker) -> Result<(), StoreError> {
+pub fn put_marker(
+    tx: &WriteTransaction,
+    account: u64,
+    timeline: &str,
+    marker: &crate::model::Marker,
+) -> Result<(), StoreError> {
     let bytes = records::encode(marker)?;
-    tx.open_table(schema::MARKERS)?.insert((account, timeline), bytes.as_slice())?;
+    tx.open_table(schema::MARKERS)?
+        .insert((account, timeline), bytes.as_slice())?;
     Ok(())
 }

@@ -27,18 +27,37 @@ impl Edge {
         a_by_id: Some(schema::FOLLOWING_BY_ID),
         b_by_id: Some(schema::FOLLOWERS_BY_ID),
     };
-    pub const BLOCK: Edge = Edge { edges: schema::BLOCKS, a_by_id: Some(schema::BLOCKS_BY_ID), b_by_id: None };
-    pub const MUTE: Edge = Edge { edges: schema::MUTES, a_by_id: Some(schema::MUTES_BY_ID), b_by_id: None };
+    pub const BLOCK: Edge = Edge {
+        edges: schema::BLOCKS,
+        a_by_id: Some(schema::BLOCKS_BY_ID),
+        b_by_id: None,
+    };
+    pub const MUTE: Edge = Edge {
+        edges: schema::MUTES,
+        a_by_id: Some(schema::MUTES_BY_ID),
+        b_by_id: None,
+    };
     pub const FAVOURITE: Edge = Edge {
         edges: schema::FAVOURITES,
         a_by_id: Some(schema::FAVOURITES_BY_ID),
         b_by_id: Some(schema::FAVOURITERS_BY_ID),
     };
-    pub const BOOKMARK: Edge =
-        Edge { edges: schema::BOOKMARKS, a_by_id: Some(schema::BOOKMARKS_BY_ID), b_by_id: None };
+    pub const BOOKMARK: Edge = Edge {
+        edges: schema::BOOKMARKS,
+        a_by_id: Some(schema::BOOKMARKS_BY_ID),
+        b_by_id: None,
+    };
     /// The id of a reblog edge is the reblog's own status id.
-    pub const REBLOG: Edge = Edge { edges: schema::REBLOGS, a_by_id: None, b_by_id: Some(schema::REBLOGGERS_BY_ID) };
-    pub const PIN: Edge = Edge { edges: schema::PINS, a_by_id: Some(schema::PINS_BY_ID), b_by_id: None };
+    pub const REBLOG: Edge = Edge {
+        edges: schema::REBLOGS,
+        a_by_id: None,
+        b_by_id: Some(schema::REBLOGGERS_BY_ID),
+    };
+    pub const PIN: Edge = Edge {
+        edges: schema::PINS,
+        a_by_id: Some(schema::PINS_BY_ID),
+        b_by_id: None,
+    };
 
     /// Adds `a → b` with `id`; returns false (and changes nothing) if it existed.
     pub fn add(&self, tx: &WriteTransaction, a: u64, b: u64, id: u64) -> Result<bool, StoreError> {
@@ -59,7 +78,11 @@ impl Edge {
 
     /// Removes `a → b`; returns its id if it existed.
     pub fn remove(&self, tx: &WriteTransaction, a: u64, b: u64) -> Result<Option<u64>, StoreError> {
-        let Some(id) = tx.open_table(self.edges)?.remove((a, b))?.map(|id| id.value()) else {
+        let Some(id) = tx
+            .open_table(self.edges)?
+            .remove((a, b))?
+            .map(|id| id.value())
+        else {
             return Ok(None);
         };
         if let Some(table) = self.a_by_id {
@@ -81,19 +104,38 @@ impl Edge {
     }
 
     /// A page of what `a` did: `(edge id, b)`, newest first.
-    pub fn page_of_a(&self, reader: &impl Reader, a: u64, page: Page) -> Result<Vec<(u64, u64)>, StoreError> {
+    pub fn page_of_a(
+        &self,
+        reader: &impl Reader,
+        a: u64,
+        page: Page,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
         let table = self.a_by_id.expect("the relation keeps an a-side list");
-        page_pairs(reader, table, a, page, usize::MAX, |id, b| Ok::<_, StoreError>(Some((id, b))))
+        page_pairs(reader, table, a, page, usize::MAX, |id, b| {
+            Ok::<_, StoreError>(Some((id, b)))
+        })
     }
 
     /// A page of who did it to `b`: `(edge id, a)`, newest first.
-    pub fn page_of_b(&self, reader: &impl Reader, b: u64, page: Page) -> Result<Vec<(u64, u64)>, StoreError> {
+    pub fn page_of_b(
+        &self,
+        reader: &impl Reader,
+        b: u64,
+        page: Page,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
         let table = self.b_by_id.expect("the relation keeps a b-side list");
-        page_pairs(reader, table, b, page, usize::MAX, |id, a| Ok::<_, StoreError>(Some((id, a))))
+        page_pairs(reader, table, b, page, usize::MAX, |id, a| {
+            Ok::<_, StoreError>(Some((id, a)))
+        })
     }
 
     /// Every `b` that `a` relates to, up to `max` of them (for home fan-out and filters).
-    pub fn all_of_a(&self, reader: &impl Reader, a: u64, max: usize) -> Result<Vec<u64>, StoreError> {
+    pub fn all_of_a(
+        &self,
+        reader: &impl Reader,
+        a: u64,
+        max: usize,
+    ) -> Result<Vec<u64>, StoreError> {
         let edges = reader.table(self.edges)?;
         let mut out = Vec::new();
         for entry in edges.range((a, 0)..=(a, u64::MAX))?.take(max) {
@@ -103,7 +145,12 @@ impl Edge {
     }
 
     /// Every `a` related to `b`, up to `max` of them.
-    pub fn all_of_b(&self, reader: &impl Reader, b: u64, max: usize) -> Result<Vec<u64>, StoreError> {
+    pub fn all_of_b(
+        &self,
+        reader: &impl Reader,
+        b: u64,
+        max: usize,
+    ) -> Result<Vec<u64>, StoreError> {
         let table = self.b_by_id.expect("the relation keeps a b-side list");
         let table = reader.table(table)?;
         let mut out = Vec::new();

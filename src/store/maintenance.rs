@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use redb::{Key, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value, WriteTransaction};
+use redb::{
+    Key, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    Value, WriteTransaction,
+};
 use serde::Serialize;
 
 use super::schema::{self, TableVisitor};
@@ -54,7 +57,10 @@ impl Store {
             }
         }
         let tables = self.read(|tx| {
-            let mut collect = Collect { tx, tables: Vec::new() };
+            let mut collect = Collect {
+                tx,
+                tables: Vec::new(),
+            };
             schema::visit_tables(&mut collect)?;
             Ok::<_, StoreError>(collect.tables)
         })?;
@@ -66,7 +72,10 @@ impl Store {
     /// from one read snapshot, while writers go on.
     pub fn backup(&self, destination: &Path) -> Result<u64, StoreError> {
         if destination.exists() {
-            return Err(StoreError::Backup(format!("{} exists already", destination.display())));
+            return Err(StoreError::Backup(format!(
+                "{} exists already",
+                destination.display()
+            )));
         }
         struct Copy<'t> {
             from: &'t ReadTransaction,
@@ -93,7 +102,11 @@ impl Store {
         let copy = redb::Database::create(&partial)?;
         let mut tx = copy.begin_write()?;
         tx.set_two_phase_commit(true);
-        let mut visitor = Copy { from: &snapshot, to: &tx, entries: 0 };
+        let mut visitor = Copy {
+            from: &snapshot,
+            to: &tx,
+            entries: 0,
+        };
         schema::visit_tables(&mut visitor)?;
         let entries = visitor.entries;
         tx.commit()?;
@@ -110,7 +123,8 @@ impl Store {
         self.read(|tx| {
             let mut problems = Vec::new();
             let mut checked = 0u64;
-            checked += decode_all::<model::Account>(tx, schema::ACCOUNTS, bytes_max, &mut problems)?;
+            checked +=
+                decode_all::<model::Account>(tx, schema::ACCOUNTS, bytes_max, &mut problems)?;
             checked += decode_all::<model::LocalUser>(tx, schema::USERS, bytes_max, &mut problems)?;
             checked += decode_all::<model::Status>(tx, schema::STATUSES, bytes_max, &mut problems)?;
             checked += decode_all::<model::App>(tx, schema::APPS, bytes_max, &mut problems)?;
@@ -118,7 +132,9 @@ impl Store {
                 for entry in tx.open_table(table)?.iter()? {
                     let (key, value) = entry?;
                     checked += 1;
-                    if let Err(error) = records::decode::<model::Notification>(value.value(), bytes_max) {
+                    if let Err(error) =
+                        records::decode::<model::Notification>(value.value(), bytes_max)
+                    {
                         problems.push(format!("{name} {:?}: {error}", key.value()));
                     }
                 }
@@ -144,22 +160,37 @@ impl Store {
             for entry in tx.open_table(schema::ACCT_ACCOUNTID)?.iter()? {
                 let (acct, id) = entry?;
                 if !account_exists(id.value())? {
-                    problems.push(format!("acct_accountid {:?} points at missing account {}", acct.value(), id.value()));
+                    problems.push(format!(
+                        "acct_accountid {:?} points at missing account {}",
+                        acct.value(),
+                        id.value()
+                    ));
                 }
             }
             for table in [schema::USERS, schema::KEYPAIRS] {
                 for entry in tx.open_table(table)?.iter()? {
                     let id = entry?.0.value();
                     if !account_exists(id)? {
-                        problems.push(format!("{} {id} has no account", redb::TableHandle::name(&table)));
+                        problems.push(format!(
+                            "{} {id} has no account",
+                            redb::TableHandle::name(&table)
+                        ));
                     }
                 }
             }
-            for table in [schema::ACCOUNT_STATUSES, schema::HOME, schema::TAG_STATUSES, schema::REPLIES] {
+            for table in [
+                schema::ACCOUNT_STATUSES,
+                schema::HOME,
+                schema::TAG_STATUSES,
+                schema::REPLIES,
+            ] {
                 for entry in tx.open_table(table)?.iter()? {
                     let (first, status) = entry?.0.value();
                     if !status_exists(status)? {
-                        problems.push(format!("{} ({first}, {status}) points at a missing status", redb::TableHandle::name(&table)));
+                        problems.push(format!(
+                            "{} ({first}, {status}) points at a missing status",
+                            redb::TableHandle::name(&table)
+                        ));
                     }
                 }
             }
@@ -167,11 +198,22 @@ impl Store {
                 for entry in tx.open_table(table)?.iter()? {
                     let status = entry?.0.value();
                     if !status_exists(status)? {
-                        problems.push(format!("{} {status} points at a missing status", redb::TableHandle::name(&table)));
+                        problems.push(format!(
+                            "{} {status} points at a missing status",
+                            redb::TableHandle::name(&table)
+                        ));
                     }
                 }
             }
-            for edge in [super::Edge::FOLLOW, super::Edge::BLOCK, super::Edge::MUTE, super::Edge::FAVOURITE, super::Edge::BOOKMARK, super::Edge::REBLOG, super::Edge::PIN] {
+            for edge in [
+                super::Edge::FOLLOW,
+                super::Edge::BLOCK,
+                super::Edge::MUTE,
+                super::Edge::FAVOURITE,
+                super::Edge::BOOKMARK,
+                super::Edge::REBLOG,
+                super::Edge::PIN,
+            ] {
                 check_edge(tx, edge, &mut problems)?;
             }
             Ok((problems, checked))
@@ -190,14 +232,22 @@ fn decode_all<R: records::Record>(
         let (key, value) = entry?;
         checked += 1;
         if let Err(error) = records::decode::<R>(value.value(), bytes_max) {
-            problems.push(format!("{} {}: {error}", redb::TableHandle::name(&table), key.value()));
+            problems.push(format!(
+                "{} {}: {error}",
+                redb::TableHandle::name(&table),
+                key.value()
+            ));
         }
     }
     Ok(checked)
 }
 
 /// Every edge has its by-id entries and every by-id entry has its edge.
-fn check_edge(tx: &ReadTransaction, edge: super::Edge, problems: &mut Vec<String>) -> Result<(), StoreError> {
+fn check_edge(
+    tx: &ReadTransaction,
+    edge: super::Edge,
+    problems: &mut Vec<String>,
+) -> Result<(), StoreError> {
     let edges = tx.table(edge.edges)?;
     let name = redb::TableHandle::name(&edge.edges);
     for (by_id, a_side) in [(edge.a_by_id, true), (edge.b_by_id, false)] {
@@ -206,13 +256,25 @@ fn check_edge(tx: &ReadTransaction, edge: super::Edge, problems: &mut Vec<String
         for entry in index.iter()? {
             let (key, other) = entry?;
             let (owner, id) = key.value();
-            let pair = if a_side { (owner, other.value()) } else { (other.value(), owner) };
+            let pair = if a_side {
+                (owner, other.value())
+            } else {
+                (other.value(), owner)
+            };
             if edges.get(pair)?.map(|found| found.value()) != Some(id) {
-                problems.push(format!("{} ({owner}, {id}) has no matching {name} edge", redb::TableHandle::name(&by_id)));
+                problems.push(format!(
+                    "{} ({owner}, {id}) has no matching {name} edge",
+                    redb::TableHandle::name(&by_id)
+                ));
             }
         }
         if index.len()? != edges.len()? {
-            problems.push(format!("{} has {} entries but {name} has {}", redb::TableHandle::name(&by_id), index.len()?, edges.len()?));
+            problems.push(format!(
+                "{} has {} entries but {name} has {}",
+                redb::TableHandle::name(&by_id),
+                index.len()?,
+                edges.len()?
+            ));
         }
     }
     Ok(())

@@ -22,8 +22,10 @@ pub mod timelines;
 use std::path::Path;
 
 pub use edges::Edge;
-use redb::{Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction};
 pub use records::Record;
+use redb::{
+    Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,
+};
 
 /// Errors of the store, for callers to match on.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +45,13 @@ pub enum StoreError {
     #[error("corrupt {kind} record: {reason}")]
     Corrupt { kind: &'static str, reason: String },
     #[error("invalid {kind} record: {reason}")]
-    InvalidRecord { kind: &'static str, reason: &'static str },
-    #[error("the database has schema version {found}, newer than this build's {supported}; upgrade Skerry")]
+    InvalidRecord {
+        kind: &'static str,
+        reason: &'static str,
+    },
+    #[error(
+        "the database has schema version {found}, newer than this build's {supported}; upgrade Skerry"
+    )]
     SchemaTooNew { found: u64, supported: u64 },
     #[error("backup: {0}")]
     Backup(String),
@@ -67,12 +74,21 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (or creates) the database, creates missing tables and runs migrations.
-    pub fn open(path: &Path, cache_bytes: usize, record_bytes_max: usize) -> Result<Store, StoreError> {
+    pub fn open(
+        path: &Path,
+        cache_bytes: usize,
+        record_bytes_max: usize,
+    ) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let db = redb::Database::builder().set_cache_size(cache_bytes).create(path)?;
-        let store = Store { db, record_bytes_max };
+        let db = redb::Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)?;
+        let store = Store {
+            db,
+            record_bytes_max,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -96,7 +112,10 @@ impl Store {
             match found {
                 None => set_schema_version(tx, schema::SCHEMA_VERSION),
                 Some(version) if version > schema::SCHEMA_VERSION => {
-                    Err(StoreError::SchemaTooNew { found: version, supported: schema::SCHEMA_VERSION })
+                    Err(StoreError::SchemaTooNew {
+                        found: version,
+                        supported: schema::SCHEMA_VERSION,
+                    })
                 }
                 // Version 1 is the first; later versions add their steps here, oldest first.
                 Some(_) => Ok(()),
@@ -119,7 +138,10 @@ impl Store {
     }
 
     /// Runs `query` on a consistent snapshot.
-    pub fn read<T, E: From<StoreError>>(&self, query: impl FnOnce(&ReadTransaction) -> Result<T, E>) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        query: impl FnOnce(&ReadTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self.db.begin_read().map_err(StoreError::from)?;
         query(&tx)
     }
@@ -132,7 +154,9 @@ impl Store {
 
 fn schema_version(reader: &impl Reader) -> Result<Option<u64>, StoreError> {
     let meta = reader.table(schema::META)?;
-    let Some(value) = meta.get("schema_version")? else { return Ok(None) };
+    let Some(value) = meta.get("schema_version")? else {
+        return Ok(None);
+    };
     let bytes: [u8; 8] = value.value().try_into().map_err(|_| StoreError::Corrupt {
         kind: "meta",
         reason: "schema_version is not 8 bytes".into(),
@@ -141,7 +165,8 @@ fn schema_version(reader: &impl Reader) -> Result<Option<u64>, StoreError> {
 }
 
 fn set_schema_version(tx: &WriteTransaction, version: u64) -> Result<(), StoreError> {
-    tx.open_table(schema::META)?.insert("schema_version", version.to_be_bytes().as_slice())?;
+    tx.open_table(schema::META)?
+        .insert("schema_version", version.to_be_bytes().as_slice())?;
     Ok(())
 }
 
@@ -186,12 +211,18 @@ pub struct Page {
 
 impl Page {
     pub fn newest(limit: usize) -> Page {
-        Page { limit, ..Page::default() }
+        Page {
+            limit,
+            ..Page::default()
+        }
     }
 
     /// The id range this page covers, as bounds on the second half of a pair key.
     fn bounds(&self) -> (u64, u64) {
-        let low = self.min_id.or(self.since_id).map_or(0, |id| id.saturating_add(1));
+        let low = self
+            .min_id
+            .or(self.since_id)
+            .map_or(0, |id| id.saturating_add(1));
         let high = self.max_id.map_or(u64::MAX, |id| id.saturating_sub(1));
         (low, high)
     }
@@ -213,36 +244,14 @@ pub fn page_pairs<V: Value + 'static, T, E: From<StoreError>>(
     mut keep: impl FnMut(u64, V::SelfType<'_>) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
     let (low, high) = page.bounds();
-    let mut out = Vec::with_capacity(page.limit.min(64));
     if low > high || page.limit == 0 {
-        return Ok(out);
+        return Ok(Vec::new());
     }
     let table = reader.table(table)?;
-    let range = table.range((prefix, low)..=(prefix, high)).map_err(StoreError::from)?;
-    let mut scanned = 0;
-    let mut visit = |entry: Result<(redb::AccessGuard<'_, (u64, u64)>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
-        let (key, value) = entry.map_err(StoreError::from)?;
-        scanned += 1;
-        if let Some(item) = keep(key.value().1, value.value())? {
-            out.push(item);
-        }
-        Ok(out.len() < page.limit && scanned < scan_max)
-    };
-    if page.ascending() {
-        for entry in range {
-            if !visit(entry)? {
-                break;
-            }
-        }
-        out.reverse();
-    } else {
-        for entry in range.rev() {
-            if !visit(entry)? {
-                break;
-            }
-        }
-    }
-    Ok(out)
+    let range = table
+        .range((prefix, low)..=(prefix, high))
+        .map_err(StoreError::from)?;
+    collect_page(range, page, scan_max, |key, value| keep(key.1, value))
 }
 
 /// As `page_pairs`, over a table keyed by a plain id.
@@ -254,34 +263,39 @@ pub fn page_ids<V: Value + 'static, T, E: From<StoreError>>(
     mut keep: impl FnMut(u64) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
     let (low, high) = page.bounds();
-    let mut out = Vec::with_capacity(page.limit.min(64));
     if low > high || page.limit == 0 {
-        return Ok(out);
+        return Ok(Vec::new());
     }
     let table = reader.table(table)?;
     let range = table.range(low..=high).map_err(StoreError::from)?;
-    let mut scanned = 0;
-    let mut visit = |entry: Result<(redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
-        let (key, _) = entry.map_err(StoreError::from)?;
-        scanned += 1;
-        if let Some(item) = keep(key.value())? {
-            out.push(item);
-        }
-        Ok(out.len() < page.limit && scanned < scan_max)
-    };
-    if page.ascending() {
-        for entry in range {
-            if !visit(entry)? {
-                break;
-            }
-        }
-        out.reverse();
+    collect_page(range, page, scan_max, |key, _| keep(key))
+}
+
+/// Walks a range from the end the page asks for, keeping at most `page.limit` items after
+/// looking at at most `scan_max` entries; the result is newest first either way.
+fn collect_page<K: Key + 'static, V: Value + 'static, T, E: From<StoreError>>(
+    range: redb::Range<'_, K, V>,
+    page: Page,
+    scan_max: usize,
+    mut keep: impl FnMut(K::SelfType<'_>, V::SelfType<'_>) -> Result<Option<T>, E>,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::with_capacity(page.limit.min(64));
+    let entries: Box<dyn Iterator<Item = _>> = if page.ascending() {
+        Box::new(range)
     } else {
-        for entry in range.rev() {
-            if !visit(entry)? {
+        Box::new(range.rev())
+    };
+    for entry in entries.take(scan_max) {
+        let (key, value) = entry.map_err(StoreError::from)?;
+        if let Some(item) = keep(key.value(), value.value())? {
+            out.push(item);
+            if out.len() >= page.limit {
                 break;
             }
         }
+    }
+    if page.ascending() {
+        out.reverse();
     }
     Ok(out)
 }
@@ -294,7 +308,9 @@ pub fn get_record<R: Record>(
     bytes_max: usize,
 ) -> Result<Option<R>, StoreError> {
     let table = reader.table(table)?;
-    let Some(bytes) = table.get(id)? else { return Ok(None) };
+    let Some(bytes) = table.get(id)? else {
+        return Ok(None);
+    };
     records::decode(bytes.value(), bytes_max).map(Some)
 }
 
@@ -330,18 +346,60 @@ mod tests {
                     home.insert((5, id), ())?;
                     home.insert((6, id), ())?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         let ids = |page: Page| {
-            store.read(|tx| page_pairs(tx, schema::HOME, 5, page, usize::MAX, |id, ()| Ok::<_, StoreError>(Some(id)))).unwrap()
+            store
+                .read(|tx| {
+                    page_pairs(tx, schema::HOME, 5, page, usize::MAX, |id, ()| {
+                        Ok::<_, StoreError>(Some(id))
+                    })
+                })
+                .unwrap()
         };
         assert_eq!(ids(Page::newest(3)), [10, 9, 8]);
-        assert_eq!(ids(Page { max_id: Some(8), limit: 3, ..Page::default() }), [7, 6, 5]);
-        assert_eq!(ids(Page { since_id: Some(2), limit: 3, ..Page::default() }), [10, 9, 8]);
-        assert_eq!(ids(Page { min_id: Some(2), limit: 3, ..Page::default() }), [5, 4, 3]);
-        assert_eq!(ids(Page { min_id: Some(2), max_id: Some(4), limit: 3, ..Page::default() }), [3]);
-        assert_eq!(ids(Page { max_id: Some(1), limit: 3, ..Page::default() }), Vec::<u64>::new());
+        assert_eq!(
+            ids(Page {
+                max_id: Some(8),
+                limit: 3,
+                ..Page::default()
+            }),
+            [7, 6, 5]
+        );
+        assert_eq!(
+            ids(Page {
+                since_id: Some(2),
+                limit: 3,
+                ..Page::default()
+            }),
+            [10, 9, 8]
+        );
+        assert_eq!(
+            ids(Page {
+                min_id: Some(2),
+                limit: 3,
+                ..Page::default()
+            }),
+            [5, 4, 3]
+        );
+        assert_eq!(
+            ids(Page {
+                min_id: Some(2),
+                max_id: Some(4),
+                limit: 3,
+                ..Page::default()
+            }),
+            [3]
+        );
+        assert_eq!(
+            ids(Page {
+                max_id: Some(1),
+                limit: 3,
+                ..Page::default()
+            }),
+            Vec::<u64>::new()
+        );
     }
 
     #[test]
@@ -349,7 +407,9 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("test.redb");
         let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
-        store.write(|tx| set_schema_version(tx, schema::SCHEMA_VERSION + 1)).unwrap();
+        store
+            .write(|tx| set_schema_version(tx, schema::SCHEMA_VERSION + 1))
+            .unwrap();
         drop(store);
         let error = Store::open(&path, 4 << 20, 1 << 20).unwrap_err();
         assert!(matches!(error, StoreError::SchemaTooNew { .. }), "{error}");

@@ -5,9 +5,15 @@ use redb::{ReadableTable, WriteTransaction};
 use super::{Page, Reader, StoreError, page_pairs, records, schema};
 use crate::model::{AccountId, Notification, NotificationId};
 
-pub fn put_notification(tx: &WriteTransaction, notification: &Notification) -> Result<(), StoreError> {
+pub fn put_notification(
+    tx: &WriteTransaction,
+    notification: &Notification,
+) -> Result<(), StoreError> {
     let bytes = records::encode(notification)?;
-    tx.open_table(schema::NOTIFICATIONS)?.insert((notification.recipient_id.0, notification.id.0), bytes.as_slice())?;
+    tx.open_table(schema::NOTIFICATIONS)?.insert(
+        (notification.recipient_id.0, notification.id.0),
+        bytes.as_slice(),
+    )?;
     Ok(())
 }
 
@@ -18,7 +24,9 @@ pub fn get_notification(
     bytes_max: usize,
 ) -> Result<Option<Notification>, StoreError> {
     let table = reader.table(schema::NOTIFICATIONS)?;
-    let Some(bytes) = table.get((recipient.0, id.0))? else { return Ok(None) };
+    let Some(bytes) = table.get((recipient.0, id.0))? else {
+        return Ok(None);
+    };
     records::decode(bytes.value(), bytes_max).map(Some)
 }
 
@@ -31,13 +39,25 @@ pub fn page<T, E: From<StoreError>>(
     bytes_max: usize,
     mut keep: impl FnMut(Notification) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(reader, schema::NOTIFICATIONS, recipient.0, page, scan_max, |_, bytes| {
-        keep(records::decode(bytes, bytes_max)?)
-    })
+    page_pairs(
+        reader,
+        schema::NOTIFICATIONS,
+        recipient.0,
+        page,
+        scan_max,
+        |_, bytes| keep(records::decode(bytes, bytes_max)?),
+    )
 }
 
-pub fn dismiss(tx: &WriteTransaction, recipient: AccountId, id: NotificationId) -> Result<bool, StoreError> {
-    Ok(tx.open_table(schema::NOTIFICATIONS)?.remove((recipient.0, id.0))?.is_some())
+pub fn dismiss(
+    tx: &WriteTransaction,
+    recipient: AccountId,
+    id: NotificationId,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .open_table(schema::NOTIFICATIONS)?
+        .remove((recipient.0, id.0))?
+        .is_some())
 }
 
 /// Removes every notification of `recipient`.

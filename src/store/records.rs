@@ -39,14 +39,22 @@ pub trait Record: Serialize + DeserializeOwned {
 
 /// Encodes a record after checking it.
 pub fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
-    record.check().map_err(|reason| StoreError::InvalidRecord { kind: R::KIND, reason })?;
-    let packed = rmp_serde::to_vec(record)
-        .map_err(|error| StoreError::Encode { kind: R::KIND, reason: error.to_string() })?;
+    record.check().map_err(|reason| StoreError::InvalidRecord {
+        kind: R::KIND,
+        reason,
+    })?;
+    let packed = rmp_serde::to_vec(record).map_err(|error| StoreError::Encode {
+        kind: R::KIND,
+        reason: error.to_string(),
+    })?;
     let mut bytes = Vec::with_capacity(HEADER_BYTES + packed.len());
     bytes.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0]);
     if packed.len() >= COMPRESS_BYTES_MIN {
-        let compressed = zstd::bulk::compress(&packed, ZSTD_LEVEL)
-            .map_err(|error| StoreError::Encode { kind: R::KIND, reason: error.to_string() })?;
+        let compressed =
+            zstd::bulk::compress(&packed, ZSTD_LEVEL).map_err(|error| StoreError::Encode {
+                kind: R::KIND,
+                reason: error.to_string(),
+            })?;
         if compressed.len() < packed.len() {
             bytes[1] = FLAG_ZSTD;
             bytes.extend_from_slice(&compressed);
@@ -59,9 +67,15 @@ pub fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
 
 /// Decodes a record, refusing more than `bytes_max` bytes after decompression.
 pub fn decode<R: Record>(bytes: &[u8], bytes_max: usize) -> Result<R, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt { kind: R::KIND, reason };
+    let corrupt = |reason: String| StoreError::Corrupt {
+        kind: R::KIND,
+        reason,
+    };
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_BYTES>() else {
-        return Err(corrupt(format!("{} bytes is shorter than the header", bytes.len())));
+        return Err(corrupt(format!(
+            "{} bytes is shorter than the header",
+            bytes.len()
+        )));
     };
     let [version, flags, dictionary_low, dictionary_high] = *header;
     if version != FORMAT_VERSION {
@@ -77,11 +91,17 @@ pub fn decode<R: Record>(bytes: &[u8], bytes_max: usize) -> Result<R, StoreError
         rmp_serde::from_slice(&packed).map_err(|error| corrupt(error.to_string()))?
     } else {
         if body.len() > bytes_max {
-            return Err(corrupt(format!("{} bytes is over the cap of {bytes_max}", body.len())));
+            return Err(corrupt(format!(
+                "{} bytes is over the cap of {bytes_max}",
+                body.len()
+            )));
         }
         rmp_serde::from_slice(body).map_err(|error| corrupt(error.to_string()))?
     };
-    record.check().map_err(|reason| StoreError::InvalidRecord { kind: R::KIND, reason })?;
+    record.check().map_err(|reason| StoreError::InvalidRecord {
+        kind: R::KIND,
+        reason,
+    })?;
     Ok(record)
 }
 
@@ -140,15 +160,7 @@ impl Record for model::Token {
     const KIND: &'static str = "token";
 }
 
-/// A timeline read position (`/api/v1/markers`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Marker {
-    pub last_read_id: u64,
-    pub version: u32,
-    pub updated_ms: u64,
-}
-
-impl Record for Marker {
+impl Record for model::Marker {
     const KIND: &'static str = "marker";
 }
 
@@ -192,13 +204,22 @@ mod tests {
     #[test]
     fn decoding_refuses_bombs_unknown_versions_and_invalid_records() {
         let big = encode(&status(&"x".repeat(100_000))).unwrap();
-        assert!(matches!(decode::<Status>(&big, 10_000), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            decode::<Status>(&big, 10_000),
+            Err(StoreError::Corrupt { .. })
+        ));
         let mut future = encode(&status("hi")).unwrap();
         future[0] = 9;
-        assert!(matches!(decode::<Status>(&future, 1 << 20), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            decode::<Status>(&future, 1 << 20),
+            Err(StoreError::Corrupt { .. })
+        ));
         let mut invalid = status("hi");
         invalid.reblog_of = Some(invalid.id);
-        assert!(matches!(encode(&invalid), Err(StoreError::InvalidRecord { .. })));
+        assert!(matches!(
+            encode(&invalid),
+            Err(StoreError::InvalidRecord { .. })
+        ));
         assert!(decode::<Status>(&[1, 0], 100).is_err());
     }
 

@@ -18,10 +18,15 @@ pub struct StatusCounts {
 }
 
 /// Writes a new status with its indexes. `is_local` puts public ones on the local timeline.
-pub fn insert_status(tx: &WriteTransaction, status: &Status, is_local: bool) -> Result<(), StoreError> {
+pub fn insert_status(
+    tx: &WriteTransaction,
+    status: &Status,
+    is_local: bool,
+) -> Result<(), StoreError> {
     let id = status.id.0;
     put_record(tx, schema::STATUSES, id, status)?;
-    tx.open_table(schema::ACCOUNT_STATUSES)?.insert((status.account_id.0, id), ())?;
+    tx.open_table(schema::ACCOUNT_STATUSES)?
+        .insert((status.account_id.0, id), ())?;
     if status.reblog_of.is_none() && status.visibility == Visibility::Public {
         tx.open_table(schema::PUBLIC_STATUSES)?.insert(id, ())?;
         if is_local {
@@ -29,7 +34,8 @@ pub fn insert_status(tx: &WriteTransaction, status: &Status, is_local: bool) -> 
         }
         for name in &status.tags {
             let tag = ensure_tag(tx, name)?;
-            tx.open_table(schema::TAG_STATUSES)?.insert((tag.0, id), ())?;
+            tx.open_table(schema::TAG_STATUSES)?
+                .insert((tag.0, id), ())?;
         }
     }
     if let Some(parent) = status.in_reply_to_id {
@@ -49,7 +55,8 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     let id = status.id.0;
     tx.open_table(schema::STATUSES)?.remove(id)?;
     tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
-    tx.open_table(schema::ACCOUNT_STATUSES)?.remove((status.account_id.0, id))?;
+    tx.open_table(schema::ACCOUNT_STATUSES)?
+        .remove((status.account_id.0, id))?;
     tx.open_table(schema::PUBLIC_STATUSES)?.remove(id)?;
     tx.open_table(schema::LOCAL_STATUSES)?.remove(id)?;
     for name in &status.tags {
@@ -63,16 +70,26 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     Ok(())
 }
 
-pub fn get_status(reader: &impl Reader, id: StatusId, bytes_max: usize) -> Result<Option<Status>, StoreError> {
+pub fn get_status(
+    reader: &impl Reader,
+    id: StatusId,
+    bytes_max: usize,
+) -> Result<Option<Status>, StoreError> {
     get_record(reader, schema::STATUSES, id.0, bytes_max)
 }
 
 pub fn get_counts(reader: &impl Reader, id: StatusId) -> Result<StatusCounts, StoreError> {
     let table = reader.table(schema::STATUS_COUNTS)?;
-    Ok(table.get(id.0)?.map_or_else(StatusCounts::default, |value| {
-        let (replies, reblogs, favourites) = value.value();
-        StatusCounts { replies, reblogs, favourites }
-    }))
+    Ok(table
+        .get(id.0)?
+        .map_or_else(StatusCounts::default, |value| {
+            let (replies, reblogs, favourites) = value.value();
+            StatusCounts {
+                replies,
+                reblogs,
+                favourites,
+            }
+        }))
 }
 
 /// Changes a status's counters by the given deltas (never below zero).
@@ -87,26 +104,41 @@ pub fn adjust_counts(
     counts.replies = counts.replies.saturating_add_signed(replies);
     counts.reblogs = counts.reblogs.saturating_add_signed(reblogs);
     counts.favourites = counts.favourites.saturating_add_signed(favourites);
-    tx.open_table(schema::STATUS_COUNTS)?.insert(id.0, (counts.replies, counts.reblogs, counts.favourites))?;
+    tx.open_table(schema::STATUS_COUNTS)?
+        .insert(id.0, (counts.replies, counts.reblogs, counts.favourites))?;
     Ok(())
 }
 
 /// Direct replies to a status, oldest first, up to `limit`.
-pub fn reply_ids(reader: &impl Reader, parent: StatusId, limit: usize) -> Result<Vec<StatusId>, StoreError> {
+pub fn reply_ids(
+    reader: &impl Reader,
+    parent: StatusId,
+    limit: usize,
+) -> Result<Vec<StatusId>, StoreError> {
     let table = reader.table(schema::REPLIES)?;
     let mut out = Vec::new();
-    for entry in table.range((parent.0, 0)..=(parent.0, u64::MAX))?.take(limit) {
+    for entry in table
+        .range((parent.0, 0)..=(parent.0, u64::MAX))?
+        .take(limit)
+    {
         out.push(StatusId(entry?.0.value().1));
     }
     Ok(out)
 }
 
 pub fn tag_id(reader: &impl Reader, name: &str) -> Result<Option<TagId>, StoreError> {
-    Ok(reader.table(schema::TAG_IDS)?.get(name.to_lowercase().as_str())?.map(|id| TagId(id.value())))
+    Ok(reader
+        .table(schema::TAG_IDS)?
+        .get(name.to_lowercase().as_str())?
+        .map(|id| TagId(id.value())))
 }
 
 /// Hashtag names starting with `prefix`, up to `limit`.
-pub fn tags_by_prefix(reader: &impl Reader, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+pub fn tags_by_prefix(
+    reader: &impl Reader,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
     let prefix = prefix.to_lowercase();
     let table = reader.table(schema::TAG_IDS)?;
     let mut out = Vec::new();
@@ -130,6 +162,7 @@ fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError> {
     let next = names.last()?.map_or(1, |(id, _)| id.value() + 1);
     names.insert(next, name.as_str())?;
     drop(names);
-    tx.open_table(schema::TAG_IDS)?.insert(name.as_str(), next)?;
+    tx.open_table(schema::TAG_IDS)?
+        .insert(name.as_str(), next)?;
     Ok(TagId(next))
 }

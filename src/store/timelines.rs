@@ -8,7 +8,12 @@ use crate::model::{AccountId, StatusId, TagId};
 
 /// Puts a status into `owner`'s home feed and trims the feed's oldest entries beyond
 /// `entries_max`.
-pub fn push_home(tx: &WriteTransaction, owner: AccountId, status: StatusId, entries_max: usize) -> Result<(), StoreError> {
+pub fn push_home(
+    tx: &WriteTransaction,
+    owner: AccountId,
+    status: StatusId,
+    entries_max: usize,
+) -> Result<(), StoreError> {
     let mut home = tx.open_table(schema::HOME)?;
     if home.insert((owner.0, status.0), ())?.is_some() {
         return Ok(());
@@ -16,7 +21,11 @@ pub fn push_home(tx: &WriteTransaction, owner: AccountId, status: StatusId, entr
     let mut lengths = tx.open_table(schema::HOME_LENGTHS)?;
     let mut length = lengths.get(owner.0)?.map_or(0, |length| length.value()) as usize + 1;
     while length > entries_max {
-        let Some(oldest) = home.range((owner.0, 0)..=(owner.0, u64::MAX))?.next().transpose()?.map(|(key, _)| key.value())
+        let Some(oldest) = home
+            .range((owner.0, 0)..=(owner.0, u64::MAX))?
+            .next()
+            .transpose()?
+            .map(|(key, _)| key.value())
         else {
             break;
         };
@@ -28,8 +37,16 @@ pub fn push_home(tx: &WriteTransaction, owner: AccountId, status: StatusId, entr
 }
 
 /// Removes a status from `owner`'s home feed (unfollow, block, delete).
-pub fn remove_home(tx: &WriteTransaction, owner: AccountId, status: StatusId) -> Result<(), StoreError> {
-    if tx.open_table(schema::HOME)?.remove((owner.0, status.0))?.is_some() {
+pub fn remove_home(
+    tx: &WriteTransaction,
+    owner: AccountId,
+    status: StatusId,
+) -> Result<(), StoreError> {
+    if tx
+        .open_table(schema::HOME)?
+        .remove((owner.0, status.0))?
+        .is_some()
+    {
         let mut lengths = tx.open_table(schema::HOME_LENGTHS)?;
         let length = lengths.get(owner.0)?.map_or(0, |length| length.value());
         lengths.insert(owner.0, length.saturating_sub(1))?;
@@ -45,7 +62,9 @@ pub fn home_page<T, E: From<StoreError>>(
     scan_max: usize,
     mut keep: impl FnMut(StatusId) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(reader, schema::HOME, owner.0, page, scan_max, |id, ()| keep(StatusId(id)))
+    page_pairs(reader, schema::HOME, owner.0, page, scan_max, |id, ()| {
+        keep(StatusId(id))
+    })
 }
 
 /// Status ids of an account, newest first.
@@ -56,7 +75,14 @@ pub fn account_page<T, E: From<StoreError>>(
     scan_max: usize,
     mut keep: impl FnMut(StatusId) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(reader, schema::ACCOUNT_STATUSES, account.0, page, scan_max, |id, ()| keep(StatusId(id)))
+    page_pairs(
+        reader,
+        schema::ACCOUNT_STATUSES,
+        account.0,
+        page,
+        scan_max,
+        |id, ()| keep(StatusId(id)),
+    )
 }
 
 /// The federated (`local == false`) or local timeline.
@@ -67,7 +93,11 @@ pub fn public_page<T, E: From<StoreError>>(
     scan_max: usize,
     mut keep: impl FnMut(StatusId) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    let table = if local { schema::LOCAL_STATUSES } else { schema::PUBLIC_STATUSES };
+    let table = if local {
+        schema::LOCAL_STATUSES
+    } else {
+        schema::PUBLIC_STATUSES
+    };
     page_ids(reader, table, page, scan_max, |id| keep(StatusId(id)))
 }
 
@@ -79,10 +109,20 @@ pub fn tag_page<T, E: From<StoreError>>(
     scan_max: usize,
     mut keep: impl FnMut(StatusId) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(reader, schema::TAG_STATUSES, tag.0, page, scan_max, |id, ()| keep(StatusId(id)))
+    page_pairs(
+        reader,
+        schema::TAG_STATUSES,
+        tag.0,
+        page,
+        scan_max,
+        |id, ()| keep(StatusId(id)),
+    )
 }
 
 /// Whether a status is in the local timeline index (public and by a local account).
 pub fn is_local_public(reader: &impl Reader, status: StatusId) -> Result<bool, StoreError> {
-    Ok(reader.table(schema::LOCAL_STATUSES)?.get(status.0)?.is_some())
+    Ok(reader
+        .table(schema::LOCAL_STATUSES)?
+        .get(status.0)?
+        .is_some())
 }

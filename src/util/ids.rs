@@ -22,7 +22,9 @@ impl IdGenerator {
 
     /// Starts above `floor`, so ids stay increasing after a restart with a clock that went back.
     pub fn starting_after(floor: u64) -> Self {
-        Self { last: AtomicU64::new(floor) }
+        Self {
+            last: AtomicU64::new(floor),
+        }
     }
 
     /// The next id for an object created at `now_ms`.
@@ -31,7 +33,10 @@ impl IdGenerator {
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
             let next = candidate.max(last + 1);
-            match self.last.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            match self
+                .last
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => return next,
                 Err(actual) => last = actual,
             }

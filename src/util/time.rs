@@ -29,7 +29,12 @@ pub fn iso8601_ms(ms: u64) -> String {
 /// `2019-12-08`: the day only, as Mastodon's `last_status_at`.
 pub fn iso8601_day(ms: u64) -> String {
     let (date, _) = split(ms);
-    format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    )
 }
 
 fn split(ms: u64) -> (time::Date, time::Time) {

@@ -1,0 +1,425 @@
+//! Mastodon's JSON entities, and the only place that knows them
+//! (https://docs.joinmastodon.org/entities/). Rendered from `app::views`.
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::app::notifications::NotificationView;
+use crate::app::views::{AccountView, RelationshipView, StatusView};
+use crate::model::{Account, LocalUser, Role};
+use crate::util::time::{iso8601_day, iso8601_ms};
+
+/// The Mastodon API version we implement, as clients parse it from `version`.
+pub const MASTODON_VERSION: &str = "4.3.0";
+
+pub fn version() -> String {
+    format!(
+        "{MASTODON_VERSION} (compatible; Skerry {})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[derive(Serialize)]
+pub struct Emoji {}
+
+#[derive(Serialize)]
+pub struct FieldEntity {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AccountEntity {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub group: bool,
+    pub hide_collections: bool,
+    pub noindex: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub followers_count: u32,
+    pub following_count: u32,
+    pub statuses_count: u32,
+    pub last_status_at: Option<String>,
+    pub emojis: Vec<Emoji>,
+    pub fields: Vec<FieldEntity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceEntity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<RoleEntity>,
+}
+
+#[derive(Serialize)]
+pub struct SourceEntity {
+    pub privacy: &'static str,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub note: String,
+    pub fields: Vec<FieldEntity>,
+    pub follow_requests_count: u32,
+}
+
+#[derive(Serialize)]
+pub struct RoleEntity {
+    pub id: String,
+    pub name: String,
+    pub permissions: String,
+    pub color: String,
+    pub highlighted: bool,
+}
+
+fn account_urls(app: &App, account: &Account) -> (String, String) {
+    match &account.domain {
+        None => (
+            app.profile_url(&account.username),
+            app.actor_url(&account.username),
+        ),
+        // Remote accounts keep their URIs once federation lands; until then, their profile.
+        Some(domain) => {
+            let url = format!("https://{domain}/@{}", account.username);
+            (url.clone(), url)
+        }
+    }
+}
+
+pub fn account(app: &App, view: &AccountView) -> AccountEntity {
+    let account = &view.account;
+    let (url, uri) = account_urls(app, account);
+    let avatar = format!("{}/avatars/original/missing.png", app.base_url);
+    let header = format!("{}/headers/original/missing.png", app.base_url);
+    AccountEntity {
+        id: account.id.to_string(),
+        username: account.username.clone(),
+        acct: account.acct(),
+        display_name: account.display_name.clone(),
+        locked: account.locked,
+        bot: account.bot,
+        discoverable: account.discoverable,
+        indexable: false,
+        group: false,
+        hide_collections: false,
+        noindex: false,
+        // Mastodon shows the day an account was made, at midnight.
+        created_at: format!("{}T00:00:00.000Z", iso8601_day(account.created_ms)),
+        note: account.note_html.clone(),
+        url,
+        uri,
+        avatar: avatar.clone(),
+        avatar_static: avatar,
+        header: header.clone(),
+        header_static: header,
+        followers_count: view.counts.followers,
+        following_count: view.counts.following,
+        statuses_count: view.counts.statuses,
+        last_status_at: (view.counts.last_status_ms > 0)
+            .then(|| iso8601_day(view.counts.last_status_ms)),
+        emojis: Vec::new(),
+        fields: account
+            .fields
+            .iter()
+            .map(|field| FieldEntity {
+                name: field.name.clone(),
+                value: field.value_html.clone(),
+                verified_at: None,
+            })
+            .collect(),
+        source: None,
+        role: None,
+    }
+}
+
+/// Mastodon's permission bits (`UserRole::FLAGS`): `administrator` is bit 0, and the 20
+/// bits above it are the single permissions up to `view_feeds`.
+fn permissions(role: Role) -> u64 {
+    const ADMINISTRATOR: u64 = 1;
+    const ALL: u64 = (1 << 21) - 1;
+    const VIEW_AUDIT_LOG: u64 = 1 << 2;
+    const VIEW_DASHBOARD: u64 = 1 << 3;
+    const MANAGE_REPORTS: u64 = 1 << 4;
+    const MANAGE_TAXONOMIES: u64 = 1 << 8;
+    const MANAGE_USERS: u64 = 1 << 10;
+    match role {
+        Role::Owner => ALL,
+        Role::Admin => ALL & !ADMINISTRATOR,
+        Role::Moderator => {
+            VIEW_AUDIT_LOG | VIEW_DASHBOARD | MANAGE_REPORTS | MANAGE_TAXONOMIES | MANAGE_USERS
+        }
+        Role::User => 0,
+    }
+}
+
+/// The signed-in user's own account, with `source` and `role`.
+pub fn credential_account(app: &App, view: &AccountView, user: &LocalUser) -> AccountEntity {
+    let mut entity = account(app, view);
+    entity.source = Some(SourceEntity {
+        privacy: user.default_visibility.name(),
+        sensitive: user.default_sensitive,
+        language: user.default_language.clone(),
+        note: view.account.note_source.clone(),
+        fields: view
+            .account
+            .fields
+            .iter()
+            .map(|field| FieldEntity {
+                name: field.name.clone(),
+                value: field.value_source.clone(),
+                verified_at: None,
+            })
+            .collect(),
+        follow_requests_count: 0,
+    });
+    entity.role = Some(RoleEntity {
+        id: (user.role as u8).to_string(),
+        name: if user.role == Role::User {
+            String::new()
+        } else {
+            capitalize(user.role.name())
+        },
+        permissions: permissions(user.role).to_string(),
+        color: String::new(),
+        highlighted: user.role != Role::User,
+    });
+    entity
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+pub struct MentionEntity {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Serialize)]
+pub struct TagEntity {
+    pub name: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<()>>,
+}
+
+#[derive(Serialize)]
+pub struct ApplicationRef {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct StatusEntity {
+    pub id: String,
+    pub created_at: String,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub visibility: &'static str,
+    pub language: Option<String>,
+    pub uri: String,
+    pub url: Option<String>,
+    pub replies_count: u32,
+    pub reblogs_count: u32,
+    pub favourites_count: u32,
+    pub edited_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    pub content: String,
+    pub filtered: Vec<()>,
+    pub reblog: Option<Box<StatusEntity>>,
+    pub application: Option<ApplicationRef>,
+    pub account: AccountEntity,
+    pub media_attachments: Vec<()>,
+    pub mentions: Vec<MentionEntity>,
+    pub tags: Vec<TagEntity>,
+    pub emojis: Vec<Emoji>,
+    pub card: Option<()>,
+    pub poll: Option<()>,
+    /// The source text, only in the answer to a delete (for "delete and redraft").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+pub fn status(app: &App, view: &StatusView) -> StatusEntity {
+    let status = &view.status;
+    let author = &view.account.account;
+    let (uri, url) = match &author.domain {
+        None => (
+            format!("{}/statuses/{}", app.actor_url(&author.username), status.id),
+            Some(format!(
+                "{}/{}",
+                app.profile_url(&author.username),
+                status.id
+            )),
+        ),
+        Some(_) => {
+            let url = format!("{}/{}", account_urls(app, author).0, status.id);
+            (url.clone(), Some(url))
+        }
+    };
+    let uri = if status.reblog_of.is_some() {
+        format!("{uri}/activity")
+    } else {
+        uri
+    };
+    let viewer = view.viewer;
+    StatusEntity {
+        id: status.id.to_string(),
+        created_at: iso8601_ms(status.created_ms),
+        in_reply_to_id: status.in_reply_to_id.map(|id| id.to_string()),
+        in_reply_to_account_id: status.in_reply_to_account_id.map(|id| id.to_string()),
+        sensitive: status.sensitive,
+        spoiler_text: status.spoiler_text.clone(),
+        visibility: status.visibility.name(),
+        language: status.language.clone(),
+        uri,
+        url: if status.reblog_of.is_some() {
+            None
+        } else {
+            url
+        },
+        replies_count: view.counts.replies,
+        reblogs_count: view.counts.reblogs,
+        favourites_count: view.counts.favourites,
+        edited_at: status.edited_ms.map(iso8601_ms),
+        favourited: viewer.map(|flags| flags.favourited),
+        reblogged: viewer.map(|flags| flags.reblogged),
+        muted: viewer.map(|_| false),
+        bookmarked: viewer.map(|flags| flags.bookmarked),
+        pinned: viewer
+            .filter(|_| status.reblog_of.is_none())
+            .map(|flags| flags.pinned),
+        content: status.content_html.clone(),
+        filtered: Vec::new(),
+        reblog: view
+            .reblog
+            .as_ref()
+            .map(|original| Box::new(self::status(app, original))),
+        application: view.application.as_ref().map(|registered| ApplicationRef {
+            name: registered.name.clone(),
+            website: registered.website.clone(),
+        }),
+        account: account(app, &view.account),
+        media_attachments: Vec::new(),
+        mentions: view
+            .mentions
+            .iter()
+            .map(|mentioned| MentionEntity {
+                id: mentioned.id.to_string(),
+                username: mentioned.username.clone(),
+                url: account_urls(app, mentioned).0,
+                acct: mentioned.acct(),
+            })
+            .collect(),
+        tags: status
+            .tags
+            .iter()
+            .map(|name| tag(app, name, false))
+            .collect(),
+        emojis: Vec::new(),
+        card: None,
+        poll: None,
+        text: None,
+    }
+}
+
+pub fn tag(app: &App, name: &str, with_history: bool) -> TagEntity {
+    TagEntity {
+        name: name.to_string(),
+        url: format!("{}/tags/{name}", app.base_url),
+        history: with_history.then(Vec::new),
+    }
+}
+
+#[derive(Serialize)]
+pub struct RelationshipEntity {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+pub fn relationship(view: &RelationshipView) -> RelationshipEntity {
+    RelationshipEntity {
+        id: view.id.to_string(),
+        following: view.following,
+        showing_reblogs: view.following,
+        notifying: false,
+        languages: None,
+        followed_by: view.followed_by,
+        blocking: view.blocking,
+        blocked_by: view.blocked_by,
+        muting: view.muting,
+        muting_notifications: view.muting_notifications,
+        requested: false,
+        requested_by: false,
+        domain_blocking: false,
+        endorsed: false,
+        note: String::new(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct NotificationEntity {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub created_at: String,
+    pub group_key: String,
+    pub account: AccountEntity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusEntity>,
+}
+
+pub fn notification(app: &App, view: &NotificationView) -> NotificationEntity {
+    let notification = &view.notification;
+    NotificationEntity {
+        id: notification.id.to_string(),
+        kind: notification.kind.name(),
+        created_at: iso8601_ms(crate::util::ids::ms_of_id(notification.id.0)),
+        group_key: format!("ungrouped-{}", notification.id),
+        account: account(app, &view.account),
+        status: view
+            .status
+            .as_ref()
+            .map(|status_view| status(app, status_view)),
+    }
+}

@@ -1,0 +1,71 @@
+//! `GET /api/v1/instance` and `GET /api/v1/custom_emojis`.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::api::ApiError;
+use crate::api::entities;
+use crate::app::{App, instance};
+
+/// What statuses may hold; shared with v2.
+pub fn statuses_configuration(app: &App) -> Value {
+    json!({
+        "max_characters": app.config.limits.status_chars_max,
+        "max_media_attachments": 4,
+        "characters_reserved_per_url": crate::app::text::URL_CHARS,
+    })
+}
+
+pub fn accounts_configuration() -> Value {
+    json!({ "max_featured_tags": 10, "max_pinned_statuses": crate::app::statuses::PINS_MAX, "max_display_name_length": 30 })
+}
+
+/// Media and polls are not accepted before their issues land; clients read these limits.
+pub fn media_configuration() -> Value {
+    json!({
+        "supported_mime_types": [],
+        "image_size_limit": 0,
+        "image_matrix_limit": 0,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+        "description_limit": 1500,
+    })
+}
+
+pub fn polls_configuration() -> Value {
+    json!({ "max_options": 0, "max_characters_per_option": 0, "min_expiration": 300, "max_expiration": 2_629_746 })
+}
+
+pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    let stats = app.run(instance::stats).await?;
+    let config = &app.config;
+    Ok(Json(json!({
+        "uri": config.server.host,
+        "title": config.instance.title,
+        "short_description": config.instance.description,
+        "description": config.instance.description,
+        "email": config.instance.contact_email,
+        "version": entities::version(),
+        "urls": { "streaming_api": format!("{}://{}", if config.scheme() == "https" { "wss" } else { "ws" }, config.server.host) },
+        "stats": { "user_count": stats.users, "status_count": stats.statuses, "domain_count": 0 },
+        "thumbnail": null,
+        "languages": ["en"],
+        "registrations": config.instance.registrations == "open",
+        "approval_required": config.instance.registrations == "approval",
+        "invites_enabled": false,
+        "configuration": {
+            "accounts": accounts_configuration(),
+            "statuses": statuses_configuration(&app),
+            "media_attachments": media_configuration(),
+            "polls": polls_configuration(),
+        },
+        "contact_account": null,
+        "rules": [],
+    })))
+}
+
+pub async fn custom_emojis() -> Json<Vec<Value>> {
+    Json(Vec::new())
+}

@@ -1,0 +1,9 @@
+//! Mastodon REST API v1: one file per resource.
+
+pub mod accounts;
+pub mod apps;
+pub mod instance;
+pub mod notifications;
+pub mod saved;
+pub mod statuses;
+pub mod timelines;

@@ -1,0 +1,269 @@
+//! `/api/v1/statuses/...`: post, read, delete, thread context, and favourite, reblog,
+//! bookmark, pin with their undos and lists.
+
+use axum::Json;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use crate::api::entities::{self, StatusEntity};
+use crate::api::pagination::{PageParams, bounds, link_headers};
+use crate::api::{ApiError, Auth, MaybeAuth, Params, Query, parse_id};
+use crate::app::App;
+use crate::app::statuses::{self, Actors, NewStatus};
+use crate::model::{Scope, StatusId, Visibility};
+use crate::util::lenient;
+
+#[derive(Deserialize)]
+pub struct PostStatus {
+    status: Option<String>,
+    #[serde(default)]
+    spoiler_text: Option<String>,
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "lenient::option_u64")]
+    in_reply_to_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    sensitive: Option<bool>,
+    language: Option<String>,
+    #[serde(default)]
+    media_ids: Option<Vec<String>>,
+    #[serde(default)]
+    poll: Option<serde_json::Value>,
+    #[serde(default)]
+    scheduled_at: Option<String>,
+}
+
+fn parse_visibility(name: Option<&str>) -> Result<Option<Visibility>, ApiError> {
+    match name.filter(|name| !name.is_empty()) {
+        None => Ok(None),
+        Some(name) => Visibility::parse(name).map(Some).ok_or_else(|| {
+            ApiError::unprocessable("Validation failed: Visibility is not included in the list")
+        }),
+    }
+}
+
+pub async fn create(
+    State(app): State<App>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(params): Params<PostStatus>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let author = auth.user(Scope::WriteStatuses)?;
+    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+        // Media attachments come with the media issue; no media id exists before it.
+        return Err(ApiError::unprocessable(
+            "Validation failed: Media attachments are not supported yet",
+        ));
+    }
+    if params.poll.as_ref().is_some_and(|poll| !poll.is_null()) {
+        return Err(ApiError::unprocessable(
+            "Validation failed: Polls are not supported yet",
+        ));
+    }
+    if params
+        .scheduled_at
+        .as_ref()
+        .is_some_and(|at| !at.is_empty())
+    {
+        return Err(ApiError::unprocessable(
+            "Validation failed: Scheduled statuses are not supported yet",
+        ));
+    }
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::bad_request("Idempotency-Key is not text"))
+        })
+        .transpose()?;
+    let new = NewStatus {
+        text: params.status.unwrap_or_default(),
+        spoiler_text: params.spoiler_text.unwrap_or_default(),
+        visibility: parse_visibility(params.visibility.as_deref())?,
+        in_reply_to_id: params.in_reply_to_id.map(StatusId),
+        sensitive: params.sensitive,
+        language: params.language.filter(|language| !language.is_empty()),
+        idempotency_key,
+        application_id: auth.token.app_id,
+    };
+    let view = app.run(move |app| statuses::post(app, author, new)).await?;
+    Ok(Json(entities::status(&app, &view)))
+}
+
+pub async fn get(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let view = app.run(move |app| statuses::get(app, viewer, id)).await?;
+    Ok(Json(entities::status(&app, &view)))
+}
+
+pub async fn delete(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let view = app
+        .run(move |app| statuses::delete(app, viewer, id))
+        .await?;
+    let mut entity = entities::status(&app, &view);
+    entity.text = Some(view.status.text_source.clone());
+    Ok(Json(entity))
+}
+
+#[derive(serde::Serialize)]
+pub struct ContextEntity {
+    ancestors: Vec<StatusEntity>,
+    descendants: Vec<StatusEntity>,
+}
+
+pub async fn context(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<ContextEntity>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let (ancestors, descendants) = app
+        .run(move |app| statuses::context(app, viewer, id))
+        .await?;
+    Ok(Json(ContextEntity {
+        ancestors: ancestors
+            .iter()
+            .map(|view| entities::status(&app, view))
+            .collect(),
+        descendants: descendants
+            .iter()
+            .map(|view| entities::status(&app, view))
+            .collect(),
+    }))
+}
+
+/// An action on a status by the signed-in user.
+#[derive(Clone, Copy)]
+enum Action {
+    Favourite,
+    Unfavourite,
+    Reblog(Option<Visibility>),
+    Unreblog,
+    Bookmark,
+    Unbookmark,
+    Pin,
+    Unpin,
+}
+
+async fn act(
+    app: App,
+    auth: Auth,
+    id: String,
+    action: Action,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let scope = match action {
+        Action::Favourite | Action::Unfavourite => Scope::WriteFavourites,
+        Action::Reblog(_) | Action::Unreblog => Scope::WriteStatuses,
+        Action::Bookmark | Action::Unbookmark => Scope::WriteBookmarks,
+        Action::Pin | Action::Unpin => Scope::WriteAccounts,
+    };
+    let viewer = auth.user(scope)?;
+    let id: StatusId = parse_id(&id)?;
+    let view = app
+        .run(move |app| match action {
+            Action::Favourite => statuses::favourite(app, viewer, id),
+            Action::Unfavourite => statuses::unfavourite(app, viewer, id),
+            Action::Reblog(visibility) => statuses::reblog(app, viewer, id, visibility),
+            Action::Unreblog => statuses::unreblog(app, viewer, id),
+            Action::Bookmark => statuses::bookmark(app, viewer, id),
+            Action::Unbookmark => statuses::unbookmark(app, viewer, id),
+            Action::Pin => statuses::pin(app, viewer, id),
+            Action::Unpin => statuses::unpin(app, viewer, id),
+        })
+        .await?;
+    Ok(Json(entities::status(&app, &view)))
+}
+
+macro_rules! action_handler {
+    ($($name:ident => $action:expr;)*) => {$(
+        pub async fn $name(State(app): State<App>, auth: Auth, Path(id): Path<String>) -> Result<Json<StatusEntity>, ApiError> {
+            act(app, auth, id, $action).await
+        }
+    )*};
+}
+
+action_handler! {
+    favourite => Action::Favourite;
+    unfavourite => Action::Unfavourite;
+    unreblog => Action::Unreblog;
+    bookmark => Action::Bookmark;
+    unbookmark => Action::Unbookmark;
+    pin => Action::Pin;
+    unpin => Action::Unpin;
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReblogParams {
+    visibility: Option<String>,
+}
+
+pub async fn reblog(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(params): Params<ReblogParams>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let visibility = parse_visibility(params.visibility.as_deref())?;
+    act(app, auth, id, Action::Reblog(visibility)).await
+}
+
+async fn actors(
+    app: App,
+    auth: MaybeAuth,
+    uri: axum::http::Uri,
+    id: String,
+    which: Actors,
+    page: PageParams,
+) -> Result<impl IntoResponse, ApiError> {
+    let viewer = auth.viewer(Scope::ReadAccounts)?;
+    let id: StatusId = parse_id(&id)?;
+    let page = page.page(&app, Some(80));
+    let listed = app
+        .run(move |app| statuses::actors(app, viewer, id, which, page))
+        .await?;
+    let headers = link_headers(&app, &uri, bounds(&listed, |(edge_id, _)| *edge_id));
+    Ok((
+        headers,
+        Json(
+            listed
+                .iter()
+                .map(|(_, view)| entities::account(&app, view))
+                .collect::<Vec<_>>(),
+        ),
+    ))
+}
+
+pub async fn favourited_by(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    actors(app, auth, uri, id, Actors::FavouritedBy, page).await
+}
+
+pub async fn reblogged_by(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    actors(app, auth, uri, id, Actors::RebloggedBy, page).await
+}

@@ -1,0 +1,4 @@
+//! Mastodon REST API v2.
+
+pub mod instance;
+pub mod search;

@@ -1,0 +1,70 @@
+//! `GET /api/v2/search`: accounts, hashtags and statuses, built in.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use crate::api::entities::{self, AccountEntity, StatusEntity, TagEntity};
+use crate::api::{ApiError, MaybeAuth, Query};
+use crate::app::App;
+use crate::app::search::{self, Kind};
+use crate::model::Scope;
+use crate::util::lenient;
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient::option_u64")]
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct SearchEntity {
+    accounts: Vec<AccountEntity>,
+    statuses: Vec<StatusEntity>,
+    hashtags: Vec<TagEntity>,
+}
+
+pub async fn search(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchEntity>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadSearch)?;
+    let kind = match params.kind.as_deref() {
+        None | Some("") => None,
+        Some("accounts") => Some(Kind::Accounts),
+        Some("hashtags") => Some(Kind::Hashtags),
+        Some("statuses") => Some(Kind::Statuses),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "type must be accounts, hashtags or statuses",
+            ));
+        }
+    };
+    let limit = params.limit.map_or(20, |limit| limit.clamp(1, 40) as usize);
+    let query = params.q;
+    let results = app
+        .run(move |app| search::search(app, viewer, &query, kind, limit))
+        .await?;
+    Ok(Json(SearchEntity {
+        accounts: results
+            .accounts
+            .iter()
+            .map(|view| entities::account(&app, view))
+            .collect(),
+        statuses: results
+            .statuses
+            .iter()
+            .map(|view| entities::status(&app, view))
+            .collect(),
+        hashtags: results
+            .hashtags
+            .iter()
+            .map(|name| entities::tag(&app, name, true))
+            .collect(),
+    }))
+}

@@ -1,0 +1,98 @@
+//! Health, readiness, Prometheus metrics and the default avatar.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::app::{App, instance};
+
+pub async fn health() -> &'static str {
+    "OK"
+}
+
+/// Ready when the database answers a read.
+pub async fn ready(State(app): State<App>) -> impl IntoResponse {
+    match app.run(instance::stats).await {
+        Ok(_) => (StatusCode::OK, "OK"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// Prometheus text format (version 0.0.4).
+pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    let metrics = &app.metrics;
+    let mut out = String::new();
+    out.push_str("# HELP skerry_http_responses_total HTTP responses by status class.\n# TYPE skerry_http_responses_total counter\n");
+    for (index, class) in ["2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "skerry_http_responses_total{{class=\"{class}\"}} {}",
+            metrics.http_responses[index].load(Ordering::Relaxed)
+        );
+    }
+    for (name, help, counter) in [
+        (
+            "skerry_statuses_created_total",
+            "Statuses posted by local users.",
+            &metrics.statuses_created,
+        ),
+        (
+            "skerry_logins_failed_total",
+            "Failed password logins.",
+            &metrics.logins_failed,
+        ),
+        (
+            "skerry_tokens_issued_total",
+            "OAuth access tokens issued.",
+            &metrics.tokens_issued,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    if let Ok(stats) = app.run(instance::stats).await {
+        let _ = writeln!(
+            out,
+            "# HELP skerry_local_users Local accounts.\n# TYPE skerry_local_users gauge\nskerry_local_users {}",
+            stats.users
+        );
+        let _ = writeln!(
+            out,
+            "# HELP skerry_local_statuses Public statuses of local accounts.\n# TYPE skerry_local_statuses gauge\nskerry_local_statuses {}",
+            stats.statuses
+        );
+    }
+    if let Ok(file) = std::fs::metadata(app.config.database_path()) {
+        let _ = writeln!(
+            out,
+            "# HELP skerry_database_file_bytes Size of the database file.\n# TYPE skerry_database_file_bytes gauge\nskerry_database_file_bytes {}",
+            file.len()
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+/// A 1×1 grey PNG for accounts without an avatar or header (media come with the media issue).
+const MISSING_PNG: [u8; 67] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
+    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x68, 0x00, 0x00, 0x00,
+    0x82, 0x00, 0x81, 0xda, 0x45, 0x08, 0x3b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+pub async fn missing_image() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=604800, immutable"),
+        ],
+        MISSING_PNG,
+    )
+}
