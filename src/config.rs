@@ -6,12 +6,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The public host of the embedded default: `http://localhost:8080`.
 pub const DEFAULT_HOST: &str = "localhost:8080";
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -21,7 +21,7 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address and port to listen on.
@@ -43,7 +43,7 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
     /// Directory of the database file, the instance keys and the admin socket.
@@ -54,7 +54,7 @@ pub struct StorageConfig {
     pub record_bytes_max: usize,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InstanceConfig {
     pub title: String,
@@ -65,7 +65,7 @@ pub struct InstanceConfig {
     pub registrations: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Characters in a status, URLs counted as 23 as Mastodon does.
@@ -86,7 +86,7 @@ pub struct LimitsConfig {
     pub idempotency_window_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A level (`info`) or per-target directives (`skerry=debug,info`).
@@ -185,18 +185,15 @@ pub enum ConfigError {
 const SECTIONS: [&str; 5] = ["server", "storage", "instance", "limits", "log"];
 
 impl Config {
-    /// Loads the configuration: `path` if given (it must exist), else `config/skerry.toml` if
-    /// present, else the defaults; then `environment` (`SKERRY_*` pairs) and `overrides`.
+    /// Loads the configuration: the defaults, then the file at `path` if given (it must exist;
+    /// no file is read implicitly), then `environment` (`SKERRY_*` pairs), then `overrides`.
     pub fn load(
         path: Option<&Path>,
         environment: impl IntoIterator<Item = (String, String)>,
         overrides: &Overrides,
     ) -> Result<Config, ConfigError> {
         let mut table = toml::Table::new();
-        let file = match path {
-            Some(path) => Some(path.to_path_buf()),
-            None => Some(PathBuf::from("config/skerry.toml")).filter(|path| path.exists()),
-        };
+        let file = path.map(Path::to_path_buf);
         if let Some(path) = &file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.clone(),
@@ -438,6 +435,29 @@ mod tests {
     fn the_embedded_default_is_plain_http_on_localhost() {
         let config = Config::load(None, Vec::new(), &Overrides::default()).unwrap();
         assert_eq!(config.base_url(), "http://localhost:8080");
+    }
+
+    /// `config/skerry.toml` documents every option with its default: it must stay complete
+    /// and true.
+    #[test]
+    fn the_documented_file_holds_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/skerry.toml");
+        let documented = Config::load(Some(&path), Vec::new(), &Overrides::default()).unwrap();
+        assert_eq!(
+            format!("{documented:?}"),
+            format!("{:?}", Config::default())
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let table: toml::Table = text.parse().unwrap();
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        for (section, keys) in defaults.as_table().unwrap() {
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    table.get(section).and_then(|keys| keys.get(key)).is_some(),
+                    "config/skerry.toml lacks {section}.{key}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -48,6 +48,14 @@ async fn malformed_oversized_and_unknown_requests_get_mastodon_errors() {
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Rails accepts a trailing slash, so clients send one.
+    let reply = server.get("/api/v1/instance/", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = server
+        .get("/api/v1/accounts/lookup/?acct=alice", None)
+        .await;
+    assert_eq!(reply.json["username"], "alice");
+
     let reply = server.get("/api/v1/nothing/here", None).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json["error"], "Record not found");

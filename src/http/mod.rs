@@ -147,6 +147,29 @@ fn with_peer(
 {
     move |mut request: hyper::Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(PeerAddr(peer));
+        trim_trailing_slash(&mut request);
         router.clone().oneshot(request.map(axum::body::Body::new))
+    }
+}
+
+/// `/api/v1/instance/` routes as `/api/v1/instance`: Rails, and so Mastodon, accepts both,
+/// and clients (Mastodon.py among them) send the slash. Done before routing, which a
+/// router layer cannot do.
+fn trim_trailing_slash<B>(request: &mut hyper::Request<B>) {
+    let path = request.uri().path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_string(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = rebuilt.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
     }
 }
