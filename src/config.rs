@@ -11,7 +11,7 @@ use serde::Deserialize;
 /// The public host of the embedded default: `http://localhost:8080`.
 pub const DEFAULT_HOST: &str = "localhost:8080";
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -91,18 +91,6 @@ pub struct LimitsConfig {
 pub struct LogConfig {
     /// A level (`info`) or per-target directives (`skerry=debug,info`).
     pub level: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            instance: InstanceConfig::default(),
-            limits: LimitsConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
 }
 
 impl Default for LogConfig {

@@ -203,6 +203,9 @@ impl Page {
     }
 }
 
+/// One item of a redb range scan.
+type RangeEntry<'a, K, V> = Result<(redb::AccessGuard<'a, K>, redb::AccessGuard<'a, V>), redb::StorageError>;
+
 /// Walks `(prefix, id)` keys of `table` within `page`, newest first, and keeps what `keep`
 /// maps to `Some`, up to `page.limit`. `scan_max` bounds the walk when `keep` filters.
 pub fn page_pairs<V: Value + 'static, T, E: From<StoreError>>(
@@ -221,7 +224,7 @@ pub fn page_pairs<V: Value + 'static, T, E: From<StoreError>>(
     let table = reader.table(table)?;
     let range = table.range((prefix, low)..=(prefix, high)).map_err(StoreError::from)?;
     let mut scanned = 0;
-    let mut visit = |entry: Result<(redb::AccessGuard<'_, (u64, u64)>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
+    let mut visit = |entry: RangeEntry<'_, (u64, u64), V>| -> Result<bool, E> {
         let (key, value) = entry.map_err(StoreError::from)?;
         scanned += 1;
         if let Some(item) = keep(key.value().1, value.value())? {
@@ -262,7 +265,7 @@ pub fn page_ids<V: Value + 'static, T, E: From<StoreError>>(
     let table = reader.table(table)?;
     let range = table.range(low..=high).map_err(StoreError::from)?;
     let mut scanned = 0;
-    let mut visit = |entry: Result<(redb::AccessGuard<'_, u64>, redb::AccessGuard<'_, V>), redb::StorageError>| -> Result<bool, E> {
+    let mut visit = |entry: RangeEntry<'_, u64, V>| -> Result<bool, E> {
         let (key, _) = entry.map_err(StoreError::from)?;
         scanned += 1;
         if let Some(item) = keep(key.value())? {
@@ -331,7 +334,7 @@ mod tests {
                     home.insert((5, id), ())?;
                     home.insert((6, id), ())?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         let ids = |page: Page| {
