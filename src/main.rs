@@ -1,3 +1,358 @@
-fn main() {
-    println!("Hello, world!");
+//! The `skerry` command line: `serve`, and the admin and database commands, which go through
+//! the running server's admin socket when there is one (see `skerry::admin`).
+//!
+//! Exit codes: 0 success, 1 a command failed (or `db check` found problems), 2 a bad
+//! command line or configuration.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use skerry::admin::{self, Command};
+use skerry::app::App;
+use skerry::config::{Config, Overrides};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Exit code of a configuration error, as clap uses for a bad command line.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skerry",
+    version,
+    about = "A single-binary ActivityPub server with a Mastodon-compatible API"
+)]
+struct Cli {
+    /// Config file [default: config/skerry.toml if present]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Data directory, instead of storage.data_dir
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: TopCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TopCommand {
+    /// Run the server
+    Serve {
+        /// Address and port to listen on, instead of server.listen
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Public host name, instead of server.host
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+    },
+    /// Manage accounts and tokens
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Inspect, check and back up the database
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Local accounts
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Bearer tokens for the API
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create a local account and print its generated password
+    Create {
+        /// Username: letters, digits and underscores
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "user", value_parser = ["owner", "admin", "moderator", "user"])]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue a bearer token for a local account and print it
+    Create {
+        /// Username of a local account
+        name: String,
+        /// Space-separated OAuth scopes
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Entries and bytes per table, and the file size
+    Stats {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode every record and follow every index; fails if there are problems
+    Check,
+    /// Write a consistent copy of the database to PATH (which must not exist), also while
+    /// the server runs
+    Backup { path: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (listen, host) = match &cli.command {
+        TopCommand::Serve { listen, host } => (listen.clone(), host.clone()),
+        _ => (None, None),
+    };
+    let overrides = Overrides {
+        data_dir: cli.data.clone(),
+        listen,
+        host,
+    };
+    let config = match Config::load(
+        cli.config.as_deref(),
+        skerry::config::skerry_environment(),
+        &overrides,
+    ) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("skerry: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("skerry: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            TopCommand::Serve { .. } => serve(config).await,
+            TopCommand::Admin { command } => {
+                run_admin_command(config, admin_command(command)).await
+            }
+            TopCommand::Db { command } => match db_command(command) {
+                Ok(command) => run_admin_command(config, command).await,
+                Err(error) => Err(error),
+            },
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("skerry: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_command(command: AdminCommand) -> Command {
+    match command {
+        AdminCommand::Account {
+            command: AccountCommand::Create { name, email, role },
+        } => Command::AccountCreate {
+            username: name,
+            email,
+            role,
+        },
+        AdminCommand::Token {
+            command: TokenCommand::Create { name, scopes },
+        } => Command::TokenCreate {
+            username: name,
+            scopes,
+        },
+    }
+}
+
+fn db_command(command: DbCommand) -> anyhow::Result<Command> {
+    Ok(match command {
+        DbCommand::Stats { json } => Command::DbStats { json },
+        DbCommand::Check => Command::DbCheck,
+        // Absolute, because the server that may write it has its own working directory.
+        DbCommand::Backup { path } => Command::DbBackup {
+            path: std::path::absolute(&path)
+                .with_context(|| format!("backup path {}", path.display()))?,
+        },
+    })
+}
+
+/// Sends `command` to the running server, or runs it on the database directly when no
+/// server listens; prints the answer either way.
+async fn run_admin_command(config: Config, command: Command) -> anyhow::Result<ExitCode> {
+    let socket_path = config.admin_socket_path();
+    let response = match admin::socket::send(&socket_path, &command).await? {
+        Some(response) => response,
+        None => {
+            let database_path = config.database_path();
+            if command.needs_existing_database() && !database_path.exists() {
+                anyhow::bail!("no database at {}", database_path.display());
+            }
+            let app = open_app(config).await?;
+            let result = tokio::task::spawn_blocking(move || admin::execute(&app, command))
+                .await
+                .context("the command panicked")?;
+            admin::Response::from_result(result)
+        }
+    };
+    if let Some(output) = &response.output {
+        print!("{output}");
+    }
+    if let Some(error) = &response.error {
+        eprintln!("skerry: {error}");
+    }
+    Ok(if response.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Opens the database on a blocking thread (it may recover after a crash, which reads the
+/// whole file).
+async fn open_app(config: Config) -> anyhow::Result<App> {
+    let database_path = config.database_path();
+    tokio::task::spawn_blocking(move || App::open(config))
+        .await
+        .context("opening the database panicked")?
+        .with_context(|| {
+            format!(
+                "cannot open the database {} (is another skerry process using it?)",
+                database_path.display()
+            )
+        })
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let filter: Targets = config.log.level.parse().expect("validated in Config::load");
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer())
+        .with(filter)
+        .init();
+    // Registered before anything else, so a signal during start-up is not lost.
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+
+    let listen = config.listen_addr();
+    let app = open_app(config).await?;
+    let startup_app = app.clone();
+    let (instance_key, local_users) = tokio::task::spawn_blocking(move || {
+        let key = admin::startup::ensure_instance_key(&startup_app)?;
+        Ok::<_, admin::AdminError>((key, admin::startup::local_user_count(&startup_app)?))
+    })
+    .await
+    .context("start-up panicked")??;
+    if instance_key == admin::startup::InstanceKey::Created {
+        tracing::info!("created the instance key");
+    }
+    if local_users == 0 {
+        tracing::warn!(
+            "there is no account yet; create the first one with: {}",
+            admin::startup::FIRST_ACCOUNT_HINT
+        );
+    }
+
+    let socket = admin::socket::bind(&app.config.admin_socket_path())?;
+    tracing::info!(
+        "Skerry {} serving {} on http://{listen}; admin socket {}",
+        env!("CARGO_PKG_VERSION"),
+        app.base_url,
+        socket.path().display()
+    );
+    // The admin socket server watches this; `true` means stop. The sender lives in the HTTP
+    // server's shutdown future, so the admin socket also stops when the HTTP server ends
+    // on its own (an error), because that drops the future and closes the channel.
+    let (stop_sender, stop) = watch::channel(false);
+    let admin_server = tokio::spawn(admin::socket::serve(app.clone(), socket, stop));
+    let shutdown = async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+        }
+        let _ = stop_sender.send(true);
+    };
+    let served = skerry::http::run(app, shutdown).await;
+    admin_server
+        .await
+        .context("the admin socket server panicked")?;
+    served.context("HTTP server")?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn commands_parse_into_admin_commands() {
+        let cli = Cli::try_parse_from([
+            "skerry",
+            "admin",
+            "account",
+            "create",
+            "alice",
+            "--email",
+            "a@example.com",
+            "--role",
+            "owner",
+            "--data",
+            "/d",
+        ])
+        .unwrap();
+        assert_eq!(cli.data, Some(PathBuf::from("/d")));
+        let TopCommand::Admin { command } = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            admin_command(command),
+            Command::AccountCreate {
+                username: "alice".into(),
+                email: "a@example.com".into(),
+                role: "owner".into()
+            }
+        );
+        assert!(
+            Cli::try_parse_from([
+                "skerry", "admin", "account", "create", "x", "--email", "e@x", "--role", "king"
+            ])
+            .is_err()
+        );
+        let cli = Cli::try_parse_from(["skerry", "--config", "c.toml", "db", "backup", "b.redb"])
+            .unwrap();
+        let TopCommand::Db { command } = cli.command else {
+            panic!()
+        };
+        let Command::DbBackup { path } = db_command(command).unwrap() else {
+            panic!()
+        };
+        assert!(path.is_absolute() && path.ends_with("b.redb"));
+    }
 }

@@ -1,1 +1,530 @@
-//! stub
+//! Admin commands (`skerry admin …`, `skerry db …`) and the local admin socket that carries
+//! them to a running server. May import `app`, `store`, `config`, `model`, `sig`, `util`;
+//! never `api`, `web` or `http` (layer L6, see lib.rs).
+//!
+//! Architecture Invariant: one code path per command. `execute` is the only place that runs a
+//! `Command`; the socket server calls it inside `skerry serve`, and `main.rs` calls it on a
+//! database it opened itself when no server listens. Both turn its result into a `Response`
+//! with `Response::from_result`, so the output and the exit code are the same either way.
+//!
+//! API Boundary: the socket speaks one JSON line each way, a `Command` then a `Response`.
+//! Both ends are this binary, so the format may change between versions without notice.
+
+pub mod socket;
+pub mod startup;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{self, App, AppError};
+use crate::model::{Role, ScopeSet};
+use crate::store::StoreError;
+
+/// Problems that `db check` lists before it summarises the rest; a damaged database can have
+/// one per record, and the whole list has to fit in one response line.
+pub const CHECK_PROBLEMS_LISTED_MAX: usize = 1000;
+
+/// Errors of the admin layer: of a command, and of the socket that carries it.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// A command argument that cannot be right (an unknown role, a bad scope, a relative path).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// `db check` found problems; `report` lists them, the message counts them.
+    #[error("{count} problem(s) found")]
+    Problems { count: usize, report: String },
+    /// A malformed or oversized exchange on the admin socket.
+    #[error("admin socket: {0}")]
+    Protocol(String),
+    #[error("admin socket {path}: {source}")]
+    Socket {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// An admin command, as the command line builds it and the socket carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Creates a local account with a generated password.
+    AccountCreate {
+        username: String,
+        email: String,
+        /// `owner`, `admin`, `moderator` or `user` (`model::Role::parse`).
+        role: String,
+    },
+    /// Issues a bearer token for a local account, with no OAuth application.
+    TokenCreate { username: String, scopes: String },
+    /// Entries and bytes per table, and the file size.
+    DbStats { json: bool },
+    /// Decodes every record and follows every index.
+    DbCheck,
+    /// Writes a consistent copy of the database to `path`, which must be absolute (the
+    /// server's working directory is not the caller's) and must not exist.
+    DbBackup { path: PathBuf },
+}
+
+impl Command {
+    /// Whether the command only makes sense on a database that exists already: run without a
+    /// server, these must not create an empty one.
+    /// The command's name, for logs (which must not show its arguments: e-mail addresses).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::AccountCreate { .. } => "account_create",
+            Command::TokenCreate { .. } => "token_create",
+            Command::DbStats { .. } => "db_stats",
+            Command::DbCheck => "db_check",
+            Command::DbBackup { .. } => "db_backup",
+        }
+    }
+
+    pub fn needs_existing_database(&self) -> bool {
+        matches!(
+            self,
+            Command::DbStats { .. } | Command::DbCheck | Command::DbBackup { .. }
+        )
+    }
+}
+
+/// The answer to a command: what to print, and whether it succeeded (exit code 0 or 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    /// For stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// For stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Response {
+    pub fn from_result(result: Result<String, AdminError>) -> Response {
+        match result {
+            Ok(output) => Response {
+                ok: true,
+                output: Some(output),
+                error: None,
+            },
+            Err(AdminError::Problems { count, report }) => Response {
+                ok: false,
+                output: Some(report),
+                error: Some(format!("{count} problem(s) found")),
+            },
+            Err(error) => Response {
+                ok: false,
+                output: None,
+                error: Some(error.to_string()),
+            },
+        }
+    }
+
+    pub fn failed(error: impl std::fmt::Display) -> Response {
+        Response {
+            ok: false,
+            output: None,
+            error: Some(error.to_string()),
+        }
+    }
+}
+
+/// Runs one command. Synchronous: store work waits on disk, so the server calls it on a
+/// blocking thread (`App::run`).
+pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
+    match command {
+        Command::AccountCreate {
+            username,
+            email,
+            role,
+        } => create_account(app, &username, &email, &role),
+        Command::TokenCreate { username, scopes } => create_token(app, &username, &scopes),
+        Command::DbStats { json } => database_stats(app, json),
+        Command::DbCheck => check_database(app),
+        Command::DbBackup { path } => backup_database(app, path),
+    }
+}
+
+fn create_account(
+    app: &App,
+    username: &str,
+    email: &str,
+    role: &str,
+) -> Result<String, AdminError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        AdminError::Invalid(format!(
+            "role {role:?}: expected owner, admin, moderator or user"
+        ))
+    })?;
+    let (account, password) = app::accounts::create_local_account(app, username, email, role)?;
+    Ok(format!(
+        "Created {} account {} (id {}), profile {}\npassword: {password}\n",
+        role.name(),
+        account.username,
+        account.id.0,
+        app.profile_url(&account.username),
+    ))
+}
+
+fn create_token(app: &App, username: &str, scopes: &str) -> Result<String, AdminError> {
+    let scopes = ScopeSet::parse(scopes)
+        .map_err(|reason| AdminError::Invalid(format!("scopes: {reason}")))?;
+    let not_found = || AdminError::NotFound(format!("no local account named {username:?}"));
+    let view = match app::accounts::lookup(app, username) {
+        Ok(view) => view,
+        Err(AppError::NotFound) => return Err(not_found()),
+        Err(error) => return Err(error.into()),
+    };
+    // Tokens act for local users only; a remote account has no credentials here.
+    if !view.account.is_local() {
+        return Err(not_found());
+    }
+    let (secret, token) = app::oauth::issue_token(app, None, Some(view.account.id), scopes)?;
+    Ok(format!(
+        "Bearer token for {} with scopes \"{}\":\n{secret}\n",
+        view.account.username,
+        token.scopes.as_str()
+    ))
+}
+
+fn database_stats(app: &App, json: bool) -> Result<String, AdminError> {
+    let stats = app.store.stats(&app.config.database_path())?;
+    if json {
+        let mut text = serde_json::to_string_pretty(&stats)
+            .map_err(|error| AdminError::Invalid(format!("cannot render stats: {error}")))?;
+        text.push('\n');
+        return Ok(text);
+    }
+    let headers = ["table", "entries", "stored", "metadata", "fragmented"];
+    let rows: Vec<[String; 5]> = stats
+        .tables
+        .iter()
+        .map(|table| {
+            [
+                table.name.clone(),
+                table.entries.to_string(),
+                table.stored_bytes.to_string(),
+                table.metadata_bytes.to_string(),
+                table.fragmented_bytes.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: [&str; 5]| {
+        // The name is left-aligned, the numbers right-aligned.
+        let _ = write!(out, "{:<width$}", cells[0], width = widths[0]);
+        for (cell, width) in cells[1..].iter().zip(&widths[1..]) {
+            let _ = write!(out, "  {cell:>width$}");
+        }
+        out.push('\n');
+    };
+    line(headers);
+    for row in &rows {
+        line(row.each_ref().map(String::as_str));
+    }
+    let entries: u64 = stats.tables.iter().map(|table| table.entries).sum();
+    let stored_bytes: u64 = stats.tables.iter().map(|table| table.stored_bytes).sum();
+    let _ = writeln!(
+        out,
+        "{} tables, {entries} entries, {stored_bytes} bytes stored; file {} is {} bytes",
+        stats.tables.len(),
+        app.config.database_path().display(),
+        stats.file_bytes
+    );
+    Ok(out)
+}
+
+fn check_database(app: &App) -> Result<String, AdminError> {
+    let (problems, checked) = app.store.check()?;
+    if problems.is_empty() {
+        return Ok(format!(
+            "Checked {checked} records and every index: no problems\n"
+        ));
+    }
+    let mut report = String::new();
+    for problem in problems.iter().take(CHECK_PROBLEMS_LISTED_MAX) {
+        report.push_str(problem);
+        report.push('\n');
+    }
+    if problems.len() > CHECK_PROBLEMS_LISTED_MAX {
+        let _ = writeln!(
+            report,
+            "… and {} more",
+            problems.len() - CHECK_PROBLEMS_LISTED_MAX
+        );
+    }
+    let _ = writeln!(
+        report,
+        "Checked {checked} records and every index: {} problem(s)",
+        problems.len()
+    );
+    Err(AdminError::Problems {
+        count: problems.len(),
+        report,
+    })
+}
+
+fn backup_database(app: &App, path: PathBuf) -> Result<String, AdminError> {
+    if !path.is_absolute() {
+        return Err(AdminError::Invalid(format!(
+            "backup path {} is not absolute",
+            path.display()
+        )));
+    }
+    let entries = app.store.backup(&path)?;
+    let bytes = std::fs::metadata(&path).map_err(StoreError::from)?.len();
+    Ok(format!(
+        "Backed up {entries} entries to {} ({bytes} bytes)\n",
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::{Config, Overrides};
+
+    /// An App on its own temporary database, with defaults only (not ./config/skerry.toml).
+    pub(crate) fn temp_app() -> (tempfile::TempDir, App) {
+        let directory = tempfile::tempdir().unwrap();
+        let config_path = directory.path().join("skerry.toml");
+        std::fs::write(&config_path, "").unwrap();
+        let overrides = Overrides {
+            data_dir: Some(directory.path().join("data")),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&config_path), Vec::new(), &overrides).unwrap();
+        let app = App::open(config).unwrap();
+        (directory, app)
+    }
+
+    #[test]
+    fn commands_round_trip_through_json() {
+        let commands = [
+            Command::AccountCreate {
+                username: "alice".into(),
+                email: "a@example.com".into(),
+                role: "owner".into(),
+            },
+            Command::TokenCreate {
+                username: "alice".into(),
+                scopes: "read write follow push".into(),
+            },
+            Command::DbStats { json: true },
+            Command::DbCheck,
+            Command::DbBackup {
+                path: "/tmp/backup.redb".into(),
+            },
+        ];
+        for command in commands {
+            let line = serde_json::to_string(&command).unwrap();
+            assert!(!line.contains('\n'), "{line}");
+            assert_eq!(serde_json::from_str::<Command>(&line).unwrap(), command);
+        }
+        let line = serde_json::to_string(&Command::DbCheck).unwrap();
+        assert_eq!(line, r#"{"command":"db_check"}"#);
+        assert!(
+            serde_json::from_str::<Command>(r#"{"command":"db_stats","json":true,"extra":1}"#)
+                .is_err()
+        );
+        assert!(serde_json::from_str::<Command>(r#"{"command":"rm_rf"}"#).is_err());
+    }
+
+    #[test]
+    fn problems_go_to_stdout_and_fail() {
+        let response = Response::from_result(Err(AdminError::Problems {
+            count: 1,
+            report: "x\n".into(),
+        }));
+        assert_eq!(
+            response,
+            Response {
+                ok: false,
+                output: Some("x\n".into()),
+                error: Some("1 problem(s) found".into())
+            }
+        );
+        let response = Response::from_result(Ok("fine\n".into()));
+        assert_eq!(
+            serde_json::to_string(&response).unwrap(),
+            r#"{"ok":true,"output":"fine\n"}"#
+        );
+    }
+
+    #[test]
+    fn account_token_stats_check_and_backup() {
+        let (directory, app) = temp_app();
+        let output = execute(
+            &app,
+            Command::AccountCreate {
+                username: "alice".into(),
+                email: "alice@example.com".into(),
+                role: "owner".into(),
+            },
+        )
+        .unwrap();
+        let password = output
+            .lines()
+            .find_map(|line| line.strip_prefix("password: "))
+            .unwrap();
+        assert!(
+            password.len() >= app::accounts::PASSWORD_BYTES_MIN,
+            "{output}"
+        );
+        let account_id =
+            app::accounts::authenticate(&app, "alice", password, [127, 0, 0, 1].into()).unwrap();
+
+        let error = execute(
+            &app,
+            Command::AccountCreate {
+                username: "bob".into(),
+                email: "bob@example.com".into(),
+                role: "king".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(error, AdminError::Invalid(_)), "{error}");
+        let error = execute(
+            &app,
+            Command::AccountCreate {
+                username: "alice".into(),
+                email: "other@example.com".into(),
+                role: "user".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("taken"), "{error}");
+
+        let output = execute(
+            &app,
+            Command::TokenCreate {
+                username: "alice".into(),
+                scopes: "read write follow push".into(),
+            },
+        )
+        .unwrap();
+        let token = output.lines().last().unwrap();
+        let (caller, _) = app::oauth::authenticate_token(&app, token).unwrap();
+        assert_eq!(caller.account_id, Some(account_id));
+        assert_eq!(caller.scopes.as_str(), "read write follow push");
+        let error = execute(
+            &app,
+            Command::TokenCreate {
+                username: "nobody".into(),
+                scopes: "read".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(error, AdminError::NotFound(_)), "{error}");
+        let error = execute(
+            &app,
+            Command::TokenCreate {
+                username: "alice".into(),
+                scopes: "root".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(error, AdminError::Invalid(_)), "{error}");
+
+        let output = execute(&app, Command::DbStats { json: false }).unwrap();
+        let header = output.lines().next().unwrap();
+        assert!(
+            header.starts_with("table") && header.ends_with("fragmented"),
+            "{output}"
+        );
+        let accounts_row = output
+            .lines()
+            .find(|line| line.starts_with("accountid_account "))
+            .unwrap();
+        assert_eq!(
+            accounts_row.split_whitespace().nth(1),
+            Some("1"),
+            "{output}"
+        );
+        // Aligned: every table row is as long as the header.
+        let table_rows: Vec<&str> = output
+            .lines()
+            .take_while(|line| !line.contains(" tables, "))
+            .collect();
+        assert!(
+            table_rows.iter().all(|row| row.len() == header.len()),
+            "{output}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&execute(&app, Command::DbStats { json: true }).unwrap()).unwrap();
+        assert!(json["file_bytes"].as_u64().unwrap() > 0);
+
+        let output = execute(&app, Command::DbCheck).unwrap();
+        assert!(output.contains("no problems"), "{output}");
+
+        let backup_path = directory.path().join("backup.redb");
+        let error = execute(
+            &app,
+            Command::DbBackup {
+                path: "relative.redb".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(error, AdminError::Invalid(_)), "{error}");
+        let output = execute(
+            &app,
+            Command::DbBackup {
+                path: backup_path.clone(),
+            },
+        )
+        .unwrap();
+        assert!(output.starts_with("Backed up "), "{output}");
+        let error = execute(
+            &app,
+            Command::DbBackup {
+                path: backup_path.clone(),
+            },
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("exists already"), "{error}");
+
+        let backup = crate::store::Store::open(&backup_path, 4 << 20, 1 << 20).unwrap();
+        let found = backup
+            .read(|tx| {
+                let id = crate::store::accounts::account_id_by_acct(tx, "alice")?;
+                Ok::<_, StoreError>((id, crate::store::accounts::count_users(tx)?))
+            })
+            .unwrap();
+        assert_eq!(found, (Some(account_id), 1));
+    }
+
+    #[test]
+    fn check_reports_problems_as_a_failure() {
+        let (_directory, app) = temp_app();
+        app.store
+            .write(|tx| {
+                tx.open_table(crate::store::schema::ACCT_ACCOUNTID)?
+                    .insert("ghost", 42)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let error = execute(&app, Command::DbCheck).unwrap_err();
+        let AdminError::Problems { count, report } = error else {
+            panic!("{error}")
+        };
+        assert_eq!(count, 1);
+        assert!(
+            report.contains("\"ghost\" points at missing account 42"),
+            "{report}"
+        );
+    }
+}

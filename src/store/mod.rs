@@ -9,6 +9,7 @@
 
 mod edges;
 pub mod maintenance;
+pub mod meta;
 pub mod records;
 pub mod schema;
 
