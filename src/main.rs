@@ -28,7 +28,7 @@ const EXIT_CONFIG: u8 = 2;
     about = "A single-binary ActivityPub server with a Mastodon-compatible API"
 )]
 struct Cli {
-    /// Config file [default: config/skerry.toml if present]
+    /// Config file (none is read unless named); SKERRY_* variables override it
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
     /// Data directory, instead of storage.data_dir
@@ -54,6 +54,8 @@ enum TopCommand {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Exit 0 if the server on server.listen answers /health (for container health checks)
+    Health,
     /// Inspect, check and back up the database
     Db {
         #[command(subcommand)]
@@ -150,6 +152,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             TopCommand::Serve { .. } => serve(config).await,
+            TopCommand::Health => health(config).await,
             TopCommand::Admin { command } => {
                 run_admin_command(config, admin_command(command)).await
             }
@@ -227,6 +230,35 @@ async fn run_admin_command(config: Config, command: Command) -> anyhow::Result<E
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Asks the local server's `/health` over plain HTTP/1.1, with a 5-second budget.
+async fn health(config: Config) -> anyhow::Result<ExitCode> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut address = config.listen_addr();
+    if address.ip().is_unspecified() {
+        // Listening on every address: ask on loopback.
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 16];
+        let read = stream.read(&mut head).await?;
+        Ok::<_, std::io::Error>(head[..read].starts_with(b"HTTP/1.1 200"))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), ask).await {
+        Ok(Ok(true)) => Ok(ExitCode::SUCCESS),
+        Ok(Ok(false)) => anyhow::bail!("{address} answered /health with an error"),
+        Ok(Err(error)) => anyhow::bail!("{address}: {error}"),
+        Err(_) => anyhow::bail!("{address} did not answer /health within 5 s"),
+    }
 }
 
 /// Opens the database on a blocking thread (it may recover after a crash, which reads the

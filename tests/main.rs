@@ -5,6 +5,8 @@ mod rig;
 
 /// Accounts: credentials, profile updates, lookup, relationships and their lists.
 mod accounts;
+/// The `skerry` binary: configuration errors and database commands on a stopped server.
+mod cli;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,

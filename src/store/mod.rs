@@ -80,12 +80,24 @@ impl Store {
         cache_bytes: usize,
         record_bytes_max: usize,
     ) -> Result<Store, StoreError> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+        use std::os::unix::fs::PermissionsExt;
+        // The file holds password hashes and private keys: owner-only from the start.
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            if !parent.exists() {
+                std::fs::create_dir_all(parent)?;
+                std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
+            }
         }
+        let is_new = !path.exists();
         let db = redb::Database::builder()
             .set_cache_size(cache_bytes)
             .create(path)?;
+        if is_new {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
         let store = Store {
             db,
             record_bytes_max,
@@ -401,6 +413,17 @@ mod tests {
             }),
             Vec::<u64>::new()
         );
+    }
+
+    #[test]
+    fn a_new_database_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("data/test.redb");
+        Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
     }
 
     #[test]

@@ -1,0 +1,99 @@
+//! The `skerry` binary without a server: configuration errors and the database commands
+//! opening the file themselves.
+
+use std::process::Command;
+
+fn skerry(arguments: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_skerry"))
+        .args(arguments)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bad_configuration_names_the_key_and_exits_2() {
+    let output = skerry(&["serve", "--listen", "nowhere", "--data", "/nonexistent"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("server.listen")
+            && stderr.contains("nowhere")
+            && stderr.contains("expected"),
+        "{stderr}"
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("bad.toml");
+    std::fs::write(&file, "[limits]\nstatus_chars_max = \"many\"\n").unwrap();
+    let output = skerry(&["serve", "--config", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("status_chars_max"));
+}
+
+#[test]
+fn database_commands_work_on_a_stopped_server() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data = data.to_str().unwrap();
+    let output = skerry(&["db", "stats", "--data", data]);
+    assert!(
+        !output.status.success(),
+        "no database is created by a read-only command"
+    );
+    let output = skerry(&[
+        "admin",
+        "account",
+        "create",
+        "carol",
+        "--email",
+        "carol@example.test",
+        "--role",
+        "admin",
+        "--data",
+        data,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("password: "));
+    let output = skerry(&[
+        "admin",
+        "token",
+        "create",
+        "carol",
+        "--scopes",
+        "read write",
+        "--data",
+        data,
+    ]);
+    assert!(output.status.success());
+    let output = skerry(&["db", "stats", "--json", "--data", data]);
+    let stats: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let accounts = stats["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|table| table["name"] == "accountid_account")
+        .unwrap();
+    assert_eq!(accounts["entries"], 1);
+    assert!(skerry(&["db", "check", "--data", data]).status.success());
+    let backup = directory.path().join("backup.redb");
+    assert!(
+        skerry(&["db", "backup", backup.to_str().unwrap(), "--data", data])
+            .status
+            .success()
+    );
+    // The copy opens as a database with the account in it.
+    let store = skerry::store::Store::open(&backup, 1 << 20, 1 << 20).unwrap();
+    let found = store
+        .read(|tx| skerry::store::accounts::account_id_by_acct(tx, "carol"))
+        .unwrap();
+    assert!(found.is_some());
+    assert!(
+        !skerry(&["db", "backup", backup.to_str().unwrap(), "--data", data])
+            .status
+            .success(),
+        "never overwrites"
+    );
+}
