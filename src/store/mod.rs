@@ -330,7 +330,7 @@ mod tests {
                     home.insert((5, id), ())?;
                     home.insert((6, id), ())?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         let ids = |page: Page| {
