@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn long_links_get_an_ellipsis() {
         let html = check("https://example.com/a/very/long/path/that/goes/on/and/on").html;
-        assert!(html.contains("<span class=\"ellipsis\">example.com/a/very/long/path/th</span><span class=\"invisible\">at/goes/on/and/on</span>"), "{html}");
+        assert!(html.contains("<span class=\"ellipsis\">example.com/a/very/long/path/t</span><span class=\"invisible\">hat/goes/on/and/on</span>"), "{html}");
     }
 
     #[test]
