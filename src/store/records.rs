@@ -26,6 +26,39 @@ pub const COMPRESS_BYTES_MIN: usize = 96;
 /// zstd level: 3 is zstd's default, a good ratio at a cost well under a write's fsync.
 const ZSTD_LEVEL: i32 = 3;
 
+thread_local! {
+    // One zstd context per thread, reused: creating one costs more than decoding a status
+    // (measured with benches/codec.rs). Thread-local, so no lock on the read path.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn with_compressor<T>(
+    work: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+        }
+        work(slot.as_mut().expect("set just above"))
+    })
+}
+
+fn with_decompressor<T>(
+    work: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        work(slot.as_mut().expect("set just above"))
+    })
+}
+
 /// A value stored as a record, with the checks done around the disk.
 pub trait Record: Serialize + DeserializeOwned {
     /// Names the kind in errors (`status`, `account`).
@@ -51,9 +84,11 @@ pub fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
     bytes.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0]);
     if packed.len() >= COMPRESS_BYTES_MIN {
         let compressed =
-            zstd::bulk::compress(&packed, ZSTD_LEVEL).map_err(|error| StoreError::Encode {
-                kind: R::KIND,
-                reason: error.to_string(),
+            with_compressor(|compressor| compressor.compress(&packed)).map_err(|error| {
+                StoreError::Encode {
+                    kind: R::KIND,
+                    reason: error.to_string(),
+                }
             })?;
         if compressed.len() < packed.len() {
             bytes[1] = FLAG_ZSTD;
@@ -86,7 +121,7 @@ pub fn decode<R: Record>(bytes: &[u8], bytes_max: usize) -> Result<R, StoreError
         return Err(corrupt(format!("dictionary {dictionary} is not known")));
     }
     let record: R = if flags & FLAG_ZSTD != 0 {
-        let packed = zstd::bulk::decompress(body, bytes_max)
+        let packed = with_decompressor(|decompressor| decompressor.decompress(body, bytes_max))
             .map_err(|error| corrupt(format!("zstd: {error} (cap {bytes_max} bytes)")))?;
         rmp_serde::from_slice(&packed).map_err(|error| corrupt(error.to_string()))?
     } else {
