@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-/// A Python with Mastodon.py: `SKERRY_TEST_PYTHON` (set by tools/test.sh), else the
+/// A Python with Mastodon.py: `MASTODON_PY_PYTHON` (set by tools/test.sh), else the
 /// checkout's `.venv`. No skip: without it this test fails and says how to get it.
 fn python() -> String {
-    if let Ok(python) = std::env::var("SKERRY_TEST_PYTHON") {
+    if let Ok(python) = std::env::var("MASTODON_PY_PYTHON") {
         return python;
     }
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
     assert!(
         std::path::Path::new(venv).exists(),
-        "Mastodon.py is needed: run tools/test.sh (it installs it into .venv), or set SKERRY_TEST_PYTHON"
+        "Mastodon.py is needed: run tools/test.sh (it installs it into .venv), or set MASTODON_PY_PYTHON"
     );
     venv.to_string()
 }

@@ -10,7 +10,9 @@ if ! .venv/bin/python -c "import mastodon, sys; sys.exit(mastodon.__version__ !=
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "Mastodon.py==$MASTODON_PY_VERSION"
 fi
-export SKERRY_TEST_PYTHON="$PWD/.venv/bin/python"
+export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
 
-# --all-targets also runs each criterion bench once, so the benches keep working.
-cargo test --all-targets "$@"
+# Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
+# binaries' tests and the integration tests (no doc tests: there are none).
+cargo test --benches "$@"
+cargo test --lib --bins --tests "$@"
