@@ -3,7 +3,7 @@
 use redb::WriteTransaction;
 
 use crate::model::{AccountId, Notification, NotificationId, NotificationKind};
-use crate::store::{Edge, Page, accounts, notifications, schema, timelines};
+use crate::store::{self, Edge, Page, accounts, notifications, timelines};
 
 use super::views::{self, AccountView, RelationshipView};
 use super::{App, AppError};
@@ -143,19 +143,7 @@ pub fn mute(
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.add(tx, viewer.0, target.0, mute_id)?;
-        let mut table = tx
-            .open_table(schema::MUTES_NOTIFICATIONS)
-            .map_err(crate::store::StoreError::from)?;
-        if notifications {
-            table
-                .insert((viewer.0, target.0), ())
-                .map_err(crate::store::StoreError::from)?;
-        } else {
-            table
-                .remove((viewer.0, target.0))
-                .map_err(crate::store::StoreError::from)?;
-        }
-        drop(table);
+        store::set_mute_hides_notifications(tx, viewer.0, target.0, notifications)?;
         views::relationship(tx, viewer, target)
     })
 }
@@ -168,10 +156,7 @@ pub fn unmute(
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.remove(tx, viewer.0, target.0)?;
-        tx.open_table(schema::MUTES_NOTIFICATIONS)
-            .map_err(crate::store::StoreError::from)?
-            .remove((viewer.0, target.0))
-            .map_err(crate::store::StoreError::from)?;
+        store::set_mute_hides_notifications(tx, viewer.0, target.0, false)?;
         views::relationship(tx, viewer, target)
     })
 }
@@ -222,20 +207,13 @@ pub(crate) fn notify(
     from: AccountId,
     status: Option<crate::model::StatusId>,
 ) -> Result<(), AppError> {
-    use redb::ReadableTable as _;
     if recipient == from || accounts::get_user(tx, recipient, app.bytes_max())?.is_none() {
         return Ok(());
     }
     if Edge::BLOCK.contains(tx, recipient.0, from.0)? {
         return Ok(());
     }
-    let muted = tx
-        .open_table(schema::MUTES_NOTIFICATIONS)
-        .map_err(crate::store::StoreError::from)?
-        .get((recipient.0, from.0))
-        .map_err(crate::store::StoreError::from)?
-        .is_some();
-    if muted {
+    if store::mute_hides_notifications(tx, recipient.0, from.0)? {
         return Ok(());
     }
     let notification = Notification {

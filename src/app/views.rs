@@ -195,12 +195,6 @@ pub fn relationship(
         blocking: Edge::BLOCK.contains(reader, a, b)?,
         blocked_by: Edge::BLOCK.contains(reader, b, a)?,
         muting: Edge::MUTE.contains(reader, a, b)?,
-        muting_notifications: reader
-            .table(crate::store::schema::MUTES_NOTIFICATIONS)?
-            .get((a, b))
-            .map_err(crate::store::StoreError::from)?
-            .is_some(),
+        muting_notifications: crate::store::mute_hides_notifications(reader, a, b)?,
     })
 }
-
-use redb::ReadableTable as _;

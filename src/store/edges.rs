@@ -160,3 +160,31 @@ impl Edge {
         Ok(out)
     }
 }
+
+/// Whether `muter`'s mute of `muted` also hides notifications.
+pub fn mute_hides_notifications(
+    reader: &impl Reader,
+    muter: u64,
+    muted: u64,
+) -> Result<bool, StoreError> {
+    Ok(reader
+        .table(schema::MUTES_NOTIFICATIONS)?
+        .get((muter, muted))?
+        .is_some())
+}
+
+/// Records whether a mute hides notifications too (`false` also when the mute ends).
+pub fn set_mute_hides_notifications(
+    tx: &WriteTransaction,
+    muter: u64,
+    muted: u64,
+    hides: bool,
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(schema::MUTES_NOTIFICATIONS)?;
+    if hides {
+        table.insert((muter, muted), ())?;
+    } else {
+        table.remove((muter, muted))?;
+    }
+    Ok(())
+}

@@ -22,7 +22,7 @@ pub mod timelines;
 
 use std::path::Path;
 
-pub use edges::Edge;
+pub use edges::{Edge, mute_hides_notifications, set_mute_hides_notifications};
 pub use records::Record;
 use redb::{
     Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,

@@ -126,3 +126,9 @@ pub fn is_local_public(reader: &impl Reader, status: StatusId) -> Result<bool, S
         .get(status.0)?
         .is_some())
 }
+
+/// Public statuses of local accounts (the local timeline's length).
+pub fn count_local_public(reader: &impl Reader) -> Result<u64, StoreError> {
+    use redb::ReadableTableMetadata;
+    Ok(reader.table(schema::LOCAL_STATUSES)?.len()?)
+}

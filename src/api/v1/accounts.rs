@@ -375,36 +375,24 @@ async fn change(
     Ok(Json(entities::relationship(&view)))
 }
 
-pub async fn follow(
-    State(app): State<App>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<RelationshipEntity>, ApiError> {
-    change(app, auth, id, Change::Follow).await
+macro_rules! change_handler {
+    ($($name:ident => $change:expr;)*) => {$(
+        pub async fn $name(
+            State(app): State<App>,
+            auth: Auth,
+            Path(id): Path<String>,
+        ) -> Result<Json<RelationshipEntity>, ApiError> {
+            change(app, auth, id, $change).await
+        }
+    )*};
 }
 
-pub async fn unfollow(
-    State(app): State<App>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<RelationshipEntity>, ApiError> {
-    change(app, auth, id, Change::Unfollow).await
-}
-
-pub async fn block(
-    State(app): State<App>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<RelationshipEntity>, ApiError> {
-    change(app, auth, id, Change::Block).await
-}
-
-pub async fn unblock(
-    State(app): State<App>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<RelationshipEntity>, ApiError> {
-    change(app, auth, id, Change::Unblock).await
+change_handler! {
+    follow => Change::Follow;
+    unfollow => Change::Unfollow;
+    block => Change::Block;
+    unblock => Change::Unblock;
+    unmute => Change::Unmute;
 }
 
 pub async fn mute(
@@ -422,12 +410,4 @@ pub async fn mute(
         },
     )
     .await
-}
-
-pub async fn unmute(
-    State(app): State<App>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<RelationshipEntity>, ApiError> {
-    change(app, auth, id, Change::Unmute).await
 }
