@@ -41,6 +41,9 @@ pub struct ServerConfig {
     pub request_body_bytes_max: usize,
     /// Time given to open connections at shutdown.
     pub shutdown_grace_ms: u64,
+    /// Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed; the
+    /// client address of any other peer is the peer itself.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -84,6 +87,11 @@ pub struct LimitsConfig {
     pub logins_per_5min_per_ip: u32,
     /// Seconds an `Idempotency-Key` is remembered (Mastodon: 1 hour).
     pub idempotency_window_secs: u64,
+    /// API and OAuth requests per client IP per 5 minutes (Mastodon allows 300 unsigned per
+    /// IP and 1,500 per signed-in user; one IP is often one user here).
+    pub api_requests_per_5min_per_ip: u32,
+    /// Loopback clients skip the rate limits, as in Mastodon (local scripts, health checks).
+    pub rate_limits_exempt_loopback: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -112,6 +120,7 @@ impl Default for ServerConfig {
             request_timeout_ms: 60_000,
             request_body_bytes_max: 1024 * 1024,
             shutdown_grace_ms: 10_000,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
         }
     }
 }
@@ -150,6 +159,8 @@ impl Default for LimitsConfig {
             home_feed_entries_max: 800,
             logins_per_5min_per_ip: 25,
             idempotency_window_secs: 3600,
+            api_requests_per_5min_per_ip: 1500,
+            rate_limits_exempt_loopback: true,
         }
     }
 }
@@ -288,6 +299,25 @@ impl Config {
         if let Some((key, value)) = positive.into_iter().find(|(_, value)| *value == 0) {
             return Err(invalid(key, &value, "a number above 0"));
         }
+        if let Some(bad) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|entry| parse_network(entry).is_none())
+        {
+            return Err(invalid(
+                "server.trusted_proxies",
+                bad,
+                "IP addresses or CIDR ranges, like \"127.0.0.1\" or \"10.0.0.0/8\"",
+            ));
+        }
+        if self.limits.api_requests_per_5min_per_ip == 0 {
+            return Err(invalid(
+                "limits.api_requests_per_5min_per_ip",
+                &0,
+                "a number above 0",
+            ));
+        }
         if self.storage.cache_bytes < 1024 * 1024 {
             return Err(invalid(
                 "storage.cache_bytes",
@@ -339,6 +369,15 @@ impl Config {
         self.storage.data_dir.join("admin.sock")
     }
 
+    /// The trusted proxies as networks.
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|entry| parse_network(entry))
+            .collect()
+    }
+
     pub fn listen_addr(&self) -> SocketAddr {
         self.server
             .listen
@@ -379,6 +418,15 @@ fn apply_environment(table: &mut toml::Table, name: &str, value: &str) -> Result
         })?;
     section_table.insert(key.to_string(), parsed);
     Ok(())
+}
+
+/// `10.0.0.0/8` or a single address (`127.0.0.1`, a /32 or /128).
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 fn is_host(host: &str) -> bool {

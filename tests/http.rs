@@ -127,3 +127,39 @@ async fn slow_headers_are_cut_off() {
         "the server kept a connection with unfinished headers open"
     );
 }
+
+#[tokio::test]
+async fn api_requests_are_rate_limited_per_client_address() {
+    let server = Server::start_with(&[
+        ("SKERRY_LIMITS_API_REQUESTS_PER_5MIN_PER_IP", "3"),
+        ("SKERRY_LIMITS_RATE_LIMITS_EXEMPT_LOOPBACK", "false"),
+    ])
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            server.get("/api/v1/instance", None).await.status,
+            StatusCode::OK
+        );
+    }
+    let reply = server.get("/api/v1/instance", None).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.json["error"], "Too many requests");
+    assert_eq!(reply.headers["x-ratelimit-limit"], "3");
+    assert_eq!(reply.headers["x-ratelimit-remaining"], "0");
+    assert!(
+        reply.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            <= 300
+    );
+    // Health checks are not API requests.
+    assert_eq!(server.get("/health", None).await.status, StatusCode::OK);
+    // Behind the (trusted, loopback) proxy, each forwarded client has its own budget.
+    let forwarded = server
+        .client
+        .get(server.url("/api/v1/instance"))
+        .header("x-forwarded-for", "203.0.113.5");
+    assert_eq!(server.send(forwarded, None).await.status, StatusCode::OK);
+}

@@ -74,6 +74,7 @@ pub struct AppInner {
     pub ids: IdGenerator,
     pub metrics: metrics::Metrics,
     pub login_limiter: ratelimit::RateLimiter,
+    pub api_limiter: ratelimit::RateLimiter,
     /// Precomputed `https://host`, the prefix of every local URL.
     pub base_url: String,
 }
@@ -85,10 +86,14 @@ impl std::ops::Deref for App {
     }
 }
 
-/// The address of the peer of a connection, put on each request by the HTTP server: the
-/// client IP for rate limits (proxies' `X-Forwarded-For` comes with the administration issue).
+/// Where a request comes from, put on each request by the HTTP server: the connection's
+/// peer, and the client address (from `X-Forwarded-For` when the peer is a trusted proxy),
+/// which rate limits count by.
 #[derive(Clone, Copy, Debug)]
-pub struct PeerAddr(pub std::net::SocketAddr);
+pub struct ClientAddr {
+    pub peer: std::net::SocketAddr,
+    pub ip: std::net::IpAddr,
+}
 
 /// Who makes a request: the account of a bearer token (if any) and its scopes.
 #[derive(Clone, Debug)]
@@ -110,8 +115,16 @@ impl App {
 
     pub fn with_store(config: Config, store: Store) -> App {
         let base_url = config.base_url();
+        const FIVE_MINUTES_MS: u64 = 5 * 60 * 1000;
+        let limits = &config.limits;
+        let exempt = limits.rate_limits_exempt_loopback;
         let login_limiter =
-            ratelimit::RateLimiter::new(config.limits.logins_per_5min_per_ip, 5 * 60 * 1000);
+            ratelimit::RateLimiter::new(limits.logins_per_5min_per_ip, FIVE_MINUTES_MS, exempt);
+        let api_limiter = ratelimit::RateLimiter::new(
+            limits.api_requests_per_5min_per_ip,
+            FIVE_MINUTES_MS,
+            exempt,
+        );
         App {
             inner: Arc::new(AppInner {
                 config,
@@ -119,6 +132,7 @@ impl App {
                 ids: IdGenerator::new(),
                 metrics: metrics::Metrics::default(),
                 login_limiter,
+                api_limiter,
                 base_url,
             }),
         }

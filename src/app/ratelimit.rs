@@ -13,23 +13,29 @@ const KEYS_MAX: usize = 65_536;
 pub struct RateLimiter {
     per_window: u32,
     window_ms: u64,
+    exempt_loopback: bool,
     /// A mutex, not a lock-free map: held for a hash lookup only, on rare requests (logins).
     windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
 }
 
 impl RateLimiter {
-    pub fn new(per_window: u32, window_ms: u64) -> Self {
+    pub fn new(per_window: u32, window_ms: u64, exempt_loopback: bool) -> Self {
         RateLimiter {
             per_window,
             window_ms,
+            exempt_loopback,
             windows: Mutex::new(HashMap::new()),
         }
     }
 
+    pub fn per_window(&self) -> u32 {
+        self.per_window
+    }
+
     /// Counts one attempt from `address` at `now_ms`; `Err(seconds until allowed)` when over.
-    /// Loopback is exempt, as in Mastodon.
+    /// Loopback is exempt, as in Mastodon, unless configured otherwise.
     pub fn check(&self, address: IpAddr, now_ms: u64) -> Result<(), u64> {
-        if address.is_loopback() {
+        if self.exempt_loopback && address.is_loopback() {
             return Ok(());
         }
         let key = bucket(address);
@@ -87,7 +93,7 @@ mod tests {
 
     #[test]
     fn limits_per_window_per_slash_64_and_exempts_loopback() {
-        let limiter = RateLimiter::new(2, 1000);
+        let limiter = RateLimiter::new(2, 1000, true);
         let a: IpAddr = "2001:db8::1".parse().unwrap();
         let same_64: IpAddr = "2001:db8::2".parse().unwrap();
         assert!(limiter.check(a, 0).is_ok());

@@ -23,7 +23,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::api::ApiError;
-use crate::app::{App, PeerAddr};
+use crate::app::{App, ClientAddr};
 
 /// The whole application as one router.
 pub fn router(app: App) -> Router {
@@ -41,6 +41,7 @@ pub fn router(app: App) -> Router {
         .route("/avatars/original/missing.png", get(health::missing_image))
         .route("/headers/original/missing.png", get(health::missing_image))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), rate_limit))
         .layer(middleware::from_fn_with_state(
             app.clone(),
             count_and_harden,
@@ -91,6 +92,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let config = app.config.server.clone();
+    // Shared by every connection's service; read-only after start.
+    let trusted_proxies: Arc<[ipnet::IpNet]> = app.config.trusted_proxies().into();
     let router = router(app);
     // Caps connections in flight; a permit is held for a connection's life, so excess
     // connections wait in the kernel's backlog instead of costing memory here.
@@ -119,7 +122,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = hyper::service::service_fn(with_peer(router.clone(), peer));
+        let service =
+            hyper::service::service_fn(with_client(router.clone(), peer, trusted_proxies.clone()));
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -139,17 +143,73 @@ pub async fn serve(
     Ok(())
 }
 
-/// A hyper service that tags each request with the connection's peer address.
-fn with_peer(
+/// A hyper service that tags each request with where it comes from.
+fn with_client(
     router: Router,
     peer: SocketAddr,
+    trusted_proxies: Arc<[ipnet::IpNet]>,
 ) -> impl Fn(hyper::Request<hyper::body::Incoming>) -> tower::util::Oneshot<Router, Request> + Clone
 {
     move |mut request: hyper::Request<hyper::body::Incoming>| {
-        request.extensions_mut().insert(PeerAddr(peer));
+        let ip = client_ip(peer.ip(), request.headers(), &trusted_proxies);
+        request.extensions_mut().insert(ClientAddr { peer, ip });
         trim_trailing_slash(&mut request);
         router.clone().oneshot(request.map(axum::body::Body::new))
     }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy; then the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (the right-most one a
+/// trusted hop added; anything left of it the client could have forged).
+fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|network| network.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+}
+
+/// Counts API and OAuth requests per client address; over the limit, 429 as Mastodon sends it.
+async fn rate_limit(State(app): State<App>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let limited = path.starts_with("/api/") || path.starts_with("/oauth/");
+    if let (true, Some(client)) = (limited, request.extensions().get::<ClientAddr>()) {
+        let now_ms = crate::util::time::now_ms();
+        if let Err(retry_after_secs) = app.api_limiter.check(client.ip, now_ms) {
+            let mut response = ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+            }
+            .into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                "x-ratelimit-limit",
+                HeaderValue::from(app.api_limiter.per_window()),
+            );
+            headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+            let reset = crate::util::time::iso8601_ms(now_ms + retry_after_secs * 1000);
+            if let Ok(reset) = HeaderValue::from_str(&reset) {
+                headers.insert("x-ratelimit-reset", reset);
+            }
+            return response;
+        }
+    }
+    next.run(request).await
 }
 
 /// `/api/v1/instance/` routes as `/api/v1/instance`: Rails, and so Mastodon, accepts both,
@@ -171,5 +231,38 @@ fn trim_trailing_slash<B>(request: &mut hyper::Request<B>) {
         if let Ok(uri) = axum::http::Uri::from_parts(parts) {
             *request.uri_mut() = uri;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.1.2.3"),
+        );
+        let ip = |peer: &str, headers: &axum::http::HeaderMap| {
+            client_ip(peer.parse().unwrap(), headers, &trusted)
+        };
+        assert_eq!(
+            ip("127.0.0.1", &headers),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(
+            ip("198.51.100.7", &headers),
+            "198.51.100.7".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(
+            ip("127.0.0.1", &axum::http::HeaderMap::new()),
+            "127.0.0.1".parse::<std::net::IpAddr>().unwrap()
+        );
     }
 }

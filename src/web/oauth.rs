@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::app::oauth::{self, AuthorizeRequest, OUT_OF_BAND};
-use crate::app::{App, AppError, PeerAddr, accounts};
+use crate::app::{App, AppError, ClientAddr, accounts};
 
 use super::page;
 
@@ -145,7 +145,7 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 
 pub async fn submit(
     State(app): State<App>,
-    Extension(peer): Extension<PeerAddr>,
+    Extension(client): Extension<ClientAddr>,
     body: Bytes,
 ) -> Response {
     let params = match decode(&body) {
@@ -177,7 +177,7 @@ pub async fn submit(
     let code_request = request.clone();
     let outcome = app
         .run(move |app| {
-            let account = accounts::authenticate(app, &login, &password, peer.0.ip())?;
+            let account = accounts::authenticate(app, &login, &password, client.ip)?;
             oauth::issue_code(app, &code_request, account)
         })
         .await;
