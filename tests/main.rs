@@ -9,6 +9,8 @@ mod accounts;
 mod cli;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
+/// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
+mod federation;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;

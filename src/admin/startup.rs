@@ -4,8 +4,10 @@
 //! Invariant: the instance key, once stored, is never replaced: remote servers cache its
 //! public half, and a new key would make them reject our signatures.
 
-use crate::app::{App, AppError};
-use crate::store::{StoreError, accounts, meta};
+use crate::app::App;
+use crate::store::accounts;
+#[cfg(test)]
+use crate::store::meta;
 
 use super::AdminError;
 
@@ -16,38 +18,14 @@ pub enum InstanceKey {
     Existing,
 }
 
-/// Makes the instance actor's RSA key on first start and keeps it in META under
-/// `meta::INSTANCE_PRIVATE_KEY`; checks that a stored key still parses.
+/// Makes the instance actor's RSA key on first start (see `app::keys`); checks that a stored
+/// key still parses.
 pub fn ensure_instance_key(app: &App) -> Result<InstanceKey, AdminError> {
-    if let Some(der) = app
-        .store
-        .read(|tx| meta::get(tx, meta::INSTANCE_PRIVATE_KEY))?
-    {
-        check_key(&der)?;
-        return Ok(InstanceKey::Existing);
-    }
-    // Key generation takes tens of milliseconds; done before the transaction so the write
-    // lock is held only for the write.
-    let der =
-        crate::sig::generate_rsa_pkcs8().map_err(|error| AppError::Internal(error.to_string()))?;
-    check_key(&der)?;
-    let created = app.store.write(|tx| {
-        // Another process cannot hold the file, but look again anyway: the key is never replaced.
-        if meta::get(tx, meta::INSTANCE_PRIVATE_KEY)?.is_some() {
-            return Ok::<_, StoreError>(InstanceKey::Existing);
-        }
-        meta::put(tx, meta::INSTANCE_PRIVATE_KEY, &der)?;
-        Ok(InstanceKey::Created)
-    })?;
-    Ok(created)
-}
-
-fn check_key(der: &[u8]) -> Result<(), AdminError> {
-    crate::sig::public_key_pem(der).map(drop).map_err(|error| {
-        AdminError::Store(StoreError::Corrupt {
-            kind: "meta",
-            reason: format!("{}: {error}", meta::INSTANCE_PRIVATE_KEY),
-        })
+    let (_, created) = crate::app::keys::ensure_instance_key(app)?;
+    Ok(if created {
+        InstanceKey::Created
+    } else {
+        InstanceKey::Existing
     })
 }
 

@@ -7,7 +7,9 @@
 //! runs them on a blocking thread with `App::run`, since a redb commit waits for fsync.
 
 pub mod accounts;
+pub mod documents;
 pub mod instance;
+pub mod keys;
 pub mod markers;
 pub mod metrics;
 pub mod notifications;

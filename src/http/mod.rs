@@ -30,6 +30,9 @@ pub fn router(app: App) -> Router {
     let config = &app.config.server;
     Router::new()
         .merge(crate::api::routes())
+        .merge(crate::federation::routes())
+        .route("/@{username}", get(crate::web::profile::profile))
+        .route("/@{username}/{id}", get(crate::web::profile::status))
         .route(
             "/oauth/authorize",
             get(crate::web::oauth::show).post(crate::web::oauth::submit),

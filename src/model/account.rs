@@ -116,3 +116,20 @@ pub struct Marker {
     pub version: u32,
     pub updated_ms: u64,
 }
+
+/// What federation needs to know of a remote account: where it lives and its key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteActor {
+    pub account_id: AccountId,
+    /// The actor's id: an absolute URL on its origin.
+    pub uri: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub followers: Option<String>,
+    /// The profile page (`url`), shown to users.
+    pub url: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    /// When the document was last fetched or pushed to us.
+    pub fetched_ms: u64,
+}

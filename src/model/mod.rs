@@ -8,7 +8,7 @@ pub mod oauth;
 pub mod scopes;
 pub mod status;
 
-pub use account::{Account, Field, LocalUser, Marker, Role};
+pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};

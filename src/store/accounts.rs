@@ -148,3 +148,31 @@ pub fn adjust_counts(
     )?;
     Ok(())
 }
+
+pub fn put_remote_actor(
+    tx: &WriteTransaction,
+    actor: &crate::model::RemoteActor,
+) -> Result<(), StoreError> {
+    put_record(tx, schema::REMOTE_ACTORS, actor.account_id.0, actor)?;
+    tx.open_table(schema::ACTOR_URI_ACCOUNTID)?
+        .insert(actor.uri.as_str(), actor.account_id.0)?;
+    Ok(())
+}
+
+pub fn get_remote_actor(
+    reader: &impl Reader,
+    id: AccountId,
+    bytes_max: usize,
+) -> Result<Option<crate::model::RemoteActor>, StoreError> {
+    get_record(reader, schema::REMOTE_ACTORS, id.0, bytes_max)
+}
+
+pub fn account_id_by_actor_uri(
+    reader: &impl Reader,
+    uri: &str,
+) -> Result<Option<AccountId>, StoreError> {
+    Ok(reader
+        .table(schema::ACTOR_URI_ACCOUNTID)?
+        .get(uri)?
+        .map(|id| AccountId(id.value())))
+}

@@ -173,6 +173,16 @@ impl Record for model::Status {
     }
 }
 
+impl Record for model::RemoteActor {
+    const KIND: &'static str = "remote_actor";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.uri.is_empty() || self.inbox.is_empty() || self.public_key_pem.is_empty() {
+            return Err("remote actor without id, inbox or key");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

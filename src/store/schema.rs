@@ -48,11 +48,19 @@ tables! {
     EMAIL_ACCOUNTID: &str => u64 = "email_accountid";
     /// A local account's RSA private key as PKCS#8 DER.
     KEYPAIRS: u64 => &[u8] = "accountid_keypair";
+    /// Remote actors (`model::RemoteActor`): id, inboxes, key, for remote accounts.
+    REMOTE_ACTORS: u64 => &[u8] = "accountid_remoteactor";
+    /// A remote actor's id (URI) to its account id.
+    ACTOR_URI_ACCOUNTID: &str => u64 = "actoruri_accountid";
     /// Statuses, followers, following, last status time (ms) of an account.
     ACCOUNT_COUNTS: u64 => (u32, u32, u32, u64) = "accountid_counts";
 
     /// Status records (`model::Status`).
     STATUSES: u64 => &[u8] = "statusid_status";
+    /// The id (URI) of a remote status.
+    STATUS_URIS: u64 => &str = "statusid_uri";
+    /// A remote status's id (URI) to its status id.
+    URI_STATUSID: &str => u64 = "uri_statusid";
     /// Replies, reblogs, favourites of a status.
     STATUS_COUNTS: u64 => (u32, u32, u32) = "statusid_counts";
     /// Statuses (and reblogs) of an account.

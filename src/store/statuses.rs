@@ -55,6 +55,9 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     let id = status.id.0;
     tx.open_table(schema::STATUSES)?.remove(id)?;
     tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
+    if let Some(uri) = tx.open_table(schema::STATUS_URIS)?.remove(id)? {
+        tx.open_table(schema::URI_STATUSID)?.remove(uri.value())?;
+    }
     tx.open_table(schema::ACCOUNT_STATUSES)?
         .remove((status.account_id.0, id))?;
     tx.open_table(schema::PUBLIC_STATUSES)?.remove(id)?;
@@ -165,4 +168,26 @@ fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError> {
     tx.open_table(schema::TAG_IDS)?
         .insert(name.as_str(), next)?;
     Ok(TagId(next))
+}
+
+/// Records the id (URI) of a remote status.
+pub fn put_status_uri(tx: &WriteTransaction, id: StatusId, uri: &str) -> Result<(), StoreError> {
+    tx.open_table(schema::STATUS_URIS)?.insert(id.0, uri)?;
+    tx.open_table(schema::URI_STATUSID)?.insert(uri, id.0)?;
+    Ok(())
+}
+
+/// The stored id (URI) of a remote status.
+pub fn status_uri(reader: &impl Reader, id: StatusId) -> Result<Option<String>, StoreError> {
+    Ok(reader
+        .table(schema::STATUS_URIS)?
+        .get(id.0)?
+        .map(|uri| uri.value().to_string()))
+}
+
+pub fn status_id_by_uri(reader: &impl Reader, uri: &str) -> Result<Option<StatusId>, StoreError> {
+    Ok(reader
+        .table(schema::URI_STATUSID)?
+        .get(uri)?
+        .map(|id| StatusId(id.value())))
 }

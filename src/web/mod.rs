@@ -1,7 +1,8 @@
-//! Server-rendered HTML pages. For now: the OAuth login and consent page and the
-//! out-of-band code page. May import `app` and below; never `api`.
+//! Server-rendered HTML pages: the OAuth login and consent page, the out-of-band code page,
+//! and plain public profile and status pages. May import `app` and below; never `api`.
 
 pub mod oauth;
+pub mod profile;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};

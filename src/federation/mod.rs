@@ -1,0 +1,46 @@
+//! ActivityPub federation: discovery (WebFinger, host-meta, NodeInfo), the documents of local
+//! actors and objects, and (being built) inboxes and deliveries.
+//! May import `app`, `store`, `sig`, `net`, `model`, `config`, `util`; never `api` or `web`.
+//!
+//! Architecture Invariant: `render` alone writes ActivityStreams JSON; what is parsed from
+//! peers goes through one module too (`vocab`). See FEDERATION.md for what is sent.
+
+mod discovery;
+mod documents;
+pub mod render;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::app::App;
+
+/// `Content-Type` of every ActivityStreams document we serve.
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+
+/// Every federation route.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/.well-known/webfinger", get(discovery::webfinger))
+        .route("/.well-known/host-meta", get(discovery::host_meta))
+        .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
+        .route("/nodeinfo/2.0", get(discovery::nodeinfo_20))
+        .route("/nodeinfo/2.1", get(discovery::nodeinfo_21))
+        .route("/actor", get(documents::instance_actor))
+        .route("/users/{username}", get(documents::actor))
+        .route("/users/{username}/outbox", get(documents::outbox))
+        .route("/users/{username}/followers", get(documents::followers))
+        .route("/users/{username}/following", get(documents::following))
+        .route(
+            "/users/{username}/collections/featured",
+            get(documents::featured),
+        )
+        .route(
+            "/users/{username}/collections/tags",
+            get(documents::featured_tags),
+        )
+        .route("/users/{username}/statuses/{id}", get(documents::status))
+        .route(
+            "/users/{username}/statuses/{id}/activity",
+            get(documents::status_activity),
+        )
+}

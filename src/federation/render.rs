@@ -1,0 +1,293 @@
+//! ActivityStreams 2.0 documents of local actors, objects and activities, shaped as Mastodon
+//! sends them so that every peer reads them. The one place that writes AS2 JSON.
+
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::app::views::{AccountView, StatusView};
+use crate::model::{Account, Visibility};
+use crate::util::time::iso8601_ms;
+
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// The JSON-LD context of actor documents: ActivityStreams, the security vocabulary (for
+/// `publicKey`) and the extensions Mastodon's peers understand.
+fn actor_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value"
+        }
+    ])
+}
+
+fn object_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        {
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": "http://joinmastodon.org/ns#"
+        }
+    ])
+}
+
+/// URLs of a local account's documents.
+pub struct ActorUrls {
+    pub id: String,
+    pub inbox: String,
+    pub outbox: String,
+    pub followers: String,
+    pub following: String,
+    pub featured: String,
+    pub featured_tags: String,
+    pub key_id: String,
+    pub profile: String,
+}
+
+pub fn actor_urls(app: &App, username: &str) -> ActorUrls {
+    let id = app.actor_url(username);
+    ActorUrls {
+        inbox: format!("{id}/inbox"),
+        outbox: format!("{id}/outbox"),
+        followers: format!("{id}/followers"),
+        following: format!("{id}/following"),
+        featured: format!("{id}/collections/featured"),
+        featured_tags: format!("{id}/collections/tags"),
+        key_id: format!("{id}#main-key"),
+        profile: app.profile_url(username),
+        id,
+    }
+}
+
+/// The instance actor's id: it signs fetches that no user asked for.
+pub fn instance_actor_id(app: &App) -> String {
+    format!("{}/actor", app.base_url)
+}
+
+pub fn shared_inbox(app: &App) -> String {
+    format!("{}/inbox", app.base_url)
+}
+
+/// A local account as a `Person` (or `Service` for bots).
+pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
+    let account = &view.account;
+    let urls = actor_urls(app, &account.username);
+    let attachment: Vec<Value> = account
+        .fields
+        .iter()
+        .map(|field| json!({ "type": "PropertyValue", "name": field.name, "value": field.value_html }))
+        .collect();
+    let tags: Vec<Value> = Vec::new();
+    json!({
+        "@context": actor_context(),
+        "id": urls.id,
+        "type": if account.bot { "Service" } else { "Person" },
+        "following": urls.following,
+        "followers": urls.followers,
+        "inbox": urls.inbox,
+        "outbox": urls.outbox,
+        "featured": urls.featured,
+        "featuredTags": urls.featured_tags,
+        "preferredUsername": account.username,
+        "name": account.display_name,
+        "summary": account.note_html,
+        "url": urls.profile,
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "indexable": false,
+        "published": format!("{}T00:00:00Z", crate::util::time::iso8601_day(account.created_ms)),
+        "memorial": false,
+        "publicKey": { "id": urls.key_id, "owner": urls.id, "publicKeyPem": public_key_pem },
+        "tag": tags,
+        "attachment": attachment,
+        "endpoints": { "sharedInbox": shared_inbox(app) },
+    })
+}
+
+/// The instance actor (`/actor`), an `Application` as in Mastodon.
+pub fn instance_actor(app: &App, public_key_pem: &str) -> Value {
+    let id = instance_actor_id(app);
+    json!({
+        "@context": actor_context(),
+        "id": id,
+        "type": "Application",
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "preferredUsername": app.config.server.host,
+        "url": format!("{}/about", app.base_url),
+        "manuallyApprovesFollowers": true,
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_key_pem },
+        "endpoints": { "sharedInbox": shared_inbox(app) },
+    })
+}
+
+/// The id of a local account or the stored id of a remote one.
+pub fn account_uri(app: &App, account: &Account) -> String {
+    match &account.domain {
+        None => app.actor_url(&account.username),
+        // Remote ids arrive with federation's ingest; until then a profile URL stands in.
+        Some(domain) => format!("https://{domain}/users/{}", account.username),
+    }
+}
+
+/// The id of a local status.
+pub fn status_uri(app: &App, username: &str, id: impl std::fmt::Display) -> String {
+    format!("{}/statuses/{id}", app.actor_url(username))
+}
+
+/// `to` and `cc` for a status, as Mastodon addresses each visibility.
+fn addressing(app: &App, view: &StatusView) -> (Vec<String>, Vec<String>) {
+    let followers = actor_urls(app, &view.account.account.username).followers;
+    let mentions: Vec<String> = view
+        .mentions
+        .iter()
+        .map(|account| account_uri(app, account))
+        .collect();
+    match view.status.visibility {
+        Visibility::Public => (vec![PUBLIC.into()], [vec![followers], mentions].concat()),
+        Visibility::Unlisted => (vec![followers], [vec![PUBLIC.into()], mentions].concat()),
+        Visibility::Private => ([vec![followers], mentions].concat(), Vec::new()),
+        Visibility::Direct => (mentions, Vec::new()),
+    }
+}
+
+/// A local status as a `Note`.
+pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
+    let status = &view.status;
+    let author = &view.account.account.username;
+    let id = status_uri(app, author, status.id);
+    let (to, cc) = addressing(app, view);
+    let mut tags: Vec<Value> = view
+        .mentions
+        .iter()
+        .map(|account| json!({ "type": "Mention", "href": account_uri(app, account), "name": format!("@{}", mention_name(app, account)) }))
+        .collect();
+    tags.extend(status.tags.iter().map(|name| {
+        json!({ "type": "Hashtag", "href": format!("{}/tags/{name}", app.base_url), "name": format!("#{name}") })
+    }));
+    let mut note = json!({
+        "@context": object_context(),
+        "id": id,
+        "type": "Note",
+        "summary": if status.spoiler_text.is_empty() { Value::Null } else { Value::String(status.spoiler_text.clone()) },
+        "inReplyTo": in_reply_to,
+        "published": iso8601_ms(status.created_ms),
+        "url": format!("{}/{}", app.profile_url(author), status.id),
+        "attributedTo": app.actor_url(author),
+        "to": to,
+        "cc": cc,
+        "sensitive": status.sensitive,
+        "content": status.content_html,
+        "attachment": [],
+        "tag": tags,
+    });
+    if let (Some(language), Some(object)) = (&status.language, note.as_object_mut()) {
+        object.insert(
+            "contentMap".into(),
+            json!({ language: status.content_html }),
+        );
+    }
+    if let (Some(edited), Some(object)) = (status.edited_ms, note.as_object_mut()) {
+        object.insert("updated".into(), Value::String(iso8601_ms(edited)));
+    }
+    note
+}
+
+/// `user@host` of an account as a mention names it.
+fn mention_name(app: &App, account: &Account) -> String {
+    match &account.domain {
+        None => format!("{}@{}", account.username, app.config.server.host),
+        Some(domain) => format!("{}@{domain}", account.username),
+    }
+}
+
+/// The `Create` that published a local status, with the note embedded.
+pub fn create(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
+    let mut note = note(app, view, in_reply_to);
+    let object = note.as_object_mut().expect("a note is an object");
+    let context = object.remove("@context").unwrap_or(Value::Null);
+    json!({
+        "@context": context,
+        "id": format!("{}/activity", object["id"].as_str().unwrap_or_default()),
+        "type": "Create",
+        "actor": object["attributedTo"].clone(),
+        "published": object["published"].clone(),
+        "to": object["to"].clone(),
+        "cc": object["cc"].clone(),
+        "object": note,
+    })
+}
+
+/// A reblog as an `Announce` of the original's id.
+pub fn announce(app: &App, reblog: &StatusView, original_uri: &str) -> Value {
+    let author = &reblog.account.account.username;
+    let (to, cc) = match reblog.status.visibility {
+        Visibility::Unlisted => (
+            vec![actor_urls(app, author).followers],
+            vec![PUBLIC.to_string()],
+        ),
+        _ => (
+            vec![PUBLIC.to_string()],
+            vec![actor_urls(app, author).followers],
+        ),
+    };
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activity", status_uri(app, author, reblog.status.id)),
+        "type": "Announce",
+        "actor": app.actor_url(author),
+        "published": iso8601_ms(reblog.status.created_ms),
+        "to": to,
+        "cc": cc,
+        "object": original_uri,
+    })
+}
+
+/// An `OrderedCollection` that points at its first page.
+pub fn ordered_collection(id: &str, total: u64, first: Option<String>) -> Value {
+    let mut collection = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    });
+    if let (Some(first), Some(object)) = (first, collection.as_object_mut()) {
+        object.insert("first".into(), Value::String(first));
+    }
+    collection
+}
+
+/// One page of an `OrderedCollection`.
+pub fn ordered_page(
+    id: &str,
+    part_of: &str,
+    items: Vec<Value>,
+    next: Option<String>,
+    prev: Option<String>,
+) -> Value {
+    let mut page = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": "OrderedCollectionPage",
+        "partOf": part_of,
+        "orderedItems": items,
+    });
+    let object = page.as_object_mut().expect("a page is an object");
+    if let Some(next) = next {
+        object.insert("next".into(), Value::String(next));
+    }
+    if let Some(prev) = prev {
+        object.insert("prev".into(), Value::String(prev));
+    }
+    page
+}

@@ -1,0 +1,302 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::rig::{Reply, Server};
+
+const AS2: &str = "application/activity+json";
+
+async fn fetch_as2(server: &Server, url: &str) -> Reply {
+    let url = if url.starts_with("http") {
+        url.to_string()
+    } else {
+        server.url(url)
+    };
+    server
+        .send(server.client.get(url).header("accept", AS2), None)
+        .await
+}
+
+#[tokio::test]
+async fn webfinger_host_meta_and_nodeinfo() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    server.post_status(&alice, "counted").await;
+    let host = server.base.trim_start_matches("http://").to_string();
+
+    let reply = server
+        .get(
+            &format!("/.well-known/webfinger?resource=acct:alice@{host}"),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers["content-type"],
+        "application/jrd+json; charset=utf-8"
+    );
+    assert_eq!(reply.json["subject"], format!("acct:alice@{host}"));
+    let self_link = reply.json["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|link| link["rel"] == "self")
+        .unwrap();
+    assert_eq!(self_link["href"], format!("{}/users/alice", server.base));
+    assert_eq!(self_link["type"], AS2);
+    let by_url = server
+        .get(
+            &format!(
+                "/.well-known/webfinger?resource={}/users/alice",
+                server.base
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(by_url.json["subject"], format!("acct:alice@{host}"));
+    for resource in [
+        "acct:nobody@".to_string() + &host,
+        "acct:alice@elsewhere.example".to_string(),
+    ] {
+        let reply = server
+            .get(&format!("/.well-known/webfinger?resource={resource}"), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{resource}");
+    }
+    assert_eq!(
+        server.get("/.well-known/webfinger", None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let instance = server
+        .get(
+            &format!("/.well-known/webfinger?resource=acct:{host}@{host}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        instance.json["links"][0]["href"],
+        format!("{}/actor", server.base)
+    );
+
+    let meta = server.get("/.well-known/host-meta", None).await;
+    assert!(
+        meta.json
+            .as_str()
+            .unwrap()
+            .contains("/.well-known/webfinger?resource={uri}")
+    );
+    let links = server.get("/.well-known/nodeinfo", None).await;
+    assert_eq!(
+        links.json["links"][1]["href"],
+        format!("{}/nodeinfo/2.1", server.base)
+    );
+    let nodeinfo = server.get("/nodeinfo/2.1", None).await;
+    assert_eq!(nodeinfo.json["software"]["name"], "skerry");
+    assert_eq!(nodeinfo.json["protocols"], json!(["activitypub"]));
+    assert_eq!(nodeinfo.json["usage"]["users"]["total"], 1);
+    assert_eq!(nodeinfo.json["usage"]["localPosts"], 1);
+    assert_eq!(nodeinfo.json["openRegistrations"], false);
+    assert_eq!(
+        server.get("/nodeinfo/2.0", None).await.json["version"],
+        "2.0"
+    );
+}
+
+#[tokio::test]
+async fn actors_notes_and_collections_as_activitystreams() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    server
+        .post(
+            &format!("/api/v1/accounts/{}/follow", alice.id),
+            Some(&bob.token),
+            json!({}),
+        )
+        .await;
+    let first = server
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            json!({"status": "hello @bob #AP", "language": "en", "spoiler_text": "cw"}),
+        )
+        .await;
+    let first_id = first.json["id"].as_str().unwrap().to_string();
+    let reply = server
+        .post(
+            "/api/v1/statuses",
+            Some(&bob.token),
+            json!({"status": "hi back", "in_reply_to_id": first_id}),
+        )
+        .await;
+    let reply_id = reply.json["id"].as_str().unwrap().to_string();
+    let private = server
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            json!({"status": "secret", "visibility": "private"}),
+        )
+        .await;
+    let private_id = private.json["id"].as_str().unwrap().to_string();
+    server
+        .post(
+            &format!("/api/v1/statuses/{reply_id}/reblog"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+
+    let actor = fetch_as2(&server, "/users/alice").await;
+    assert_eq!(actor.status, StatusCode::OK);
+    assert!(
+        actor.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(AS2)
+    );
+    let base = &server.base;
+    assert_eq!(actor.json["id"], format!("{base}/users/alice"));
+    assert_eq!(actor.json["type"], "Person");
+    assert_eq!(actor.json["preferredUsername"], "alice");
+    assert_eq!(actor.json["inbox"], format!("{base}/users/alice/inbox"));
+    assert_eq!(
+        actor.json["endpoints"]["sharedInbox"],
+        format!("{base}/inbox")
+    );
+    assert_eq!(
+        actor.json["publicKey"]["id"],
+        format!("{base}/users/alice#main-key")
+    );
+    assert_eq!(
+        actor.json["publicKey"]["owner"],
+        format!("{base}/users/alice")
+    );
+    assert!(
+        actor.json["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    assert_eq!(actor.json["manuallyApprovesFollowers"], false);
+    // The same URL in a browser goes to the profile page.
+    let html = server.get("/users/alice", None).await;
+    assert_eq!(html.status, StatusCode::SEE_OTHER);
+    assert_eq!(html.headers["location"], "/@alice");
+    let profile = server.get("/@alice", None).await;
+    assert!(profile.json.as_str().unwrap().contains("@alice@"));
+    assert_eq!(
+        fetch_as2(&server, "/@alice").await.headers["location"],
+        "/users/alice"
+    );
+    assert_eq!(
+        fetch_as2(&server, "/users/nobody").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let note = fetch_as2(&server, &format!("/users/alice/statuses/{first_id}")).await;
+    assert_eq!(note.json["type"], "Note");
+    assert_eq!(note.json["attributedTo"], format!("{base}/users/alice"));
+    assert_eq!(
+        note.json["to"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(
+        note.json["cc"],
+        json!([
+            format!("{base}/users/alice/followers"),
+            format!("{base}/users/bob")
+        ])
+    );
+    assert_eq!(note.json["summary"], "cw");
+    assert_eq!(note.json["sensitive"], true);
+    assert_eq!(note.json["contentMap"]["en"], note.json["content"]);
+    let tags = note.json["tag"].as_array().unwrap();
+    assert!(
+        tags.iter()
+            .any(|tag| tag["type"] == "Mention" && tag["href"] == format!("{base}/users/bob"))
+    );
+    assert!(
+        tags.iter()
+            .any(|tag| tag["type"] == "Hashtag" && tag["name"] == "#ap")
+    );
+    let reply_note = fetch_as2(&server, &format!("/users/bob/statuses/{reply_id}")).await;
+    assert_eq!(
+        reply_note.json["inReplyTo"],
+        format!("{base}/users/alice/statuses/{first_id}")
+    );
+    let create = fetch_as2(
+        &server,
+        &format!("/users/alice/statuses/{first_id}/activity"),
+    )
+    .await;
+    assert_eq!(create.json["type"], "Create");
+    assert_eq!(create.json["object"]["id"], note.json["id"]);
+    // Private statuses, others' statuses under a wrong name, and junk ids are not served.
+    assert_eq!(
+        fetch_as2(&server, &format!("/users/alice/statuses/{private_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        fetch_as2(&server, &format!("/users/alice/statuses/{reply_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        fetch_as2(&server, "/users/alice/statuses/junk")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let outbox = fetch_as2(&server, "/users/alice/outbox").await;
+    assert_eq!(outbox.json["type"], "OrderedCollection");
+    assert_eq!(outbox.json["totalItems"], 3);
+    let page = fetch_as2(&server, outbox.json["first"].as_str().unwrap()).await;
+    assert_eq!(page.json["type"], "OrderedCollectionPage");
+    let items = page.json["orderedItems"].as_array().unwrap();
+    let kinds: Vec<&str> = items
+        .iter()
+        .map(|item| item["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["Announce", "Create"],
+        "private statuses stay out of the outbox"
+    );
+    assert_eq!(
+        items[0]["object"],
+        format!("{base}/users/bob/statuses/{reply_id}")
+    );
+    let next = fetch_as2(&server, page.json["next"].as_str().unwrap()).await;
+    assert!(next.json["orderedItems"].as_array().unwrap().is_empty());
+
+    let followers = fetch_as2(&server, "/users/alice/followers").await;
+    assert_eq!(followers.json["totalItems"], 1);
+    let followers_page = fetch_as2(&server, followers.json["first"].as_str().unwrap()).await;
+    assert_eq!(
+        followers_page.json["orderedItems"],
+        json!([format!("{base}/users/bob")])
+    );
+    let following = fetch_as2(&server, "/users/bob/following?page=true").await;
+    assert_eq!(
+        following.json["orderedItems"],
+        json!([format!("{base}/users/alice")])
+    );
+
+    let instance = fetch_as2(&server, "/actor").await;
+    assert_eq!(instance.json["type"], "Application");
+    assert!(
+        instance.json["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .contains("PUBLIC KEY")
+    );
+    // The instance key is made once and kept.
+    assert_eq!(
+        fetch_as2(&server, "/actor").await.json["publicKey"],
+        instance.json["publicKey"]
+    );
+    let _ = alice.password;
+}
