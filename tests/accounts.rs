@@ -304,3 +304,92 @@ async fn follow_block_mute_and_their_lists() {
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn locked_accounts_answer_follow_requests() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let reply = server
+        .send(
+            server
+                .client
+                .patch(server.url("/api/v1/accounts/update_credentials"))
+                .json(&json!({"locked": true})),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(reply.json["locked"], true);
+    let reply = server
+        .post(
+            &format!("/api/v1/accounts/{}/follow", alice.id),
+            Some(&bob.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.json["following"], false);
+    assert_eq!(reply.json["requested"], true);
+    server
+        .post(
+            &format!("/api/v1/accounts/{}/follow", alice.id),
+            Some(&carol.token),
+            json!({}),
+        )
+        .await;
+
+    let requests = server
+        .get("/api/v1/follow_requests", Some(&alice.token))
+        .await;
+    assert_eq!(
+        ids(&requests.json),
+        vec![carol.id.to_string(), bob.id.to_string()]
+    );
+    let notifications = server
+        .get("/api/v1/notifications", Some(&alice.token))
+        .await;
+    assert_eq!(notifications.json[0]["type"], "follow_request");
+
+    let reply = server
+        .post(
+            &format!("/api/v1/follow_requests/{}/authorize", bob.id),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.json["followed_by"], true);
+    let reply = server
+        .post(
+            &format!("/api/v1/follow_requests/{}/reject", carol.id),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.json["followed_by"], false);
+    assert_eq!(reply.json["requested_by"], false);
+    assert!(
+        ids(&server
+            .get("/api/v1/follow_requests", Some(&alice.token))
+            .await
+            .json)
+        .is_empty()
+    );
+    let relationship = server
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={}", alice.id),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(relationship.json[0]["following"], true);
+    assert_eq!(relationship.json[0]["requested"], false);
+    let again = server
+        .post(
+            &format!("/api/v1/follow_requests/{}/authorize", carol.id),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let (problems, _) = server.app.store.check().unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}

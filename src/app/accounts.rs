@@ -247,6 +247,11 @@ pub fn update_profile(
         }
         accounts::put_account(tx, &account)?;
         accounts::put_user(tx, &user)?;
+        super::outbox::enqueue(
+            app,
+            tx,
+            crate::model::OutboxIntent::UpdateActor { account: id },
+        )?;
         Ok((views::account_view(tx, account)?, user))
     })
 }

@@ -14,6 +14,7 @@ pub mod markers;
 pub mod metrics;
 pub mod notifications;
 pub mod oauth;
+pub mod outbox;
 pub mod ratelimit;
 pub mod relationships;
 pub mod search;
@@ -79,6 +80,13 @@ pub struct AppInner {
     pub api_limiter: ratelimit::RateLimiter,
     /// Precomputed `https://host`, the prefix of every local URL.
     pub base_url: String,
+    /// Wakes the federation worker when an outbox intent is committed. A `Notify` keeps one
+    /// permit, so a wake-up between two polls is not lost, and costs nothing when no one waits.
+    pub outbox_ready: tokio::sync::Notify,
+    /// Wakes the inbound worker when a verified activity is queued.
+    pub inbound_ready: tokio::sync::Notify,
+    /// Wakes the delivery worker when a delivery is queued.
+    pub deliveries_ready: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for App {
@@ -136,6 +144,9 @@ impl App {
                 login_limiter,
                 api_limiter,
                 base_url,
+                outbox_ready: tokio::sync::Notify::new(),
+                inbound_ready: tokio::sync::Notify::new(),
+                deliveries_ready: tokio::sync::Notify::new(),
             }),
         }
     }

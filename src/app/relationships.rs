@@ -2,11 +2,11 @@
 
 use redb::WriteTransaction;
 
-use crate::model::{AccountId, Notification, NotificationId, NotificationKind};
+use crate::model::{AccountId, Notification, NotificationId, NotificationKind, OutboxIntent};
 use crate::store::{self, Edge, Page, accounts, notifications, timelines};
 
 use super::views::{self, AccountView, RelationshipView};
-use super::{App, AppError};
+use super::{App, AppError, outbox};
 
 /// Recent statuses of a newly followed account merged into the follower's home feed
 /// (Mastodon merges a page of them too).
@@ -30,6 +30,8 @@ pub fn relationships(
     })
 }
 
+/// Follows `target`: at once for an open local account; as a request for a locked one (it
+/// answers) or a remote one (its server answers with Accept or Reject).
 pub fn follow(
     app: &App,
     viewer: AccountId,
@@ -40,29 +42,78 @@ pub fn follow(
     }
     let follow_id = app.next_id();
     app.store.write(|tx| {
-        views::load_account(app, tx, target)?;
+        let account = views::load_account(app, tx, target)?;
         if Edge::BLOCK.contains(tx, target.0, viewer.0)?
             || Edge::BLOCK.contains(tx, viewer.0, target.0)?
         {
             return Err(AppError::Forbidden("This action is not allowed"));
         }
-        if Edge::FOLLOW.add(tx, viewer.0, target.0, follow_id)? {
-            accounts::adjust_counts(tx, viewer, 0, 0, 1, None)?;
-            accounts::adjust_counts(tx, target, 0, 1, 0, None)?;
-            let recent = timelines::account_page(
+        if Edge::FOLLOW.contains(tx, viewer.0, target.0)?
+            || Edge::FOLLOW_REQUEST.contains(tx, viewer.0, target.0)?
+        {
+            return views::relationship(tx, viewer, target);
+        }
+        if !account.is_local() {
+            Edge::FOLLOW_REQUEST.add(tx, viewer.0, target.0, follow_id)?;
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::Follow {
+                    follower: viewer,
+                    followee: target,
+                    follow_id,
+                },
+            )?;
+        } else if account.locked {
+            Edge::FOLLOW_REQUEST.add(tx, viewer.0, target.0, follow_id)?;
+            notify(
+                app,
                 tx,
                 target,
-                Page::newest(FOLLOW_BACKFILL_STATUSES_MAX),
-                usize::MAX,
-                |id| Ok::<_, AppError>(Some(id)),
+                NotificationKind::FollowRequest,
+                viewer,
+                None,
             )?;
-            for status in recent {
-                timelines::push_home(tx, viewer, status, app.config.limits.home_feed_entries_max)?;
-            }
-            notify(app, tx, target, NotificationKind::Follow, viewer, None)?;
+        } else {
+            complete_follow(app, tx, viewer, target, follow_id)?;
         }
         views::relationship(tx, viewer, target)
     })
+}
+
+/// Makes a follow real: the edge, the counters, the followee's recent statuses in the
+/// follower's home feed (for local followers), and the followee's notification.
+pub(crate) fn complete_follow(
+    app: &App,
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+    follow_id: u64,
+) -> Result<(), AppError> {
+    Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+    if !Edge::FOLLOW.add(tx, follower.0, followee.0, follow_id)? {
+        return Ok(());
+    }
+    accounts::adjust_counts(tx, follower, 0, 0, 1, None)?;
+    accounts::adjust_counts(tx, followee, 0, 1, 0, None)?;
+    if accounts::get_user(tx, follower, app.bytes_max())?.is_some() {
+        let recent = timelines::account_page(
+            tx,
+            followee,
+            Page::newest(FOLLOW_BACKFILL_STATUSES_MAX),
+            usize::MAX,
+            |id| Ok::<_, AppError>(Some(id)),
+        )?;
+        for status in recent {
+            timelines::push_home(
+                tx,
+                follower,
+                status,
+                app.config.limits.home_feed_entries_max,
+            )?;
+        }
+    }
+    notify(app, tx, followee, NotificationKind::Follow, follower, None)
 }
 
 pub fn unfollow(
@@ -71,9 +122,82 @@ pub fn unfollow(
     target: AccountId,
 ) -> Result<RelationshipView, AppError> {
     app.store.write(|tx| {
-        views::load_account(app, tx, target)?;
+        let account = views::load_account(app, tx, target)?;
+        let follow_id = match Edge::FOLLOW.get(tx, viewer.0, target.0)? {
+            Some(id) => Some(id),
+            None => Edge::FOLLOW_REQUEST.remove(tx, viewer.0, target.0)?,
+        };
         remove_follow(tx, viewer, target)?;
+        if let (false, Some(follow_id)) = (account.is_local(), follow_id) {
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::UndoFollow {
+                    follower: viewer,
+                    followee: target,
+                    follow_id,
+                },
+            )?;
+        }
         views::relationship(tx, viewer, target)
+    })
+}
+
+/// Follow requests `viewer` received, newest first, with the request id of each.
+pub fn follow_requests(
+    app: &App,
+    viewer: AccountId,
+    page: Page,
+) -> Result<Vec<(u64, AccountView)>, AppError> {
+    app.store.read(|tx| {
+        let mut out = Vec::new();
+        for (request_id, requester) in Edge::FOLLOW_REQUEST.page_of_b(tx, viewer.0, page)? {
+            match views::load_account_view(app, tx, AccountId(requester)) {
+                Ok(view) => out.push((request_id, view)),
+                Err(AppError::NotFound) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// Answers a follow request `viewer` received; a remote requester's server hears the answer.
+pub fn answer_follow_request(
+    app: &App,
+    viewer: AccountId,
+    requester: AccountId,
+    accept: bool,
+) -> Result<RelationshipView, AppError> {
+    app.store.write(|tx| {
+        let account = views::load_account(app, tx, requester)?;
+        let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, requester.0, viewer.0)? else {
+            return Err(AppError::NotFound);
+        };
+        if accept {
+            complete_follow(app, tx, requester, viewer, request_id)?;
+        } else {
+            Edge::FOLLOW_REQUEST.remove(tx, requester.0, viewer.0)?;
+        }
+        if !account.is_local() {
+            let follow_activity =
+                store::follow_activity(tx, requester.0, viewer.0)?.unwrap_or_default();
+            let intent = if accept {
+                OutboxIntent::Accept {
+                    followee: viewer,
+                    follower: requester,
+                    follow_activity,
+                }
+            } else {
+                OutboxIntent::Reject {
+                    followee: viewer,
+                    follower: requester,
+                    follow_activity,
+                }
+            };
+            outbox::enqueue(app, tx, intent)?;
+        }
+        views::relationship(tx, viewer, requester)
     })
 }
 
@@ -113,7 +237,19 @@ pub fn block(
         views::load_account(app, tx, target)?;
         remove_follow(tx, viewer, target)?;
         remove_follow(tx, target, viewer)?;
-        Edge::BLOCK.add(tx, viewer.0, target.0, block_id)?;
+        if Edge::BLOCK.add(tx, viewer.0, target.0, block_id)? {
+            Edge::FOLLOW_REQUEST.remove(tx, viewer.0, target.0)?;
+            Edge::FOLLOW_REQUEST.remove(tx, target.0, viewer.0)?;
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::Block {
+                    blocker: viewer,
+                    blocked: target,
+                    block_id,
+                },
+            )?;
+        }
         views::relationship(tx, viewer, target)
     })
 }
@@ -125,7 +261,17 @@ pub fn unblock(
 ) -> Result<RelationshipView, AppError> {
     app.store.write(|tx| {
         views::load_account(app, tx, target)?;
-        Edge::BLOCK.remove(tx, viewer.0, target.0)?;
+        if let Some(block_id) = Edge::BLOCK.remove(tx, viewer.0, target.0)? {
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::UndoBlock {
+                    blocker: viewer,
+                    blocked: target,
+                    block_id,
+                },
+            )?;
+        }
         views::relationship(tx, viewer, target)
     })
 }

@@ -3,13 +3,15 @@
 
 use redb::WriteTransaction;
 
-use crate::model::{AccountId, AppId, NotificationKind, Status, StatusId, Visibility};
+use crate::model::{
+    AccountId, AppId, Audience, NotificationKind, OutboxIntent, Status, StatusId, Visibility,
+};
 use crate::store::{Edge, Page, accounts, client_state, statuses, timelines};
 use crate::util::time::now_ms;
 
 use super::relationships::notify;
 use super::views::{self, AccountView, StatusView};
-use super::{App, AppError, text};
+use super::{App, AppError, outbox, text};
 
 /// Pinned statuses per account (Mastodon: 5).
 pub const PINS_MAX: usize = 5;
@@ -127,6 +129,7 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;
         }
         fan_out(app, tx, &status)?;
+        outbox::enqueue(app, tx, OutboxIntent::CreateStatus { status: status.id })?;
         for mentioned in &status.mentions {
             notify(
                 app,
@@ -204,6 +207,19 @@ pub fn delete(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, 
         }
         let view = views::status_view(app, tx, Some(viewer), status.clone())?;
         remove_status(app, tx, &status)?;
+        let audience = Audience {
+            followers: status.visibility != Visibility::Direct,
+            accounts: status.mentions.clone(),
+        };
+        outbox::enqueue(
+            app,
+            tx,
+            OutboxIntent::DeleteStatus {
+                author: viewer,
+                status: status.id,
+                audience,
+            },
+        )?;
         // Reblogs of a deleted status go with it.
         for (reblog_id, reblogger) in
             Edge::REBLOG.page_of_b(tx, status.id.0, Page::newest(usize::MAX))?
@@ -284,6 +300,14 @@ pub fn favourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusVie
     app.store.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         if Edge::FAVOURITE.add(tx, viewer.0, status.id.0, favourite_id)? {
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::Like {
+                    actor: viewer,
+                    status: status.id,
+                },
+            )?;
             statuses::adjust_counts(tx, status.id, 0, 0, 1)?;
             notify(
                 app,
@@ -302,6 +326,14 @@ pub fn unfavourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusV
     app.store.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         if Edge::FAVOURITE.remove(tx, viewer.0, status.id.0)?.is_some() {
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::UndoLike {
+                    actor: viewer,
+                    status: status.id,
+                },
+            )?;
             statuses::adjust_counts(tx, status.id, 0, 0, -1)?;
         }
         views::status_view(app, tx, Some(viewer), status)
@@ -378,6 +410,7 @@ pub fn reblog(
         statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
         accounts::adjust_counts(tx, viewer, 1, 0, 0, Some(now))?;
         fan_out(app, tx, &reblog)?;
+        outbox::enqueue(app, tx, OutboxIntent::Announce { reblog: reblog.id })?;
         notify(
             app,
             tx,
@@ -397,6 +430,19 @@ pub fn unreblog(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView
         if let Some(reblog_id) = Edge::REBLOG.remove(tx, viewer.0, original.id.0)? {
             if let Some(reblog) = statuses::get_status(tx, StatusId(reblog_id), app.bytes_max())? {
                 remove_status(app, tx, &reblog)?;
+                if let Some(original_uri) = super::documents::status_uri(app, tx, &original)? {
+                    let audience = Audience {
+                        followers: true,
+                        accounts: vec![original.account_id],
+                    };
+                    let intent = OutboxIntent::UndoAnnounce {
+                        author: viewer,
+                        reblog: reblog.id,
+                        original_uri,
+                        audience,
+                    };
+                    outbox::enqueue(app, tx, intent)?;
+                }
             }
         }
         views::status_view(app, tx, Some(viewer), original)

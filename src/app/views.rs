@@ -46,6 +46,10 @@ pub struct RelationshipView {
     pub blocked_by: bool,
     pub muting: bool,
     pub muting_notifications: bool,
+    /// A follow request of the viewer waits for an answer.
+    pub requested: bool,
+    /// The other account asked to follow the viewer.
+    pub requested_by: bool,
 }
 
 /// An account that exists and is not suspended.
@@ -196,5 +200,7 @@ pub fn relationship(
         blocked_by: Edge::BLOCK.contains(reader, b, a)?,
         muting: Edge::MUTE.contains(reader, a, b)?,
         muting_notifications: crate::store::mute_hides_notifications(reader, a, b)?,
+        requested: Edge::FOLLOW_REQUEST.contains(reader, a, b)?,
+        requested_by: Edge::FOLLOW_REQUEST.contains(reader, b, a)?,
     })
 }

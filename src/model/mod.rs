@@ -3,12 +3,14 @@
 //! how they reach a client.
 
 pub mod account;
+pub mod federation;
 pub mod ids;
 pub mod oauth;
 pub mod scopes;
 pub mod status;
 
 pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
+pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};

@@ -53,6 +53,12 @@ impl Edge {
         a_by_id: None,
         b_by_id: Some(schema::REBLOGGERS_BY_ID),
     };
+    /// A follow waiting for the target's answer (locked accounts, remote accounts).
+    pub const FOLLOW_REQUEST: Edge = Edge {
+        edges: schema::FOLLOW_REQUESTS,
+        a_by_id: None,
+        b_by_id: Some(schema::FOLLOW_REQUESTS_BY_ID),
+    };
     pub const PIN: Edge = Edge {
         edges: schema::PINS,
         a_by_id: Some(schema::PINS_BY_ID),
@@ -187,4 +193,27 @@ pub fn set_mute_hides_notifications(
         table.remove((muter, muted))?;
     }
     Ok(())
+}
+
+/// Remembers the id of a remote account's Follow activity, for the Accept or Reject.
+pub fn put_follow_activity(
+    tx: &WriteTransaction,
+    follower: u64,
+    followee: u64,
+    activity: &str,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::FOLLOW_ACTIVITIES)?
+        .insert((follower, followee), activity)?;
+    Ok(())
+}
+
+pub fn follow_activity(
+    reader: &impl Reader,
+    follower: u64,
+    followee: u64,
+) -> Result<Option<String>, StoreError> {
+    Ok(reader
+        .table(schema::FOLLOW_ACTIVITIES)?
+        .get((follower, followee))?
+        .map(|uri| uri.value().to_string()))
 }

@@ -213,6 +213,7 @@ impl Store {
                 super::Edge::BOOKMARK,
                 super::Edge::REBLOG,
                 super::Edge::PIN,
+                super::Edge::FOLLOW_REQUEST,
             ] {
                 check_edge(tx, edge, &mut problems)?;
             }

@@ -17,12 +17,16 @@ pub mod accounts;
 pub mod client_state;
 pub mod notifications;
 pub mod oauth;
+pub mod queues;
 pub mod statuses;
 pub mod timelines;
 
 use std::path::Path;
 
-pub use edges::{Edge, mute_hides_notifications, set_mute_hides_notifications};
+pub use edges::{
+    Edge, follow_activity, mute_hides_notifications, put_follow_activity,
+    set_mute_hides_notifications,
+};
 pub use records::Record;
 use redb::{
     Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,

@@ -183,6 +183,24 @@ impl Record for model::RemoteActor {
     }
 }
 
+impl Record for model::OutboxIntent {
+    const KIND: &'static str = "outbox_intent";
+}
+
+impl Record for model::Delivery {
+    const KIND: &'static str = "delivery";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.inbox.is_empty() || self.body.is_empty() {
+            return Err("delivery without inbox or body");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::InboundActivity {
+    const KIND: &'static str = "inbound_activity";
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

@@ -120,6 +120,27 @@ tables! {
     /// Notifications (`model::Notification`): (recipient, notification id).
     NOTIFICATIONS: (u64, u64) => &[u8] = "recipient_notificationid";
 
+    /// Follow requests waiting for an answer: (requester, target) to request id.
+    FOLLOW_REQUESTS: (u64, u64) => u64 = "requester_target_followrequest";
+    /// Follow requests an account received, in order: (target, request id) to requester.
+    FOLLOW_REQUESTS_BY_ID: (u64, u64) => u64 = "target_followrequestid";
+    /// The id of a remote account's Follow activity, for the Accept or Reject that answers it:
+    /// (follower, followee).
+    FOLLOW_ACTIVITIES: (u64, u64) => &str = "follower_followee_activity";
+
+    /// Local changes to tell peers about (`model::OutboxIntent`), in order.
+    OUTBOX_INTENTS: u64 => &[u8] = "intentid_intent";
+    /// Signed deliveries waiting to be sent (`model::Delivery`).
+    DELIVERIES: u64 => &[u8] = "deliveryid_delivery";
+    /// Deliveries by the time they are due: (due ms, delivery id).
+    DELIVERIES_DUE: (u64, u64) => () = "duems_deliveryid";
+    /// Verified inbound activities waiting to be applied (`model::InboundActivity`).
+    INBOUND: u64 => &[u8] = "inboundid_activity";
+    /// Activity ids already applied, with the time first seen: duplicates are dropped.
+    SEEN_ACTIVITIES: &str => u64 = "activityuri_seenms";
+    /// Peers' delivery health: host to (consecutive failures, first failure ms, last failure ms).
+    HOSTS: &str => (u32, u64, u64) = "host_failures";
+
     /// OAuth applications (`model::App`).
     APPS: u64 => &[u8] = "appid_app";
     /// OAuth client id to application id.

@@ -411,3 +411,56 @@ pub async fn mute(
     )
     .await
 }
+
+pub async fn follow_requests(
+    State(app): State<App>,
+    auth: Auth,
+    OriginalUri(uri): OriginalUri,
+    Query(page): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let viewer = auth.user(Scope::ReadFollows)?;
+    let page = page.page(&app, Some(80));
+    let listed = app
+        .run(move |app| relationships::follow_requests(app, viewer, page))
+        .await?;
+    let headers = link_headers(&app, &uri, bounds(&listed, |(request_id, _)| *request_id));
+    Ok((
+        headers,
+        Json(
+            listed
+                .iter()
+                .map(|(_, view)| entities::account(&app, view))
+                .collect::<Vec<_>>(),
+        ),
+    ))
+}
+
+async fn answer(
+    app: App,
+    auth: Auth,
+    id: String,
+    accept: bool,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteFollows)?;
+    let requester: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::answer_follow_request(app, viewer, requester, accept))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+pub async fn authorize_follow_request(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    answer(app, auth, id, true).await
+}
+
+pub async fn reject_follow_request(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    answer(app, auth, id, false).await
+}

@@ -1,0 +1,105 @@
+//! What federation keeps in durable queues: what to tell peers (`OutboxIntent`), the signed
+//! deliveries that carry it (`Delivery`), and verified activities waiting to be applied
+//! (`InboundActivity`).
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccountId, StatusId};
+
+/// A local change that peers must hear about, recorded in the same transaction as the change.
+/// The federation worker turns it into an activity and one delivery per inbox; what it needs
+/// after the change is gone (a deleted status's id) is carried here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboxIntent {
+    CreateStatus {
+        status: StatusId,
+    },
+    UpdateStatus {
+        status: StatusId,
+    },
+    DeleteStatus {
+        author: AccountId,
+        status: StatusId,
+        audience: Audience,
+    },
+    Announce {
+        reblog: StatusId,
+    },
+    UndoAnnounce {
+        author: AccountId,
+        reblog: StatusId,
+        original_uri: String,
+        audience: Audience,
+    },
+    Like {
+        actor: AccountId,
+        status: StatusId,
+    },
+    UndoLike {
+        actor: AccountId,
+        status: StatusId,
+    },
+    Follow {
+        follower: AccountId,
+        followee: AccountId,
+        follow_id: u64,
+    },
+    UndoFollow {
+        follower: AccountId,
+        followee: AccountId,
+        follow_id: u64,
+    },
+    Accept {
+        followee: AccountId,
+        follower: AccountId,
+        follow_activity: String,
+    },
+    Reject {
+        followee: AccountId,
+        follower: AccountId,
+        follow_activity: String,
+    },
+    Block {
+        blocker: AccountId,
+        blocked: AccountId,
+        block_id: u64,
+    },
+    UndoBlock {
+        blocker: AccountId,
+        blocked: AccountId,
+        block_id: u64,
+    },
+    UpdateActor {
+        account: AccountId,
+    },
+}
+
+/// Who received something that is now being taken back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    /// The author's followers were addressed.
+    pub followers: bool,
+    /// Accounts addressed directly (mentions, the original's author).
+    pub accounts: Vec<AccountId>,
+}
+
+/// One signed POST of one activity to one inbox, retried until it lands or gives up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub inbox: String,
+    /// The activity JSON, exactly as it will be sent.
+    pub body: Vec<u8>,
+    /// The local account that signs; `None` for the instance actor.
+    pub signer: Option<AccountId>,
+    pub attempts: u32,
+    pub created_ms: u64,
+}
+
+/// An activity whose signature was verified, waiting to be applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundActivity {
+    /// The id of the actor whose key signed the request.
+    pub signer: String,
+    pub body: Vec<u8>,
+    pub received_ms: u64,
+}
