@@ -300,3 +300,135 @@ async fn actors_notes_and_collections_as_activitystreams() {
     );
     let _ = alice.password;
 }
+
+fn remote_actor(name: &str) -> skerry::app::remote::ActorInput {
+    skerry::app::remote::ActorInput {
+        uri: format!("https://remote.example/users/{name}"),
+        username: name.to_string(),
+        host: "remote.example".into(),
+        display_name: name.to_uppercase(),
+        inbox: format!("https://remote.example/users/{name}/inbox"),
+        shared_inbox: Some("https://remote.example/inbox".into()),
+        key_id: format!("https://remote.example/users/{name}#main-key"),
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n".into(),
+        ..Default::default()
+    }
+}
+
+/// Deliveries queued now: (inbox, activity).
+fn queued(server: &Server) -> Vec<(String, serde_json::Value)> {
+    let app = &server.app;
+    while skerry::federation::outbox::process_batch(app).unwrap() > 0 {}
+    app.store
+        .read(|tx| skerry::store::queues::due_deliveries(tx, u64::MAX, 1000, 1 << 20))
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, delivery)| {
+            (
+                delivery.inbox,
+                serde_json::from_slice(&delivery.body).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn clear_deliveries(server: &Server) {
+    let app = &server.app;
+    let due = app
+        .store
+        .read(|tx| skerry::store::queues::due_deliveries(tx, u64::MAX, 1000, 1 << 20))
+        .unwrap();
+    app.store
+        .write(|tx| {
+            for (due_ms, id, _) in &due {
+                skerry::store::queues::remove_delivery(tx, *id, *due_ms)?;
+            }
+            Ok::<_, skerry::store::StoreError>(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn local_actions_become_deliveries_to_remote_followers_only() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let app = server.app.clone();
+    let (bob, carol) = app
+        .run(|app| {
+            let bob = skerry::app::remote::upsert_actor(app, remote_actor("bob"))?;
+            let carol = skerry::app::remote::upsert_actor(app, remote_actor("carol"))?;
+            Ok((bob, carol))
+        })
+        .await
+        .unwrap();
+    // Nobody remote follows alice yet: a post reaches no inbox.
+    server.post_status(&alice, "nobody hears this").await;
+    assert!(queued(&server).is_empty());
+
+    let alice_id = alice.id;
+    let answer = app
+        .run(move |app| {
+            skerry::app::remote::follow(app, bob, alice_id, "https://remote.example/follows/1")?;
+            skerry::app::remote::follow(app, carol, alice_id, "https://remote.example/follows/2")
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer, skerry::app::remote::FollowAnswer::Accepted);
+    let accepts = queued(&server);
+    assert_eq!(accepts.len(), 2, "one Accept per follower");
+    assert_eq!(accepts[0].1["type"], "Accept");
+    assert_eq!(
+        accepts[0].1["object"]["id"],
+        "https://remote.example/follows/1"
+    );
+    clear_deliveries(&server);
+
+    let id = server.post_status(&alice, "hello fediverse").await;
+    let deliveries = queued(&server);
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "one delivery per shared inbox: {deliveries:?}"
+    );
+    assert_eq!(deliveries[0].0, "https://remote.example/inbox");
+    assert_eq!(deliveries[0].1["type"], "Create");
+    assert_eq!(
+        deliveries[0].1["object"]["id"],
+        format!("{}/users/alice/statuses/{id}", server.base)
+    );
+    clear_deliveries(&server);
+
+    server
+        .send(
+            server
+                .client
+                .delete(server.url(&format!("/api/v1/statuses/{id}"))),
+            Some(&alice.token),
+        )
+        .await;
+    let deliveries = queued(&server);
+    assert_eq!(deliveries[0].1["type"], "Delete");
+    assert_eq!(deliveries[0].1["object"]["type"], "Tombstone");
+    clear_deliveries(&server);
+
+    let reply = server
+        .post(
+            &format!("/api/v1/accounts/{bob}/block"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.json["blocking"], true);
+    let deliveries = queued(&server);
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].0, "https://remote.example/inbox");
+    assert_eq!(deliveries[0].1["type"], "Block");
+    assert_eq!(
+        deliveries[0].1["object"],
+        "https://remote.example/users/bob"
+    );
+    let followers = server
+        .get(&format!("/api/v1/accounts/{}/followers", alice.id), None)
+        .await;
+    assert_eq!(crate::rig::ids(&followers.json), vec![carol.to_string()]);
+}

@@ -176,3 +176,46 @@ pub fn actor_ids(
         Ok(out)
     })
 }
+
+/// Inboxes of remote accounts that should receive what `author` sends to `audience`:
+/// the author's remote followers (by shared inbox, once per server) when `followers`, and
+/// each remote account in `accounts`. Deduplicated and sorted.
+pub fn remote_inboxes(
+    app: &App,
+    author: AccountId,
+    followers: bool,
+    accounts_addressed: &[AccountId],
+) -> Result<Vec<String>, AppError> {
+    /// Followers looked at for one delivery fan-out.
+    const FOLLOWERS_MAX: usize = 1_000_000;
+    app.store.read(|tx| {
+        let mut inboxes = Vec::new();
+        let mut targets: Vec<AccountId> = accounts_addressed.to_vec();
+        if followers {
+            targets.extend(
+                crate::store::Edge::FOLLOW
+                    .all_of_b(tx, author.0, FOLLOWERS_MAX)?
+                    .into_iter()
+                    .map(AccountId),
+            );
+        }
+        for target in targets {
+            if let Some(actor) = accounts::get_remote_actor(tx, target, app.bytes_max())? {
+                inboxes.push(actor.shared_inbox.unwrap_or(actor.inbox));
+            }
+        }
+        inboxes.sort_unstable();
+        inboxes.dedup();
+        Ok(inboxes)
+    })
+}
+
+/// A status with its ids, for rendering outbound activities (any visibility: the audience
+/// decides who receives it).
+pub fn status_document(app: &App, id: StatusId) -> Result<Option<StatusDocument>, AppError> {
+    app.store
+        .read(|tx| match statuses::get_status(tx, id, app.bytes_max())? {
+            Some(status) => document(app, tx, status).map(Some),
+            None => Ok(None),
+        })
+}

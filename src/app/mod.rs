@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod ratelimit;
 pub mod relationships;
+pub mod remote;
 pub mod search;
 pub mod statuses;
 pub mod text;

@@ -175,7 +175,7 @@ fn home_owners(
     Ok(local)
 }
 
-fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Result<(), AppError> {
+pub(crate) fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Result<(), AppError> {
     for owner in home_owners(app, tx, status)? {
         if Edge::MUTE.contains(tx, owner.0, status.account_id.0)? && owner != status.account_id {
             continue;
@@ -234,7 +234,11 @@ pub fn delete(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, 
 }
 
 /// Removes a status, its indexes, its counters' contributions and its home-feed entries.
-fn remove_status(app: &App, tx: &WriteTransaction, status: &Status) -> Result<(), AppError> {
+pub(crate) fn remove_status(
+    app: &App,
+    tx: &WriteTransaction,
+    status: &Status,
+) -> Result<(), AppError> {
     for owner in home_owners(app, tx, status)? {
         timelines::remove_home(tx, owner, status.id)?;
     }

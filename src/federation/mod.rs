@@ -7,6 +7,7 @@
 
 mod discovery;
 mod documents;
+pub mod outbox;
 pub mod render;
 
 use axum::Router;

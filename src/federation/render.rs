@@ -291,3 +291,127 @@ pub fn ordered_page(
     }
     page
 }
+
+/// An activity with the plain ActivityStreams context.
+fn activity(id: String, kind: &str, actor: &str, object: Value) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "object": object,
+    })
+}
+
+/// `Delete` of a status, with a `Tombstone`, addressed as the status was.
+pub fn delete_status(app: &App, author: &str, status_uri: &str, to: Vec<String>) -> Value {
+    let actor = app.actor_url(author);
+    let mut delete = activity(
+        format!("{status_uri}#delete"),
+        "Delete",
+        &actor,
+        json!({ "id": status_uri, "type": "Tombstone", "atomUri": status_uri }),
+    );
+    delete["to"] = json!(to);
+    delete
+}
+
+/// `Undo` of an earlier activity of ours.
+pub fn undo(actor: &str, undone: Value) -> Value {
+    let id = format!("{}#undo", undone["id"].as_str().unwrap_or_default());
+    activity(id, "Undo", actor, undone)
+}
+
+/// `Like` of a status; its id is stable per (actor, status) so that `Undo` can name it.
+pub fn like(
+    app: &App,
+    actor_username: &str,
+    status_uri: &str,
+    status_id: impl std::fmt::Display,
+) -> Value {
+    let actor = app.actor_url(actor_username);
+    activity(
+        format!("{actor}#likes/{status_id}"),
+        "Like",
+        &actor,
+        Value::String(status_uri.to_string()),
+    )
+}
+
+/// `Follow`; its id carries the follow id so that `Undo` and the peer's `Accept` match it.
+pub fn follow(app: &App, follower_username: &str, followee_uri: &str, follow_id: u64) -> Value {
+    let actor = app.actor_url(follower_username);
+    activity(
+        format!("{}/follows/{follow_id}", app.base_url),
+        "Follow",
+        &actor,
+        Value::String(followee_uri.to_string()),
+    )
+}
+
+/// `Accept` or `Reject` of a peer's `Follow`, embedding it as Mastodon does.
+pub fn answer_follow(
+    app: &App,
+    followee_username: &str,
+    follower_uri: &str,
+    follow_activity: &str,
+    accept: bool,
+) -> Value {
+    let actor = app.actor_url(followee_username);
+    let kind = if accept { "Accept" } else { "Reject" };
+    let follow =
+        json!({ "id": follow_activity, "type": "Follow", "actor": follower_uri, "object": actor });
+    let suffix = if accept { "accept" } else { "reject" };
+    let id = format!(
+        "{actor}#{suffix}s/follows/{}",
+        crate::util::random::token(8)
+    );
+    activity(id, kind, &actor, follow)
+}
+
+/// `Block`; its id carries the block id so that `Undo` names it.
+pub fn block(app: &App, blocker_username: &str, blocked_uri: &str, block_id: u64) -> Value {
+    let actor = app.actor_url(blocker_username);
+    activity(
+        format!("{}/blocks/{block_id}", app.base_url),
+        "Block",
+        &actor,
+        Value::String(blocked_uri.to_string()),
+    )
+}
+
+/// `Update` of a local actor, with the whole actor document.
+pub fn update_actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
+    let mut document = actor(app, view, public_key_pem);
+    let context = document
+        .as_object_mut()
+        .and_then(|object| object.remove("@context"))
+        .unwrap_or(Value::Null);
+    let id = document["id"].as_str().unwrap_or_default().to_string();
+    json!({
+        "@context": context,
+        "id": format!("{id}#updates/{}", crate::util::time::now_ms()),
+        "type": "Update",
+        "actor": id,
+        "to": [PUBLIC],
+        "object": document,
+    })
+}
+
+/// `Update` of a local status after an edit.
+pub fn update_note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
+    let mut note = note(app, view, in_reply_to);
+    let object = note.as_object_mut().expect("a note is an object");
+    let context = object.remove("@context").unwrap_or(Value::Null);
+    let edited = view.status.edited_ms.unwrap_or(view.status.created_ms);
+    json!({
+        "@context": context,
+        "id": format!("{}#updates/{edited}", object["id"].as_str().unwrap_or_default()),
+        "type": "Update",
+        "actor": object["attributedTo"].clone(),
+        "published": iso8601_ms(edited),
+        "to": object["to"].clone(),
+        "cc": object["cc"].clone(),
+        "object": note,
+    })
+}

@@ -185,3 +185,12 @@ pub fn record_host_success(tx: &WriteTransaction, host: &str) -> Result<(), Stor
     tx.open_table(schema::HOSTS)?.remove(host)?;
     Ok(())
 }
+
+pub fn put_tombstone(tx: &WriteTransaction, uri: &str, now_ms: u64) -> Result<(), StoreError> {
+    tx.open_table(schema::TOMBSTONES)?.insert(uri, now_ms)?;
+    Ok(())
+}
+
+pub fn is_tombstoned(reader: &impl Reader, uri: &str) -> Result<bool, StoreError> {
+    Ok(reader.table(schema::TOMBSTONES)?.get(uri)?.is_some())
+}

@@ -138,6 +138,9 @@ tables! {
     INBOUND: u64 => &[u8] = "inboundid_activity";
     /// Activity ids already applied, with the time first seen: duplicates are dropped.
     SEEN_ACTIVITIES: &str => u64 = "activityuri_seenms";
+    /// Ids of remote objects that were deleted, with the time: a Delete that came before its
+    /// Create, or a late copy, does not bring the object back.
+    TOMBSTONES: &str => u64 = "objecturi_deletedms";
     /// Peers' delivery health: host to (consecutive failures, first failure ms, last failure ms).
     HOSTS: &str => (u32, u64, u64) = "host_failures";
 

@@ -1,0 +1,535 @@
+//! Applying what peers tell us: remote actors, their statuses, and what they do to ours.
+//! Inputs are plain values that `federation` has already parsed, checked for origin and
+//! sanitized; these functions only decide what changes, in one transaction each.
+
+use redb::WriteTransaction;
+
+use crate::model::{
+    Account, AccountId, NotificationKind, OutboxIntent, RemoteActor, Status, StatusId, Visibility,
+};
+use crate::store::{self, Edge, accounts, queues, statuses};
+use crate::util::time::now_ms;
+
+use super::relationships::{complete_follow, notify};
+use super::{App, AppError, outbox};
+
+/// Attempts at a free id in the millisecond a remote status was published, before taking
+/// the next free id instead.
+const ID_ATTEMPTS_MAX: usize = 8;
+
+/// A remote actor as federation parsed it.
+#[derive(Clone, Debug, Default)]
+pub struct ActorInput {
+    pub uri: String,
+    pub username: String,
+    /// The host (with port) of the actor's origin, lowercase.
+    pub host: String,
+    pub display_name: String,
+    pub note_html: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub fields: Vec<(String, String)>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub followers: Option<String>,
+    pub url: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub published_ms: Option<u64>,
+}
+
+/// Creates or refreshes a remote account; returns its id.
+pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError> {
+    let now = now_ms();
+    let new_id = AccountId(app.ids.next(now));
+    app.store.write(|tx| {
+        let existing = accounts::account_id_by_actor_uri(tx, &input.uri)?;
+        let id = existing.unwrap_or(new_id);
+        let previous = match existing {
+            Some(id) => accounts::get_account(tx, id, app.bytes_max())?,
+            None => None,
+        };
+        let account = Account {
+            id,
+            username: input.username.clone(),
+            domain: Some(input.host.clone()),
+            display_name: input.display_name.clone(),
+            note_html: input.note_html.clone(),
+            note_source: String::new(),
+            locked: input.locked,
+            bot: input.bot,
+            discoverable: input.discoverable,
+            fields: input
+                .fields
+                .iter()
+                .map(|(name, value)| crate::model::Field {
+                    name: name.clone(),
+                    value_html: value.clone(),
+                    value_source: String::new(),
+                })
+                .collect(),
+            created_ms: previous
+                .as_ref()
+                .map_or(input.published_ms.unwrap_or(now), |account| {
+                    account.created_ms
+                }),
+            suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
+        };
+        accounts::put_account(tx, &account)?;
+        let actor = RemoteActor {
+            account_id: id,
+            uri: input.uri.clone(),
+            inbox: input.inbox.clone(),
+            shared_inbox: input.shared_inbox.clone(),
+            followers: input.followers.clone(),
+            url: input.url.clone(),
+            key_id: input.key_id.clone(),
+            public_key_pem: input.public_key_pem.clone(),
+            fetched_ms: now,
+        };
+        accounts::put_remote_actor(tx, &actor)?;
+        Ok(id)
+    })
+}
+
+/// A remote account's federation record, by account id.
+pub fn actor(app: &App, id: AccountId) -> Result<Option<RemoteActor>, AppError> {
+    Ok(app
+        .store
+        .read(|tx| accounts::get_remote_actor(tx, id, app.bytes_max()))?)
+}
+
+/// A remote account by actor id, with its federation record.
+pub fn actor_by_uri(app: &App, uri: &str) -> Result<Option<(Account, RemoteActor)>, AppError> {
+    app.store.read(|tx| {
+        let Some(id) = accounts::account_id_by_actor_uri(tx, uri)? else {
+            return Ok(None);
+        };
+        let account = accounts::get_account(tx, id, app.bytes_max())?;
+        let actor = accounts::get_remote_actor(tx, id, app.bytes_max())?;
+        Ok(account.zip(actor))
+    })
+}
+
+/// A local account by its actor id (`https://host/users/name`).
+pub fn local_account_by_uri(app: &App, uri: &str) -> Result<Option<AccountId>, AppError> {
+    let prefix = format!("{}/users/", app.base_url);
+    let Some(username) = uri.strip_prefix(&prefix).filter(|name| !name.contains('/')) else {
+        return Ok(None);
+    };
+    app.store.read(|tx| {
+        let Some(id) = accounts::account_id_by_acct(tx, username)? else {
+            return Ok(None);
+        };
+        Ok(accounts::get_user(tx, id, app.bytes_max())?.map(|_| id))
+    })
+}
+
+/// Any account, local or remote, by actor id.
+pub fn account_by_uri(app: &App, uri: &str) -> Result<Option<AccountId>, AppError> {
+    if let Some(id) = local_account_by_uri(app, uri)? {
+        return Ok(Some(id));
+    }
+    Ok(app
+        .store
+        .read(|tx| accounts::account_id_by_actor_uri(tx, uri))?)
+}
+
+/// A status by id (URI): ours are derived from the URL, remote ones looked up.
+pub fn status_by_uri(
+    app: &App,
+    reader: &impl store::Reader,
+    uri: &str,
+) -> Result<Option<Status>, AppError> {
+    let id = match local_status_id(app, uri) {
+        Some(id) => Some(id),
+        None => statuses::status_id_by_uri(reader, uri)?,
+    };
+    match id {
+        Some(id) => Ok(statuses::get_status(reader, id, app.bytes_max())?),
+        None => Ok(None),
+    }
+}
+
+/// The id of a local status from its URI (`https://host/users/name/statuses/ID`).
+fn local_status_id(app: &App, uri: &str) -> Option<StatusId> {
+    let rest = uri.strip_prefix(&format!("{}/users/", app.base_url))?;
+    let (_, id) = rest.split_once("/statuses/")?;
+    id.parse().ok()
+}
+
+/// A remote status as federation parsed it.
+#[derive(Clone, Debug)]
+pub struct NoteInput {
+    pub uri: String,
+    pub author: AccountId,
+    pub in_reply_to: Option<String>,
+    pub content_html: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub visibility: Visibility,
+    pub mentions: Vec<AccountId>,
+    pub tags: Vec<String>,
+    pub published_ms: u64,
+    pub updated_ms: Option<u64>,
+}
+
+/// An id in the millisecond a remote object was published, so timelines stay in time order.
+fn id_for_time(
+    app: &App,
+    reader: &impl store::Reader,
+    published_ms: u64,
+) -> Result<StatusId, AppError> {
+    let now = now_ms();
+    // A date in the future is not believed.
+    let ms = published_ms.min(now);
+    for _ in 0..ID_ATTEMPTS_MAX {
+        let mut low = [0u8; 2];
+        crate::util::random::fill(&mut low);
+        let candidate =
+            StatusId(crate::util::ids::id_floor_for_ms(ms) | u64::from(u16::from_le_bytes(low)));
+        if statuses::get_status(reader, candidate, app.bytes_max())?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Ok(StatusId(app.ids.next(now)))
+}
+
+/// Stores a remote status, once: `None` if it exists already or was deleted before.
+pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, AppError> {
+    app.store.write(|tx| {
+        if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
+            || queues::is_tombstoned(tx, &input.uri)?
+        {
+            return Ok(None);
+        }
+        let parent = match &input.in_reply_to {
+            Some(uri) => status_by_uri(app, tx, uri)?,
+            None => None,
+        };
+        let id = id_for_time(app, tx, input.published_ms)?;
+        let status = Status {
+            id,
+            account_id: input.author,
+            in_reply_to_id: parent.as_ref().map(|parent| parent.id),
+            in_reply_to_account_id: parent.as_ref().map(|parent| parent.account_id),
+            reblog_of: None,
+            content_html: input.content_html.clone(),
+            text_source: String::new(),
+            spoiler_text: input.spoiler_text.clone(),
+            visibility: input.visibility,
+            sensitive: input.sensitive,
+            language: input.language.clone(),
+            mentions: input.mentions.clone(),
+            tags: input.tags.clone(),
+            application_id: None,
+            created_ms: input.published_ms.min(now_ms()),
+            edited_ms: input.updated_ms,
+        };
+        statuses::insert_status(tx, &status, false)?;
+        statuses::put_status_uri(tx, id, &input.uri)?;
+        accounts::adjust_counts(tx, input.author, 1, 0, 0, Some(status.created_ms))?;
+        if let Some(parent) = &parent {
+            statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;
+        }
+        super::statuses::fan_out(app, tx, &status)?;
+        for mentioned in &status.mentions {
+            notify(
+                app,
+                tx,
+                *mentioned,
+                NotificationKind::Mention,
+                input.author,
+                Some(id),
+            )?;
+        }
+        Ok(Some(id))
+    })
+}
+
+/// Applies an edit of a remote status by its author.
+pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
+    app.store.write(|tx| {
+        let Some(id) = statuses::status_id_by_uri(tx, &input.uri)? else {
+            return Ok(false);
+        };
+        let Some(mut status) = statuses::get_status(tx, id, app.bytes_max())? else {
+            return Ok(false);
+        };
+        if status.account_id != input.author {
+            return Err(AppError::Forbidden("only the author edits a status"));
+        }
+        status.content_html = input.content_html;
+        status.spoiler_text = input.spoiler_text;
+        status.sensitive = input.sensitive;
+        status.language = input.language;
+        status.edited_ms = Some(input.updated_ms.unwrap_or_else(now_ms));
+        statuses::update_status(tx, &status)?;
+        Ok(true)
+    })
+}
+
+/// Deletes a remote status (or reblog) by id (URI) if `actor` is its author, and remembers
+/// the id so that a late or repeated Create does not bring it back.
+pub fn delete_by_uri(app: &App, actor: AccountId, uri: &str) -> Result<bool, AppError> {
+    app.store.write(|tx| {
+        queues::put_tombstone(tx, uri, now_ms())?;
+        let Some(id) = statuses::status_id_by_uri(tx, uri)? else {
+            return Ok(false);
+        };
+        let Some(status) = statuses::get_status(tx, id, app.bytes_max())? else {
+            return Ok(false);
+        };
+        if status.account_id != actor {
+            return Err(AppError::Forbidden("only the author deletes a status"));
+        }
+        if let Some(original) = status.reblog_of {
+            Edge::REBLOG.remove(tx, actor.0, original.0)?;
+        }
+        super::statuses::remove_status(app, tx, &status)?;
+        Ok(true)
+    })
+}
+
+/// A remote account reblogs a status; the Announce's id becomes the reblog's id.
+pub fn announce(
+    app: &App,
+    actor: AccountId,
+    activity_uri: &str,
+    original: StatusId,
+    published_ms: u64,
+    visibility: Visibility,
+) -> Result<Option<StatusId>, AppError> {
+    app.store.write(|tx| {
+        if statuses::status_id_by_uri(tx, activity_uri)?.is_some()
+            || Edge::REBLOG.contains(tx, actor.0, original.0)?
+        {
+            return Ok(None);
+        }
+        let Some(original) = statuses::get_status(tx, original, app.bytes_max())? else {
+            return Ok(None);
+        };
+        if !matches!(
+            original.visibility,
+            Visibility::Public | Visibility::Unlisted
+        ) || original.reblog_of.is_some()
+        {
+            return Ok(None);
+        }
+        let id = id_for_time(app, tx, published_ms)?;
+        let reblog = Status {
+            id,
+            account_id: actor,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of: Some(original.id),
+            content_html: String::new(),
+            text_source: String::new(),
+            spoiler_text: String::new(),
+            visibility,
+            sensitive: false,
+            language: None,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            application_id: None,
+            created_ms: published_ms.min(now_ms()),
+            edited_ms: None,
+        };
+        statuses::insert_status(tx, &reblog, false)?;
+        statuses::put_status_uri(tx, id, activity_uri)?;
+        Edge::REBLOG.add(tx, actor.0, original.id.0, id.0)?;
+        statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
+        accounts::adjust_counts(tx, actor, 1, 0, 0, Some(reblog.created_ms))?;
+        super::statuses::fan_out(app, tx, &reblog)?;
+        notify(
+            app,
+            tx,
+            original.account_id,
+            NotificationKind::Reblog,
+            actor,
+            Some(original.id),
+        )?;
+        Ok(Some(id))
+    })
+}
+
+/// A remote account favourites a status.
+pub fn like(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
+    let favourite_id = app.next_id();
+    app.store.write(|tx| {
+        if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
+            return Ok(false);
+        }
+        if !Edge::FAVOURITE.add(tx, actor.0, status.0, favourite_id)? {
+            return Ok(false);
+        }
+        statuses::adjust_counts(tx, status, 0, 0, 1)?;
+        if let Some(target) = statuses::get_status(tx, status, app.bytes_max())? {
+            notify(
+                app,
+                tx,
+                target.account_id,
+                NotificationKind::Favourite,
+                actor,
+                Some(status),
+            )?;
+        }
+        Ok(true)
+    })
+}
+
+pub fn unlike(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
+    app.store.write(|tx| {
+        if Edge::FAVOURITE.remove(tx, actor.0, status.0)?.is_none() {
+            return Ok(false);
+        }
+        statuses::adjust_counts(tx, status, 0, 0, -1)?;
+        Ok(true)
+    })
+}
+
+/// How a remote Follow of a local account was answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowAnswer {
+    Accepted,
+    /// The account is locked: its owner answers later.
+    Pending,
+    Refused,
+}
+
+/// A remote account follows a local one; open accounts accept at once.
+pub fn follow(
+    app: &App,
+    follower: AccountId,
+    followee: AccountId,
+    activity_uri: &str,
+) -> Result<FollowAnswer, AppError> {
+    let follow_id = app.next_id();
+    app.store.write(|tx| {
+        let Some(account) = accounts::get_account(tx, followee, app.bytes_max())? else {
+            return Ok(FollowAnswer::Refused);
+        };
+        store::put_follow_activity(tx, follower.0, followee.0, activity_uri)?;
+        if Edge::BLOCK.contains(tx, followee.0, follower.0)? || account.suspended_ms.is_some() {
+            let intent = OutboxIntent::Reject {
+                followee,
+                follower,
+                follow_activity: activity_uri.to_string(),
+            };
+            outbox::enqueue(app, tx, intent)?;
+            return Ok(FollowAnswer::Refused);
+        }
+        if Edge::FOLLOW.contains(tx, follower.0, followee.0)? {
+            // A repeated Follow (the peer lost our Accept): accept again.
+            let intent = OutboxIntent::Accept {
+                followee,
+                follower,
+                follow_activity: activity_uri.to_string(),
+            };
+            outbox::enqueue(app, tx, intent)?;
+            return Ok(FollowAnswer::Accepted);
+        }
+        if account.locked {
+            if Edge::FOLLOW_REQUEST.add(tx, follower.0, followee.0, follow_id)? {
+                notify(
+                    app,
+                    tx,
+                    followee,
+                    NotificationKind::FollowRequest,
+                    follower,
+                    None,
+                )?;
+            }
+            return Ok(FollowAnswer::Pending);
+        }
+        complete_follow(app, tx, follower, followee, follow_id)?;
+        let intent = OutboxIntent::Accept {
+            followee,
+            follower,
+            follow_activity: activity_uri.to_string(),
+        };
+        outbox::enqueue(app, tx, intent)?;
+        Ok(FollowAnswer::Accepted)
+    })
+}
+
+/// A remote account stops following (or asking to follow) a local one.
+pub fn unfollow(app: &App, follower: AccountId, followee: AccountId) -> Result<(), AppError> {
+    app.store.write(|tx| {
+        Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+        remove_follow_edge(tx, follower, followee)
+    })
+}
+
+fn remove_follow_edge(
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+) -> Result<(), AppError> {
+    if Edge::FOLLOW.remove(tx, follower.0, followee.0)?.is_some() {
+        accounts::adjust_counts(tx, follower, 0, 0, -1, None)?;
+        accounts::adjust_counts(tx, followee, 0, -1, 0, None)?;
+    }
+    Ok(())
+}
+
+/// A remote account answered our follow request.
+pub fn answer_our_follow(
+    app: &App,
+    follower: AccountId,
+    followee: AccountId,
+    accepted: bool,
+) -> Result<bool, AppError> {
+    app.store.write(|tx| {
+        let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, follower.0, followee.0)? else {
+            if !accepted {
+                // A Reject after an Accept ends the follow (Mastodon's "remove follower").
+                remove_follow_edge(tx, follower, followee)?;
+            }
+            return Ok(false);
+        };
+        if accepted {
+            complete_follow(app, tx, follower, followee, request_id)?;
+        } else {
+            Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+        }
+        Ok(true)
+    })
+}
+
+/// A remote account blocks a local one: follows both ways end.
+pub fn block(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
+    let block_id = app.next_id();
+    app.store.write(|tx| {
+        remove_follow_edge(tx, blocker, blocked)?;
+        remove_follow_edge(tx, blocked, blocker)?;
+        Edge::FOLLOW_REQUEST.remove(tx, blocker.0, blocked.0)?;
+        Edge::FOLLOW_REQUEST.remove(tx, blocked.0, blocker.0)?;
+        Edge::BLOCK.add(tx, blocker.0, blocked.0, block_id)?;
+        Ok(())
+    })
+}
+
+pub fn unblock(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
+    app.store.write(|tx| {
+        Edge::BLOCK.remove(tx, blocker.0, blocked.0)?;
+        Ok(())
+    })
+}
+
+/// A remote actor deleted itself: the account is suspended, its content hidden with it.
+pub fn delete_actor(app: &App, actor: AccountId) -> Result<(), AppError> {
+    app.store.write(|tx| {
+        let Some(mut account) = accounts::get_account(tx, actor, app.bytes_max())? else {
+            return Ok(());
+        };
+        if account.is_local() {
+            return Err(AppError::Forbidden("a peer cannot delete a local account"));
+        }
+        account.suspended_ms.get_or_insert_with(now_ms);
+        accounts::put_account(tx, &account)?;
+        Ok(())
+    })
+}
