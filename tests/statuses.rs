@@ -431,3 +431,55 @@ async fn favourite_reblog_bookmark_pin_and_their_undos() {
     let (problems, _) = server.app.store.check().unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+#[tokio::test]
+async fn edits_change_the_text_and_keep_the_source() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let id = server.post_status(&alice, "first version").await;
+    let reply = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/statuses/{id}")))
+                .json(&json!({"status": "second version", "spoiler_text": "cw"})),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["content"], "<p>second version</p>");
+    assert_eq!(reply.json["spoiler_text"], "cw");
+    assert!(reply.json["edited_at"].as_str().unwrap().ends_with('Z'));
+    let source = server
+        .get(&format!("/api/v1/statuses/{id}/source"), Some(&alice.token))
+        .await;
+    assert_eq!(source.json["text"], "second version");
+    let other = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/statuses/{id}")))
+                .json(&json!({"status": "mine now"})),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server
+            .get(&format!("/api/v1/statuses/{id}/source"), Some(&bob.token))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let blank = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/statuses/{id}")))
+                .json(&json!({"status": ""})),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

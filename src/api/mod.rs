@@ -83,8 +83,11 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/statuses", post(statuses::create))
         .route(
             "/api/v1/statuses/{id}",
-            get(statuses::get).delete(statuses::delete),
+            get(statuses::get)
+                .delete(statuses::delete)
+                .put(statuses::edit),
         )
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
         .route(

@@ -536,3 +536,72 @@ pub fn actors(
         Ok(out)
     })
 }
+
+/// What an edit may change (`PUT /api/v1/statuses/:id`).
+#[derive(Clone, Debug, Default)]
+pub struct StatusEdit {
+    pub text: String,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+/// Edits the viewer's own status; followers' servers receive an `Update`.
+pub fn edit(
+    app: &App,
+    viewer: AccountId,
+    id: StatusId,
+    edit: StatusEdit,
+) -> Result<StatusView, AppError> {
+    let limits = &app.config.limits;
+    if edit.text.trim().is_empty() {
+        return Err(AppError::Validation("Text can't be blank".into()));
+    }
+    if text::count_chars(&edit.text) > limits.status_chars_max {
+        return Err(AppError::Validation(format!(
+            "Text character limit of {} exceeded",
+            limits.status_chars_max
+        )));
+    }
+    if edit
+        .spoiler_text
+        .as_ref()
+        .is_some_and(|spoiler| spoiler.chars().count() > limits.spoiler_chars_max)
+    {
+        return Err(AppError::Validation(format!(
+            "Spoiler text character limit of {} exceeded",
+            limits.spoiler_chars_max
+        )));
+    }
+    if edit
+        .language
+        .as_ref()
+        .is_some_and(|language| language.len() > LANGUAGE_BYTES_MAX)
+    {
+        return Err(AppError::Validation(
+            "Language is not a language code".into(),
+        ));
+    }
+    app.store.write(|tx| {
+        let mut status = views::visible_status(app, tx, Some(viewer), id)?;
+        if status.account_id != viewer || status.reblog_of.is_some() {
+            return Err(AppError::Forbidden("This action is not allowed"));
+        }
+        let formatted = super::accounts::format_local_text(app, tx, &edit.text);
+        // Mentions and hashtags stay as posted: the indexes and who was notified do not move.
+        status.content_html = formatted.html;
+        status.text_source = edit.text.clone();
+        if let Some(spoiler) = &edit.spoiler_text {
+            status.spoiler_text = spoiler.clone();
+        }
+        status.sensitive =
+            edit.sensitive.unwrap_or(status.sensitive) || !status.spoiler_text.is_empty();
+        if let Some(language) = &edit.language {
+            status.language = Some(language.clone()).filter(|language| !language.is_empty());
+        }
+        status.edited_ms = Some(now_ms());
+        statuses::update_status(tx, &status)?;
+        outbox::enqueue(app, tx, OutboxIntent::UpdateStatus { status: status.id })?;
+        views::status_view(app, tx, Some(viewer), status)
+    })
+}

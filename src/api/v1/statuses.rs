@@ -267,3 +267,60 @@ pub async fn reblogged_by(
 ) -> Result<impl IntoResponse, ApiError> {
     actors(app, auth, uri, id, Actors::RebloggedBy, page).await
 }
+
+#[derive(Deserialize)]
+pub struct EditStatus {
+    status: Option<String>,
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    sensitive: Option<bool>,
+    language: Option<String>,
+    #[serde(default)]
+    media_ids: Option<Vec<String>>,
+}
+
+pub async fn edit(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(params): Params<EditStatus>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+        return Err(ApiError::unprocessable(
+            "Validation failed: Media attachments are not supported yet",
+        ));
+    }
+    let edit = statuses::StatusEdit {
+        text: params.status.unwrap_or_default(),
+        spoiler_text: params.spoiler_text,
+        sensitive: params.sensitive,
+        language: params.language,
+    };
+    let view = app
+        .run(move |app| statuses::edit(app, viewer, id, edit))
+        .await?;
+    Ok(Json(entities::status(&app, &view)))
+}
+
+/// `GET /api/v1/statuses/:id/source`: the text as typed, for editing.
+pub async fn source(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let viewer = auth.user(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let view = app
+        .run(move |app| statuses::get(app, Some(viewer), id))
+        .await?;
+    if view.status.account_id != viewer {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(serde_json::json!({
+        "id": view.status.id.to_string(),
+        "text": view.status.text_source,
+        "spoiler_text": view.status.spoiler_text,
+    })))
+}
