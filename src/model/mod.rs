@@ -3,6 +3,7 @@
 //! how they reach a client.
 
 pub mod account;
+pub mod domain;
 pub mod federation;
 pub mod ids;
 pub mod oauth;
@@ -10,6 +11,7 @@ pub mod scopes;
 pub mod status;
 
 pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
+pub use domain::{DomainAllow, DomainBlock, Severity};
 pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use oauth::{App, AuthCode, Token};

@@ -15,6 +15,7 @@ pub mod schema;
 
 pub mod accounts;
 pub mod client_state;
+pub mod domains;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;

@@ -201,6 +201,20 @@ impl Record for model::InboundActivity {
     const KIND: &'static str = "inbound_activity";
 }
 
+impl Record for model::DomainBlock {
+    const KIND: &'static str = "domain_block";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.domain.is_empty() {
+            return Err("domain block without domain");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::DomainAllow {
+    const KIND: &'static str = "domain_allow";
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

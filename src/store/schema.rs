@@ -144,6 +144,15 @@ tables! {
     /// Peers' delivery health: host to (consecutive failures, first failure ms, last failure ms).
     HOSTS: &str => (u32, u64, u64) = "host_failures";
 
+    /// Domain blocks (`model::DomainBlock`) by id.
+    DOMAIN_BLOCKS: u64 => &[u8] = "domainblockid_domainblock";
+    /// Blocked domain (lowercase) to block id.
+    DOMAIN_BLOCK_HOSTS: &str => u64 = "domain_domainblockid";
+    /// Domain allows (`model::DomainAllow`) by id, for allowlist mode.
+    DOMAIN_ALLOWS: u64 => &[u8] = "domainallowid_domainallow";
+    /// Allowed domain (lowercase) to allow id.
+    DOMAIN_ALLOW_HOSTS: &str => u64 = "domain_domainallowid";
+
     /// OAuth applications (`model::App`).
     APPS: u64 => &[u8] = "appid_app";
     /// OAuth client id to application id.
