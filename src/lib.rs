@@ -6,7 +6,8 @@
 //! - L0/L1: `util`, `model`, `config`
 //! - L2: `store` (redb), `sig` (keys and signatures, pure functions over bytes)
 //! - L4: `app` (every state change)
-//! - L5: `api` (Mastodon JSON, OAuth), `web` (HTML pages), `http` (the server around them)
+//! - L5: `api` (Mastodon JSON, OAuth), `federation` (ActivityPub), `web` (HTML pages), `http`
+//!   (the server around them)
 //! - L6: `admin` (admin commands and the local admin socket)
 
 pub mod util;
@@ -20,6 +21,7 @@ pub mod store;
 pub mod app;
 
 pub mod api;
+pub mod federation;
 pub mod http;
 pub mod web;
 
