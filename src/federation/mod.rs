@@ -12,3 +12,4 @@
 //! `same_origin` for them and never trusts an embedded object on its own.
 
 pub mod sanitize;
+pub mod vocab;
