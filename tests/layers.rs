@@ -16,13 +16,25 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             &["app", "store", "sig", "model", "config", "util"][..],
         ),
         (
+            "federation",
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
+        ),
+        (
             "web",
             &["app", "store", "sig", "model", "config", "util"][..],
         ),
         (
             "http",
             &[
-                "api", "web", "app", "store", "sig", "model", "config", "util",
+                "api",
+                "federation",
+                "web",
+                "app",
+                "store",
+                "sig",
+                "model",
+                "config",
+                "util",
             ][..],
         ),
         (

@@ -1,14 +1,23 @@
-//! ActivityPub federation: discovery (WebFinger, host-meta, NodeInfo), the documents of local
-//! actors and objects, and (being built) inboxes and deliveries.
+//! ActivityPub federation (L5, beside `api` and `web`): discovery (WebFinger, host-meta,
+//! NodeInfo), the documents of local actors and objects, outbound activities, and (being
+//! built) inboxes and deliveries.
 //! May import `app`, `store`, `sig`, `net`, `model`, `config`, `util`; never `api` or `web`.
 //!
-//! Architecture Invariant: `render` alone writes ActivityStreams JSON; what is parsed from
-//! peers goes through one module too (`vocab`). See FEDERATION.md for what is sent.
+//! - `vocab`: the only place that reads ActivityStreams 2 JSON: a `serde_json::Value` becomes
+//!   plain, capped, sanitized Rust values, or a refusal with its reason.
+//! - `render`: the only place that writes ActivityStreams JSON.
+//! - `sanitize`: remote HTML through Mastodon's `MASTODON_STRICT` allowlist.
+//!
+//! Architecture Invariant: `vocab`, `render` and `sanitize` are pure functions. Authority
+//! checks (signature, key owner, origins of ids) are the inbox's job; nothing embedded in an
+//! activity is trusted on its own. See FEDERATION.md for what is sent and accepted.
 
 mod discovery;
 mod documents;
 pub mod outbox;
 pub mod render;
+pub mod sanitize;
+pub mod vocab;
 
 use axum::Router;
 use axum::routing::get;

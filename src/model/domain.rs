@@ -24,7 +24,9 @@ impl Severity {
     }
 
     pub fn parse(text: &str) -> Option<Severity> {
-        [Severity::Noop, Severity::Silence, Severity::Suspend].into_iter().find(|severity| severity.name() == text)
+        [Severity::Noop, Severity::Silence, Severity::Suspend]
+            .into_iter()
+            .find(|severity| severity.name() == text)
     }
 }
 

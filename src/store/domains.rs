@@ -22,28 +22,48 @@ fn suffixes(host: &str) -> impl Iterator<Item = &str> {
 
 pub fn put_block(tx: &WriteTransaction, block: &DomainBlock) -> Result<(), StoreError> {
     put_record(tx, schema::DOMAIN_BLOCKS, block.id, block)?;
-    tx.open_table(schema::DOMAIN_BLOCK_HOSTS)?.insert(block.domain.as_str(), block.id)?;
+    tx.open_table(schema::DOMAIN_BLOCK_HOSTS)?
+        .insert(block.domain.as_str(), block.id)?;
     Ok(())
 }
 
 pub fn remove_block(tx: &WriteTransaction, block: &DomainBlock) -> Result<(), StoreError> {
     tx.open_table(schema::DOMAIN_BLOCKS)?.remove(block.id)?;
-    tx.open_table(schema::DOMAIN_BLOCK_HOSTS)?.remove(block.domain.as_str())?;
+    tx.open_table(schema::DOMAIN_BLOCK_HOSTS)?
+        .remove(block.domain.as_str())?;
     Ok(())
 }
 
-pub fn get_block(reader: &impl Reader, id: u64, bytes_max: usize) -> Result<Option<DomainBlock>, StoreError> {
+pub fn get_block(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<DomainBlock>, StoreError> {
     get_record(reader, schema::DOMAIN_BLOCKS, id, bytes_max)
 }
 
 /// The block of exactly this domain.
-pub fn block_of_domain(reader: &impl Reader, domain: &str, bytes_max: usize) -> Result<Option<DomainBlock>, StoreError> {
-    let Some(id) = reader.table(schema::DOMAIN_BLOCK_HOSTS)?.get(domain)?.map(|id| id.value()) else { return Ok(None) };
+pub fn block_of_domain(
+    reader: &impl Reader,
+    domain: &str,
+    bytes_max: usize,
+) -> Result<Option<DomainBlock>, StoreError> {
+    let Some(id) = reader
+        .table(schema::DOMAIN_BLOCK_HOSTS)?
+        .get(domain)?
+        .map(|id| id.value())
+    else {
+        return Ok(None);
+    };
     get_block(reader, id, bytes_max)
 }
 
 /// The block that applies to `host`: its own or its nearest parent's.
-pub fn block_for_host(reader: &impl Reader, host: &str, bytes_max: usize) -> Result<Option<DomainBlock>, StoreError> {
+pub fn block_for_host(
+    reader: &impl Reader,
+    host: &str,
+    bytes_max: usize,
+) -> Result<Option<DomainBlock>, StoreError> {
     let host = host.to_ascii_lowercase();
     for domain in suffixes(&host) {
         if let Some(block) = block_of_domain(reader, domain, bytes_max)? {
@@ -64,22 +84,31 @@ pub fn list_blocks(reader: &impl Reader, bytes_max: usize) -> Result<Vec<DomainB
 
 pub fn put_allow(tx: &WriteTransaction, allow: &DomainAllow) -> Result<(), StoreError> {
     put_record(tx, schema::DOMAIN_ALLOWS, allow.id, allow)?;
-    tx.open_table(schema::DOMAIN_ALLOW_HOSTS)?.insert(allow.domain.as_str(), allow.id)?;
+    tx.open_table(schema::DOMAIN_ALLOW_HOSTS)?
+        .insert(allow.domain.as_str(), allow.id)?;
     Ok(())
 }
 
 pub fn remove_allow(tx: &WriteTransaction, allow: &DomainAllow) -> Result<(), StoreError> {
     tx.open_table(schema::DOMAIN_ALLOWS)?.remove(allow.id)?;
-    tx.open_table(schema::DOMAIN_ALLOW_HOSTS)?.remove(allow.domain.as_str())?;
+    tx.open_table(schema::DOMAIN_ALLOW_HOSTS)?
+        .remove(allow.domain.as_str())?;
     Ok(())
 }
 
-pub fn get_allow(reader: &impl Reader, id: u64, bytes_max: usize) -> Result<Option<DomainAllow>, StoreError> {
+pub fn get_allow(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<DomainAllow>, StoreError> {
     get_record(reader, schema::DOMAIN_ALLOWS, id, bytes_max)
 }
 
 pub fn allow_of_domain(reader: &impl Reader, domain: &str) -> Result<Option<u64>, StoreError> {
-    Ok(reader.table(schema::DOMAIN_ALLOW_HOSTS)?.get(domain)?.map(|id| id.value()))
+    Ok(reader
+        .table(schema::DOMAIN_ALLOW_HOSTS)?
+        .get(domain)?
+        .map(|id| id.value()))
 }
 
 /// Whether `host` or one of its parents is allowed.
@@ -107,6 +136,9 @@ mod tests {
     #[test]
     fn a_host_matches_itself_then_its_parents() {
         let found: Vec<&str> = super::suffixes("a.b.example.com:8443").collect();
-        assert_eq!(found, vec!["a.b.example.com", "b.example.com", "example.com", "com"]);
+        assert_eq!(
+            found,
+            vec!["a.b.example.com", "b.example.com", "example.com", "com"]
+        );
     }
 }
