@@ -9,25 +9,29 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("model", &["util"][..]),
         ("config", &["util"][..]),
         ("sig", &["util"][..]),
+        ("net", &["util", "config"][..]),
         ("store", &["model", "util"][..]),
-        ("app", &["store", "sig", "model", "config", "util"][..]),
+        (
+            "app",
+            &["store", "sig", "net", "model", "config", "util"][..],
+        ),
         (
             "api",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
         (
             "web",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
         (
             "http",
             &[
-                "api", "web", "app", "store", "sig", "model", "config", "util",
+                "api", "web", "app", "store", "sig", "net", "model", "config", "util",
             ][..],
         ),
         (
             "admin",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
     ])
 }
