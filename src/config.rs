@@ -18,6 +18,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub instance: InstanceConfig,
     pub limits: LimitsConfig,
+    pub federation: FederationConfig,
     pub log: LogConfig,
 }
 
@@ -92,6 +93,17 @@ pub struct LimitsConfig {
     pub api_requests_per_5min_per_ip: u32,
     /// Loopback clients skip the rate limits, as in Mastodon (local scripts, health checks).
     pub rate_limits_exempt_loopback: bool,
+}
+
+/// Outbound federation. The fetch limits themselves (timeouts, redirects, body caps) are
+/// constants in `net`, taken from Mastodon; an admin has no reason to loosen them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// Lets outbound fetches reach loopback and private addresses over plain `http`. For tests
+    /// and local development only: on a public server it opens the way to SSRF (any remote
+    /// actor could make the server fetch from its own network). Logged as a warning at start.
+    pub allow_private_networks: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -193,7 +205,14 @@ pub enum ConfigError {
 }
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
-const SECTIONS: [&str; 5] = ["server", "storage", "instance", "limits", "log"];
+const SECTIONS: [&str; 6] = [
+    "server",
+    "storage",
+    "instance",
+    "limits",
+    "federation",
+    "log",
+];
 
 impl Config {
     /// Loads the configuration: the defaults, then the file at `path` if given (it must exist;
@@ -483,6 +502,17 @@ mod tests {
     fn the_embedded_default_is_plain_http_on_localhost() {
         let config = Config::load(None, Vec::new(), &Overrides::default()).unwrap();
         assert_eq!(config.base_url(), "http://localhost:8080");
+        assert!(!config.federation.allow_private_networks);
+    }
+
+    #[test]
+    fn private_networks_are_allowed_only_when_asked() {
+        let config = load("", &[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).unwrap();
+        assert!(config.federation.allow_private_networks);
+        let error = load("[federation]\nallow_private_networks = \"yes\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("allow_private_networks"), "{error}");
     }
 
     /// `config/skerry.toml` documents every option with its default: it must stay complete

@@ -4,7 +4,8 @@
 //! import each other. `tests/main.rs` checks this by reading the `use crate::` lines.
 //!
 //! - L0/L1: `util`, `model`, `config`
-//! - L2: `store` (redb), `sig` (keys and signatures, pure functions over bytes)
+//! - L2: `store` (redb), `sig` (keys and signatures, pure functions over bytes), `net` (the
+//!   one outbound HTTP client, with the SSRF guard)
 //! - L4: `app` (every state change)
 //! - L5: `api` (Mastodon JSON, OAuth), `federation` (ActivityPub), `web` (HTML pages),
 //!   `http` (the server around them)
@@ -15,6 +16,7 @@ pub mod util;
 pub mod config;
 pub mod model;
 
+pub mod net;
 pub mod sig;
 pub mod store;
 

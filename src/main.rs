@@ -286,6 +286,13 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
 
+    if config.federation.allow_private_networks {
+        tracing::warn!(
+            "federation.allow_private_networks is on: outbound fetches may reach loopback and \
+             private networks over plain http. For tests and local development only, never on \
+             a public server"
+        );
+    }
     let listen = config.listen_addr();
     let app = open_app(config).await?;
     let startup_app = app.clone();

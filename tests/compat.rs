@@ -69,8 +69,10 @@ async fn create_account(data: &std::path::Path, name: &str) -> String {
 
 /// Polls `/health` until the server answers, for at most 30 seconds.
 async fn wait_until_serving(port: u16) {
+    let client = crate::rig::http_client_builder().build().unwrap();
     for _ in 0..300 {
-        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/health")).await {
+        let health = client.get(format!("http://127.0.0.1:{port}/health"));
+        if let Ok(response) = health.send().await {
             if response.status().is_success() {
                 return;
             }

@@ -9,11 +9,15 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("model", &["util"][..]),
         ("config", &["util"][..]),
         ("sig", &["util"][..]),
+        ("net", &["util", "config"][..]),
         ("store", &["model", "util"][..]),
-        ("app", &["store", "sig", "model", "config", "util"][..]),
+        (
+            "app",
+            &["store", "sig", "net", "model", "config", "util"][..],
+        ),
         (
             "api",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
         (
             "federation",
@@ -21,7 +25,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         (
             "web",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
         (
             "http",
@@ -32,6 +36,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "app",
                 "store",
                 "sig",
+                "net",
                 "model",
                 "config",
                 "util",
@@ -39,7 +44,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         (
             "admin",
-            &["app", "store", "sig", "model", "config", "util"][..],
+            &["app", "store", "sig", "net", "model", "config", "util"][..],
         ),
     ])
 }

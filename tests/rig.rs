@@ -8,6 +8,22 @@ use skerry::app::App;
 use skerry::config::{Config, Overrides};
 use skerry::model::{AccountId, Role, ScopeSet};
 
+/// A reqwest client builder for talking to the test server. reqwest is built with rustls
+/// but without a crypto provider of its own (`skerry::net` brings aws-lc-rs), so a plain
+/// `reqwest::Client::new()` panics with "No provider set": the TLS config is given here,
+/// with no trusted roots at all, since tests speak plain http to loopback only.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc-rs supports the default protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .no_proxy()
+}
+
 pub struct Server {
     pub base: String,
     pub app: App,
@@ -91,7 +107,7 @@ impl Server {
         Server {
             base: format!("http://127.0.0.1:{port}"),
             app,
-            client: reqwest::Client::builder()
+            client: http_client_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
