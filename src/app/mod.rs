@@ -77,6 +77,9 @@ pub struct AppInner {
     pub store: Store,
     pub ids: IdGenerator,
     pub metrics: metrics::Metrics,
+    /// The one outbound HTTP client (connection pool, SSRF guard), shared by every fetch and
+    /// delivery.
+    pub net: crate::net::Client,
     pub login_limiter: ratelimit::RateLimiter,
     pub api_limiter: ratelimit::RateLimiter,
     /// Precomputed `https://host`, the prefix of every local URL.
@@ -136,8 +139,11 @@ impl App {
             FIVE_MINUTES_MS,
             exempt,
         );
+        let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
+            .expect("the HTTP client builds from validated settings");
         App {
             inner: Arc::new(AppInner {
+                net,
                 config,
                 store,
                 ids: IdGenerator::new(),
