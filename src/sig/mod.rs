@@ -5,8 +5,12 @@
 //! signing is open to the Marvin timing attack (RUSTSEC-2023-0071, unpatched). Verification
 //! uses aws-lc-rs as well, so the `rsa` crate is not a dependency at all.
 //!
+//! `httpsig` signs and verifies HTTP requests (draft-cavage and RFC 9421) with the keys here.
+//!
 //! Invariants: a [`PublicKey`] built outside tests is an RSA key of 2048 to 8192 bits or an
 //! Ed25519 key; nothing here reads the clock (callers pass `now_unix_secs`).
+
+pub mod httpsig;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
