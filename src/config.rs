@@ -104,6 +104,9 @@ pub struct FederationConfig {
     /// and local development only: on a public server it opens the way to SSRF (any remote
     /// actor could make the server fetch from its own network). Logged as a warning at start.
     pub allow_private_networks: bool,
+    /// Federate only with domains on the allowlist (`skerry admin domain allow`), as
+    /// Mastodon's limited-federation mode.
+    pub allowlist_mode: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

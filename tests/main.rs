@@ -11,6 +11,8 @@ mod cli;
 mod compat;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
+/// Two instances federating over loopback, checked through the client API on both sides.
+mod federation_e2e;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::app::notifications::NotificationView;
 use crate::app::views::{AccountView, RelationshipView, StatusView};
-use crate::model::{Account, LocalUser, Role};
+use crate::model::{LocalUser, Role};
 use crate::util::time::{iso8601_day, iso8601_ms};
 
 /// The Mastodon API version we implement, as clients parse it from `version`.
@@ -81,14 +81,20 @@ pub struct RoleEntity {
     pub highlighted: bool,
 }
 
-fn account_urls(app: &App, account: &Account) -> (String, String) {
-    match &account.domain {
-        None => (
+/// The profile page and the actor id of an account.
+fn account_urls(app: &App, view: &AccountView) -> (String, String) {
+    let account = &view.account;
+    match (&account.domain, &view.remote) {
+        (None, _) => (
             app.profile_url(&account.username),
             app.actor_url(&account.username),
         ),
-        // Remote accounts keep their URIs once federation lands; until then, their profile.
-        Some(domain) => {
+        (Some(_), Some(remote)) => (
+            remote.url.clone().unwrap_or_else(|| remote.uri.clone()),
+            remote.uri.clone(),
+        ),
+        // A remote account without its actor record (should not happen): its likely profile.
+        (Some(domain), None) => {
             let url = format!("https://{domain}/@{}", account.username);
             (url.clone(), url)
         }
@@ -97,7 +103,7 @@ fn account_urls(app: &App, account: &Account) -> (String, String) {
 
 pub fn account(app: &App, view: &AccountView) -> AccountEntity {
     let account = &view.account;
-    let (url, uri) = account_urls(app, account);
+    let (url, uri) = account_urls(app, view);
     let avatar = format!("{}/avatars/original/missing.png", app.base_url);
     let header = format!("{}/headers/original/missing.png", app.base_url);
     AccountEntity {
@@ -270,24 +276,30 @@ pub struct StatusEntity {
 pub fn status(app: &App, view: &StatusView) -> StatusEntity {
     let status = &view.status;
     let author = &view.account.account;
-    let (uri, url) = match &author.domain {
-        None => (
-            format!("{}/statuses/{}", app.actor_url(&author.username), status.id),
-            Some(format!(
-                "{}/{}",
-                app.profile_url(&author.username),
-                status.id
-            )),
-        ),
-        Some(_) => {
-            let url = format!("{}/{}", account_urls(app, author).0, status.id);
-            (url.clone(), Some(url))
+    let (uri, url) = match (&author.domain, &view.remote_uri) {
+        (None, _) => {
+            let uri = format!("{}/statuses/{}", app.actor_url(&author.username), status.id);
+            let uri = if status.reblog_of.is_some() {
+                format!("{uri}/activity")
+            } else {
+                uri
+            };
+            (
+                uri,
+                Some(format!(
+                    "{}/{}",
+                    app.profile_url(&author.username),
+                    status.id
+                )),
+            )
         }
+        (Some(_), Some(remote_uri)) => (remote_uri.clone(), Some(remote_uri.clone())),
+        (Some(_), None) => (String::new(), None),
     };
-    let uri = if status.reblog_of.is_some() {
-        format!("{uri}/activity")
+    let url = if status.reblog_of.is_some() {
+        None
     } else {
-        uri
+        url
     };
     let viewer = view.viewer;
     StatusEntity {
@@ -332,10 +344,10 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             .mentions
             .iter()
             .map(|mentioned| MentionEntity {
-                id: mentioned.id.to_string(),
-                username: mentioned.username.clone(),
+                id: mentioned.account.id.to_string(),
+                username: mentioned.account.username.clone(),
                 url: account_urls(app, mentioned).0,
-                acct: mentioned.acct(),
+                acct: mentioned.account.acct(),
             })
             .collect(),
         tags: status

@@ -252,7 +252,7 @@ pub fn update_profile(
             tx,
             crate::model::OutboxIntent::UpdateActor { account: id },
         )?;
-        Ok((views::account_view(tx, account)?, user))
+        Ok((views::account_view(app, tx, account)?, user))
     })
 }
 

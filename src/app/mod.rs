@@ -84,6 +84,9 @@ pub struct AppInner {
     pub api_limiter: ratelimit::RateLimiter,
     /// Precomputed `https://host`, the prefix of every local URL.
     pub base_url: String,
+    /// Fetches remote accounts; installed once by the HTTP server (`federation`), absent in
+    /// offline commands. A field of the handle, not a global.
+    pub resolver: std::sync::OnceLock<Arc<dyn remote::Resolver>>,
     /// Wakes the federation worker when an outbox intent is committed. A `Notify` keeps one
     /// permit, so a wake-up between two polls is not lost, and costs nothing when no one waits.
     pub outbox_ready: tokio::sync::Notify,
@@ -151,6 +154,7 @@ impl App {
                 login_limiter,
                 api_limiter,
                 base_url,
+                resolver: std::sync::OnceLock::new(),
                 outbox_ready: tokio::sync::Notify::new(),
                 inbound_ready: tokio::sync::Notify::new(),
                 deliveries_ready: tokio::sync::Notify::new(),
@@ -168,6 +172,14 @@ impl App {
         tokio::task::spawn_blocking(move || operation(&app))
             .await
             .map_err(|error| AppError::Internal(format!("operation panicked: {error}")))?
+    }
+
+    /// Resolves `user@host` through the installed resolver (`NotFound` without one).
+    pub async fn resolve_account(&self, acct: &str) -> Result<AccountId, AppError> {
+        match self.resolver.get() {
+            Some(resolver) => resolver.resolve_account(self, acct).await,
+            None => Err(AppError::NotFound),
+        }
     }
 
     /// A new time-sortable id for something created now.

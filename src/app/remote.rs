@@ -533,3 +533,46 @@ pub fn delete_actor(app: &App, actor: AccountId) -> Result<(), AppError> {
         Ok(())
     })
 }
+
+/// Whether an account is a local user.
+pub fn local_account_exists(app: &App, id: AccountId) -> Result<bool, AppError> {
+    Ok(app
+        .store
+        .read(|tx| accounts::get_user(tx, id, app.bytes_max()))?
+        .is_some())
+}
+
+/// A boxed future, for the resolver below.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Finds remote accounts over the network. Implemented by `federation` (which may fetch and
+/// parse ActivityStreams) and installed once at start, so that layers beside it (the client
+/// API's search) can ask for a remote account without importing it.
+pub trait Resolver: Send + Sync {
+    /// `user@host` to an account, fetched through WebFinger if it is not known.
+    fn resolve_account<'a>(
+        &'a self,
+        app: &'a App,
+        acct: &'a str,
+    ) -> BoxFuture<'a, Result<AccountId, AppError>>;
+}
+
+/// Who sent the follow request `follow_id` to `target` (our Follow's id names it).
+pub fn requester_of_follow(
+    app: &App,
+    target: AccountId,
+    follow_id: u64,
+) -> Result<Option<AccountId>, AppError> {
+    app.store.read(|tx| {
+        let page = store::Page {
+            max_id: Some(follow_id.saturating_add(1)),
+            limit: 1,
+            ..store::Page::default()
+        };
+        Ok(Edge::FOLLOW_REQUEST
+            .page_of_b(tx, target.0, page)?
+            .into_iter()
+            .find(|(id, _)| *id == follow_id)
+            .map(|(_, requester)| AccountId(requester)))
+    })
+}

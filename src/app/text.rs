@@ -145,8 +145,18 @@ fn scan_mention(rest: &str) -> Option<(MentionTarget, usize)> {
         if candidate.contains('.')
             || candidate.contains(|c: char| c.is_ascii_alphabetic()) && !candidate.is_empty()
         {
-            domain = Some(candidate.to_ascii_lowercase());
-            consumed += 1 + candidate.len();
+            // A port, as hosts of development and test servers carry (`@bob@127.0.0.1:8080`).
+            let port = after[candidate.len()..]
+                .strip_prefix(':')
+                .map(|rest| {
+                    &rest[..rest
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(rest.len())]
+                })
+                .filter(|digits| !digits.is_empty() && digits.len() <= 5);
+            let host_len = candidate.len() + port.map_or(0, |digits| 1 + digits.len());
+            domain = Some(after[..host_len].to_ascii_lowercase());
+            consumed += 1 + host_len;
         }
     }
     Some((
@@ -309,6 +319,9 @@ mod tests {
         // e-mail addresses and mid-word @ are not mentions
         assert!(check("mail alice@alice.example").mentions.is_empty());
         assert_eq!(check("@alice@social.example!").mentions, vec![1]);
+        let with_port = super::scan_mention("bob@127.0.0.1:8080 hi").unwrap();
+        assert_eq!(with_port.0.domain.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(with_port.1, "bob@127.0.0.1:8080".len());
     }
 
     #[test]

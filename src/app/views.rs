@@ -13,6 +13,15 @@ use super::{App, AppError};
 pub struct AccountView {
     pub account: Account,
     pub counts: AccountCounts,
+    /// For a remote account: its actor id and profile page.
+    pub remote: Option<RemoteRef>,
+}
+
+/// Where a remote account lives.
+#[derive(Clone, Debug)]
+pub struct RemoteRef {
+    pub uri: String,
+    pub url: Option<String>,
 }
 
 /// The viewer's own relation to a status.
@@ -31,9 +40,11 @@ pub struct StatusView {
     pub counts: StatusCounts,
     /// `None` when nobody is signed in.
     pub viewer: Option<ViewerFlags>,
-    pub mentions: Vec<Account>,
+    pub mentions: Vec<AccountView>,
     pub application: Option<OAuthApp>,
     pub reblog: Option<Box<StatusView>>,
+    /// The id (URI) of a remote status (or of the Announce of a remote reblog).
+    pub remote_uri: Option<String>,
 }
 
 /// The relation between the viewer and another account.
@@ -59,9 +70,26 @@ pub fn load_account(app: &App, reader: &impl Reader, id: AccountId) -> Result<Ac
         .ok_or(AppError::NotFound)
 }
 
-pub fn account_view(reader: &impl Reader, account: Account) -> Result<AccountView, AppError> {
+pub fn account_view(
+    app: &App,
+    reader: &impl Reader,
+    account: Account,
+) -> Result<AccountView, AppError> {
     let counts = accounts::get_counts(reader, account.id)?;
-    Ok(AccountView { account, counts })
+    let remote = match account.domain {
+        None => None,
+        Some(_) => accounts::get_remote_actor(reader, account.id, app.bytes_max())?.map(|actor| {
+            RemoteRef {
+                uri: actor.uri,
+                url: actor.url,
+            }
+        }),
+    };
+    Ok(AccountView {
+        account,
+        counts,
+        remote,
+    })
 }
 
 pub fn load_account_view(
@@ -69,7 +97,7 @@ pub fn load_account_view(
     reader: &impl Reader,
     id: AccountId,
 ) -> Result<AccountView, AppError> {
-    account_view(reader, load_account(app, reader, id)?)
+    account_view(app, reader, load_account(app, reader, id)?)
 }
 
 /// Whether `viewer` may see `status`: Mastodon's visibility levels, and no statuses of
@@ -149,12 +177,17 @@ pub fn status_view(
     let mut mentions = Vec::with_capacity(status.mentions.len());
     for id in &status.mentions {
         if let Some(account) = accounts::get_account(reader, *id, app.bytes_max())? {
-            mentions.push(account);
+            mentions.push(account_view(app, reader, account)?);
         }
     }
     let application = match status.application_id {
         Some(id) => oauth::get_app(reader, id, app.bytes_max())?,
         None => None,
+    };
+    let remote_uri = if account.account.is_local() {
+        None
+    } else {
+        statuses::status_uri(reader, status.id)?
     };
     Ok(StatusView {
         status,
@@ -164,6 +197,7 @@ pub fn status_view(
         mentions,
         application,
         reblog,
+        remote_uri,
     })
 }
 

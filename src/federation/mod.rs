@@ -12,12 +12,20 @@
 //! checks (signature, key owner, origins of ids) are the inbox's job; nothing embedded in an
 //! activity is trusted on its own. See FEDERATION.md for what is sent and accepted.
 
+pub mod delivery;
 mod discovery;
 mod documents;
+mod error;
+pub mod fetch;
+pub mod inbound;
+mod inbox;
 pub mod outbox;
 pub mod render;
 pub mod sanitize;
 pub mod vocab;
+pub mod worker;
+
+pub use error::FederationError;
 
 use axum::Router;
 use axum::routing::get;
@@ -36,6 +44,12 @@ pub fn routes() -> Router<App> {
         .route("/nodeinfo/2.0", get(discovery::nodeinfo_20))
         .route("/nodeinfo/2.1", get(discovery::nodeinfo_21))
         .route("/actor", get(documents::instance_actor))
+        .route("/inbox", axum::routing::post(inbox::shared_inbox))
+        .route("/actor/inbox", axum::routing::post(inbox::shared_inbox))
+        .route(
+            "/users/{username}/inbox",
+            axum::routing::post(inbox::personal_inbox),
+        )
         .route("/users/{username}", get(documents::actor))
         .route("/users/{username}/outbox", get(documents::outbox))
         .route("/users/{username}/followers", get(documents::followers))
@@ -53,4 +67,34 @@ pub fn routes() -> Router<App> {
             "/users/{username}/statuses/{id}/activity",
             get(documents::status_activity),
         )
+}
+
+/// The resolver that `app` uses to find remote accounts (see `app::remote::Resolver`).
+pub struct NetworkResolver;
+
+impl crate::app::remote::Resolver for NetworkResolver {
+    fn resolve_account<'a>(
+        &'a self,
+        app: &'a App,
+        acct: &'a str,
+    ) -> crate::app::remote::BoxFuture<'a, Result<crate::model::AccountId, crate::app::AppError>>
+    {
+        Box::pin(async move {
+            match tokio::time::timeout(fetch::RESOLVE_WAIT, fetch::resolve_account(app, acct)).await
+            {
+                Ok(Ok(id)) => Ok(id),
+                Ok(Err(FederationError::App(error))) => Err(error),
+                Ok(Err(error)) => {
+                    tracing::info!(%error, acct, "could not resolve an account");
+                    Err(crate::app::AppError::NotFound)
+                }
+                Err(_) => Err(crate::app::AppError::NotFound),
+            }
+        })
+    }
+}
+
+/// Installs what `app` needs from federation; called once by the HTTP server.
+pub fn install(app: &App) {
+    let _ = app.resolver.set(std::sync::Arc::new(NetworkResolver));
 }

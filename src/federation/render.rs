@@ -132,11 +132,10 @@ pub fn instance_actor(app: &App, public_key_pem: &str) -> Value {
 }
 
 /// The id of a local account or the stored id of a remote one.
-pub fn account_uri(app: &App, account: &Account) -> String {
-    match &account.domain {
-        None => app.actor_url(&account.username),
-        // Remote ids arrive with federation's ingest; until then a profile URL stands in.
-        Some(domain) => format!("https://{domain}/users/{}", account.username),
+pub fn account_uri(app: &App, view: &AccountView) -> String {
+    match &view.remote {
+        Some(remote) => remote.uri.clone(),
+        None => app.actor_url(&view.account.username),
     }
 }
 
@@ -170,7 +169,7 @@ pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value 
     let mut tags: Vec<Value> = view
         .mentions
         .iter()
-        .map(|account| json!({ "type": "Mention", "href": account_uri(app, account), "name": format!("@{}", mention_name(app, account)) }))
+        .map(|view| json!({ "type": "Mention", "href": account_uri(app, view), "name": format!("@{}", mention_name(app, &view.account)) }))
         .collect();
     tags.extend(status.tags.iter().map(|name| {
         json!({ "type": "Hashtag", "href": format!("{}/tags/{name}", app.base_url), "name": format!("#{name}") })

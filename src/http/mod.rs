@@ -95,6 +95,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let config = app.config.server.clone();
+    crate::federation::install(&app);
+    // The federation workers run while the server serves; `true` stops them.
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let workers = crate::federation::worker::spawn(app.clone(), workers_stop);
     // Shared by every connection's service; read-only after start.
     let trusted_proxies: Arc<[ipnet::IpNet]> = app.config.trusted_proxies().into();
     let router = router(app);
@@ -137,6 +141,10 @@ pub async fn serve(
         });
     }
     drop(listener);
+    let _ = stop_workers.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_millis(config.shutdown_grace_ms)) => {

@@ -19,6 +19,8 @@ pub struct SearchParams {
     kind: Option<String>,
     #[serde(default, deserialize_with = "lenient::option_u64")]
     limit: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    resolve: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -47,6 +49,20 @@ pub async fn search(
     };
     let limit = params.limit.map_or(20, |limit| limit.clamp(1, 40) as usize);
     let query = params.q;
+    // `@user@host` with resolve=true is looked up on its server first (signed-in users only,
+    // as Mastodon): the search below then finds it like any known account.
+    let acct = query.trim().trim_start_matches('@');
+    if params.resolve.unwrap_or(false)
+        && viewer.is_some()
+        && kind.is_none_or(|kind| kind == Kind::Accounts)
+    {
+        if let Some((user, host)) = acct.split_once('@') {
+            if !user.is_empty() && host.contains(['.', ':']) && !acct.contains(char::is_whitespace)
+            {
+                let _ = app.resolve_account(acct).await;
+            }
+        }
+    }
     let results = app
         .run(move |app| search::search(app, viewer, &query, kind, limit))
         .await?;

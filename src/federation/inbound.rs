@@ -1,0 +1,448 @@
+//! Applying verified inbound activities. The inbox checked that the signer is the `actor`;
+//! here every object is checked against the actor's origin, embedded objects from other
+//! origins are refetched from their own origin (never trusted as embedded), and each kind is
+//! handed to `app::remote`.
+//!
+//! Architecture Invariant: an activity is applied at most once (`SEEN_ACTIVITIES`), and leaves
+//! the queue only after it was applied or refused.
+
+use serde_json::Value;
+
+use crate::app::remote::{self, NoteInput};
+use crate::app::{App, AppError};
+use crate::model::{AccountId, InboundActivity, StatusId, Visibility};
+use crate::store::{Edge, Page, queues};
+use crate::util::time::now_ms;
+
+use super::FederationError;
+use super::fetch::{self, parse_options};
+use super::vocab::{self, Activity, ActivityKind, Note, Object, ObjectRef};
+
+/// Activities applied per turn of the worker.
+pub const ACTIVITIES_PER_BATCH: usize = 64;
+/// Objects fetched on behalf of one inbound activity (activitypub-federation: 20).
+const FETCHES_PER_ACTIVITY_MAX: usize = 4;
+
+/// Applies up to one batch of queued activities; returns how many it took off the queue.
+pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
+    let batch = {
+        let app = app.clone();
+        app.clone()
+            .run(move |_| {
+                Ok(app
+                    .store
+                    .read(|tx| queues::peek_inbound(tx, ACTIVITIES_PER_BATCH, app.bytes_max()))?)
+            })
+            .await?
+    };
+    for (id, item) in &batch {
+        if let Err(error) = apply(app, item).await {
+            match error {
+                // Storage trouble: keep the activity and try again later.
+                FederationError::App(AppError::Unavailable(_)) => return Err(error),
+                other => {
+                    tracing::info!(error = %other, signer = %item.signer, "inbound activity refused")
+                }
+            }
+        }
+        let id = *id;
+        app.run(move |app| Ok(app.store.write(|tx| queues::remove_inbound(tx, id))?))
+            .await?;
+    }
+    Ok(batch.len())
+}
+
+async fn apply(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
+    let value: Value = serde_json::from_slice(&item.body)
+        .map_err(|error| FederationError::Json(error.to_string()))?;
+    let Object::Activity(activity) = vocab::parse(&value, parse_options(app))? else {
+        return Err(FederationError::refused("not an activity"));
+    };
+    if activity.actor != item.signer {
+        return Err(FederationError::refused("the signer is not the actor"));
+    }
+    if !vocab::same_origin(&activity.id, &activity.actor) {
+        return Err(FederationError::refused(
+            "activity id on another origin than its actor",
+        ));
+    }
+    let activity_id = activity.id.clone();
+    let first_time = app
+        .run(move |app| {
+            Ok(app
+                .store
+                .write(|tx| queues::mark_seen(tx, &activity_id, now_ms()))?)
+        })
+        .await?;
+    if !first_time {
+        return Ok(());
+    }
+    let actor = fetch::ensure_actor(app, &activity.actor).await?;
+    let mut budget = FETCHES_PER_ACTIVITY_MAX;
+    match activity.kind {
+        ActivityKind::Create => create(app, actor, &activity, &mut budget).await,
+        ActivityKind::Update => update(app, actor, &activity).await,
+        ActivityKind::Delete => delete(app, actor, &activity).await,
+        ActivityKind::Announce => announce(app, actor, &activity, &mut budget).await,
+        ActivityKind::Like => like(app, actor, &activity).await,
+        ActivityKind::Follow => follow(app, actor, &activity).await,
+        ActivityKind::Accept | ActivityKind::Reject => answer(app, actor, &activity).await,
+        ActivityKind::Undo => undo(app, actor, &activity).await,
+        ActivityKind::Block => block(app, actor, &activity).await,
+        // Flag, Move, Add, Remove, EmojiReact and others are accepted and not acted on yet
+        // (FEDERATION.md).
+        _ => Ok(()),
+    }
+}
+
+fn object_id(activity: &Activity) -> Result<String, FederationError> {
+    activity
+        .object
+        .id()
+        .map(str::to_string)
+        .ok_or_else(|| FederationError::refused("activity without object"))
+}
+
+/// The note of a Create or Update: embedded and on the actor's origin, or fetched from its
+/// own origin.
+async fn note_of(
+    app: &App,
+    activity: &Activity,
+    budget: &mut usize,
+) -> Result<Note, FederationError> {
+    if let ObjectRef::Embedded(object) = &activity.object {
+        if let Object::Note(note) = object.as_ref() {
+            if vocab::same_origin(&note.id, &activity.actor) {
+                return Ok(note.as_ref().clone());
+            }
+        }
+    }
+    fetch_note(app, &object_id(activity)?, budget).await
+}
+
+async fn fetch_note(app: &App, uri: &str, budget: &mut usize) -> Result<Note, FederationError> {
+    if *budget == 0 {
+        return Err(FederationError::refused("fetch budget spent"));
+    }
+    *budget -= 1;
+    let (value, final_url) = fetch::get_json(app, uri, true).await?;
+    match vocab::parse(&value, parse_options(app))? {
+        Object::Note(note) if vocab::same_origin(&note.id, final_url.as_str()) => Ok(*note),
+        _ => Err(FederationError::refused(format!("{uri} is not a post"))),
+    }
+}
+
+/// Mastodon's visibility of an addressed object.
+fn visibility(note: &Note, followers: Option<&str>) -> Visibility {
+    if note.to.iter().any(|to| vocab::is_public(to)) {
+        Visibility::Public
+    } else if note.cc.iter().any(|cc| vocab::is_public(cc)) {
+        Visibility::Unlisted
+    } else if followers
+        .is_some_and(|followers| note.to.iter().chain(&note.cc).any(|to| to == followers))
+    {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
+}
+
+/// Turns a note into what `app::remote` stores: mentions resolved to known accounts.
+async fn note_input(
+    app: &App,
+    author: AccountId,
+    note: &Note,
+) -> Result<NoteInput, FederationError> {
+    let followers = remote::actor(app, author)?.and_then(|actor| actor.followers);
+    let mut mentions = Vec::new();
+    for mention in &note.mentions {
+        if let Some(id) = remote::account_by_uri(app, &mention.href)? {
+            if !mentions.contains(&id) {
+                mentions.push(id);
+            }
+        }
+    }
+    Ok(NoteInput {
+        uri: note.id.clone(),
+        author,
+        in_reply_to: note.in_reply_to.clone(),
+        content_html: note.content_html.clone(),
+        spoiler_text: note.summary.clone(),
+        sensitive: note.sensitive,
+        language: note.language.clone(),
+        visibility: visibility(note, followers.as_deref()),
+        mentions,
+        tags: note.hashtags.iter().map(|tag| tag.to_lowercase()).collect(),
+        published_ms: note.published_ms.unwrap_or_else(now_ms),
+        updated_ms: note.updated_ms,
+    })
+}
+
+/// Whether a remote post concerns this server: a local account follows its author, it
+/// mentions a local account, or it replies to a local status. Others are not stored.
+fn is_wanted(app: &App, input: &NoteInput) -> Result<bool, AppError> {
+    if input
+        .mentions
+        .iter()
+        .any(|id| remote::local_account_exists(app, *id).unwrap_or(false))
+    {
+        return Ok(true);
+    }
+    if let Some(parent) = &input.in_reply_to {
+        if app
+            .store
+            .read(|tx| remote::status_by_uri(app, tx, parent))?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    app.store.read(|tx| {
+        Ok(!Edge::FOLLOW
+            .page_of_b(tx, input.author.0, Page::newest(1))?
+            .is_empty())
+    })
+}
+
+async fn create(
+    app: &App,
+    actor: AccountId,
+    activity: &Activity,
+    budget: &mut usize,
+) -> Result<(), FederationError> {
+    let note = note_of(app, activity, budget).await?;
+    if note.attributed_to != activity.actor {
+        return Err(FederationError::refused("a Create of someone else's post"));
+    }
+    let input = note_input(app, actor, &note).await?;
+    app.run(move |app| {
+        if is_wanted(app, &input)? {
+            remote::create_status(app, input)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+async fn update(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    match &activity.object {
+        ObjectRef::Embedded(object) => match object.as_ref() {
+            Object::Actor(updated) if updated.id == activity.actor => {
+                let input = fetch::actor_input(updated, &activity.actor)?;
+                app.run(move |app| remote::upsert_actor(app, input)).await?;
+                Ok(())
+            }
+            Object::Note(note)
+                if note.attributed_to == activity.actor
+                    && vocab::same_origin(&note.id, &activity.actor) =>
+            {
+                let input = note_input(app, actor, note).await?;
+                app.run(move |app| remote::update_status(app, input))
+                    .await?;
+                Ok(())
+            }
+            _ => Err(FederationError::refused(
+                "an Update of something the actor does not own",
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
+async fn delete(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let target = object_id(activity)?;
+    if target == activity.actor {
+        app.run(move |app| remote::delete_actor(app, actor)).await?;
+        return Ok(());
+    }
+    if !vocab::same_origin(&target, &activity.actor) {
+        return Err(FederationError::refused(
+            "a Delete of another origin's object",
+        ));
+    }
+    app.run(move |app| remote::delete_by_uri(app, actor, &target))
+        .await?;
+    Ok(())
+}
+
+async fn announce(
+    app: &App,
+    actor: AccountId,
+    activity: &Activity,
+    budget: &mut usize,
+) -> Result<(), FederationError> {
+    let target = object_id(activity)?;
+    let lookup = target.clone();
+    let mut status = app
+        .run(move |app| {
+            Ok(app
+                .store
+                .read(|tx| remote::status_by_uri(app, tx, &lookup))?
+                .map(|status| status.id))
+        })
+        .await?;
+    if status.is_none() {
+        // Announced posts are fetched from their own origin, never taken from the Announce.
+        let note = fetch_note(app, &target, budget).await?;
+        let author = fetch::ensure_actor(app, &note.attributed_to).await?;
+        if !vocab::same_origin(&note.attributed_to, &note.id) {
+            return Err(FederationError::refused(
+                "announced post attributed to another origin",
+            ));
+        }
+        let input = note_input(app, author, &note).await?;
+        status = app
+            .run(move |app| {
+                remote::create_status(app, input.clone())?;
+                Ok(app
+                    .store
+                    .read(|tx| crate::store::statuses::status_id_by_uri(tx, &input.uri))?)
+            })
+            .await?;
+    }
+    let Some(original) = status else {
+        return Ok(());
+    };
+    let (id, published) = (
+        activity.id.clone(),
+        activity.published_ms.unwrap_or_else(now_ms),
+    );
+    let visibility = if activity.to.iter().any(|to| vocab::is_public(to)) {
+        Visibility::Public
+    } else {
+        Visibility::Unlisted
+    };
+    app.run(move |app| remote::announce(app, actor, &id, original, published, visibility))
+        .await?;
+    Ok(())
+}
+
+/// The status an activity's object names, if we have it.
+async fn known_status(app: &App, uri: String) -> Result<Option<StatusId>, FederationError> {
+    Ok(app
+        .run(move |app| {
+            Ok(app
+                .store
+                .read(|tx| remote::status_by_uri(app, tx, &uri))?
+                .map(|status| status.id))
+        })
+        .await?)
+}
+
+async fn like(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let Some(status) = known_status(app, object_id(activity)?).await? else {
+        return Ok(());
+    };
+    app.run(move |app| remote::like(app, actor, status)).await?;
+    Ok(())
+}
+
+async fn follow(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let target = object_id(activity)?;
+    let Some(followee) = remote::local_account_by_uri(app, &target)? else {
+        return Err(FederationError::refused(
+            "a Follow of an account not on this server",
+        ));
+    };
+    let id = activity.id.clone();
+    app.run(move |app| remote::follow(app, actor, followee, &id))
+        .await?;
+    Ok(())
+}
+
+/// An Accept or Reject of one of our Follows: the embedded Follow names the local follower;
+/// a bare id is one of our follow URLs (`https://host/follows/ID`).
+async fn answer(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let accepted = activity.kind == ActivityKind::Accept;
+    let follower = match &activity.object {
+        ObjectRef::Embedded(object) => match object.as_ref() {
+            Object::Activity(follow) if follow.kind == ActivityKind::Follow => {
+                remote::local_account_by_uri(app, &follow.actor)?
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let follower = match follower {
+        Some(follower) => Some(follower),
+        None => {
+            let id = object_id(activity)?;
+            let follow_id = id
+                .strip_prefix(&format!("{}/follows/", app.base_url))
+                .and_then(|rest| rest.parse::<u64>().ok());
+            match follow_id {
+                Some(follow_id) => {
+                    app.run(move |app| remote::requester_of_follow(app, actor, follow_id))
+                        .await?
+                }
+                None => None,
+            }
+        }
+    };
+    let Some(follower) = follower else {
+        return Err(FederationError::refused("an answer to no Follow of ours"));
+    };
+    app.run(move |app| remote::answer_our_follow(app, follower, actor, accepted))
+        .await?;
+    Ok(())
+}
+
+async fn undo(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let ObjectRef::Embedded(object) = &activity.object else {
+        // A bare id: it can only name an Announce we stored under its id.
+        let target = object_id(activity)?;
+        if vocab::same_origin(&target, &activity.actor) {
+            app.run(move |app| remote::delete_by_uri(app, actor, &target))
+                .await?;
+        }
+        return Ok(());
+    };
+    let Object::Activity(undone) = object.as_ref() else {
+        return Ok(());
+    };
+    if undone.actor != activity.actor {
+        return Err(FederationError::refused(
+            "an Undo of someone else's activity",
+        ));
+    }
+    match undone.kind {
+        ActivityKind::Follow => {
+            let Some(followee) = remote::local_account_by_uri(app, &object_id(undone)?)? else {
+                return Ok(());
+            };
+            app.run(move |app| remote::unfollow(app, actor, followee))
+                .await?;
+        }
+        ActivityKind::Like => {
+            let Some(status) = known_status(app, object_id(undone)?).await? else {
+                return Ok(());
+            };
+            app.run(move |app| remote::unlike(app, actor, status))
+                .await?;
+        }
+        ActivityKind::Announce => {
+            let id = undone.id.clone();
+            app.run(move |app| remote::delete_by_uri(app, actor, &id))
+                .await?;
+        }
+        ActivityKind::Block => {
+            let Some(blocked) = remote::local_account_by_uri(app, &object_id(undone)?)? else {
+                return Ok(());
+            };
+            app.run(move |app| remote::unblock(app, actor, blocked))
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn block(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let Some(blocked) = remote::local_account_by_uri(app, &object_id(activity)?)? else {
+        return Ok(());
+    };
+    app.run(move |app| remote::block(app, actor, blocked))
+        .await?;
+    Ok(())
+}
