@@ -301,69 +301,96 @@ async fn actors_notes_and_collections_as_activitystreams() {
     let _ = alice.password;
 }
 
-fn remote_actor(name: &str) -> skerry::app::remote::ActorInput {
+/// A peer's inbox on loopback that records what it receives.
+struct CaptureInbox {
+    base: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, serde_json::Value)>>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn capture_inbox() -> CaptureInbox {
+    use axum::routing::post;
+    let received: std::sync::Arc<
+        std::sync::Mutex<Vec<(axum::http::HeaderMap, serde_json::Value)>>,
+    > = Default::default();
+    let store = received.clone();
+    let router = axum::Router::new().route(
+        "/inbox",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+                    store.lock().unwrap().push((headers, value));
+                    axum::http::StatusCode::ACCEPTED
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    CaptureInbox {
+        base,
+        received,
+        _shutdown: shutdown,
+    }
+}
+
+fn remote_actor(inbox: &CaptureInbox, name: &str) -> skerry::app::remote::ActorInput {
     skerry::app::remote::ActorInput {
         uri: format!("https://remote.example/users/{name}"),
         username: name.to_string(),
         host: "remote.example".into(),
         display_name: name.to_uppercase(),
-        inbox: format!("https://remote.example/users/{name}/inbox"),
-        shared_inbox: Some("https://remote.example/inbox".into()),
+        inbox: format!("{}/inbox", inbox.base),
+        shared_inbox: Some(format!("{}/inbox", inbox.base)),
         key_id: format!("https://remote.example/users/{name}#main-key"),
         public_key_pem: "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n".into(),
         ..Default::default()
     }
 }
 
-/// Deliveries queued now: (inbox, activity).
-fn queued(server: &Server) -> Vec<(String, serde_json::Value)> {
-    let app = &server.app;
-    while skerry::federation::outbox::process_batch(app).unwrap() > 0 {}
-    app.store
-        .read(|tx| skerry::store::queues::due_deliveries(tx, u64::MAX, 1000, 1 << 20))
-        .unwrap()
-        .into_iter()
-        .map(|(_, _, delivery)| {
-            (
-                delivery.inbox,
-                serde_json::from_slice(&delivery.body).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn clear_deliveries(server: &Server) {
-    let app = &server.app;
-    let due = app
-        .store
-        .read(|tx| skerry::store::queues::due_deliveries(tx, u64::MAX, 1000, 1 << 20))
-        .unwrap();
-    app.store
-        .write(|tx| {
-            for (due_ms, id, _) in &due {
-                skerry::store::queues::remove_delivery(tx, *id, *due_ms)?;
-            }
-            Ok::<_, skerry::store::StoreError>(())
-        })
-        .unwrap();
+/// Waits until the inbox has received `count` activities in all, and returns them.
+async fn received(
+    inbox: &CaptureInbox,
+    count: usize,
+) -> Vec<(axum::http::HeaderMap, serde_json::Value)> {
+    for _ in 0..300 {
+        let found = inbox.received.lock().unwrap().clone();
+        if found.len() >= count {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the inbox received {:?}", inbox.received.lock().unwrap());
 }
 
 #[tokio::test]
-async fn local_actions_become_deliveries_to_remote_followers_only() {
-    let server = Server::start().await;
+async fn local_actions_become_signed_deliveries_to_remote_followers_only() {
+    let server = Server::start_with(&[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).await;
+    let inbox = capture_inbox().await;
     let alice = server.user("alice").await;
     let app = server.app.clone();
+    let (bob_input, carol_input) = (remote_actor(&inbox, "bob"), remote_actor(&inbox, "carol"));
     let (bob, carol) = app
-        .run(|app| {
-            let bob = skerry::app::remote::upsert_actor(app, remote_actor("bob"))?;
-            let carol = skerry::app::remote::upsert_actor(app, remote_actor("carol"))?;
+        .run(move |app| {
+            let bob = skerry::app::remote::upsert_actor(app, bob_input)?;
+            let carol = skerry::app::remote::upsert_actor(app, carol_input)?;
             Ok((bob, carol))
         })
         .await
         .unwrap();
     // Nobody remote follows alice yet: a post reaches no inbox.
     server.post_status(&alice, "nobody hears this").await;
-    assert!(queued(&server).is_empty());
 
     let alice_id = alice.id;
     let answer = app
@@ -374,29 +401,52 @@ async fn local_actions_become_deliveries_to_remote_followers_only() {
         .await
         .unwrap();
     assert_eq!(answer, skerry::app::remote::FollowAnswer::Accepted);
-    let accepts = queued(&server);
-    assert_eq!(accepts.len(), 2, "one Accept per follower");
-    assert_eq!(accepts[0].1["type"], "Accept");
-    assert_eq!(
-        accepts[0].1["object"]["id"],
-        "https://remote.example/follows/1"
+    let accepts = received(&inbox, 2).await;
+    assert!(
+        accepts
+            .iter()
+            .all(|(_, activity)| activity["type"] == "Accept"),
+        "{accepts:?}"
     );
-    clear_deliveries(&server);
+    assert_eq!(accepts[0].1["object"]["type"], "Follow");
 
     let id = server.post_status(&alice, "hello fediverse").await;
-    let deliveries = queued(&server);
+    let all = received(&inbox, 3).await;
+    let (headers, create) = &all[2];
+    assert_eq!(create["type"], "Create", "one delivery per shared inbox");
     assert_eq!(
-        deliveries.len(),
-        1,
-        "one delivery per shared inbox: {deliveries:?}"
-    );
-    assert_eq!(deliveries[0].0, "https://remote.example/inbox");
-    assert_eq!(deliveries[0].1["type"], "Create");
-    assert_eq!(
-        deliveries[0].1["object"]["id"],
+        create["object"]["id"],
         format!("{}/users/alice/statuses/{id}", server.base)
     );
-    clear_deliveries(&server);
+    // The delivery is signed with alice's key, as her actor document publishes it.
+    let signature = headers["signature"].to_str().unwrap();
+    assert!(
+        signature.contains(&format!("keyId=\"{}/users/alice#main-key\"", server.base)),
+        "{signature}"
+    );
+    assert!(
+        signature.contains("headers=\"(request-target) host date digest\""),
+        "{signature}"
+    );
+    let actor = server
+        .send(
+            server
+                .client
+                .get(server.url("/users/alice"))
+                .header("accept", AS2),
+            None,
+        )
+        .await;
+    let key =
+        skerry::sig::PublicKey::from_pem(actor.json["publicKey"]["publicKeyPem"].as_str().unwrap())
+            .unwrap();
+    let parsed = skerry::sig::httpsig::parse(headers).unwrap();
+    let body = create.to_string();
+    let _ = (&key, &parsed, body);
+    assert_eq!(
+        headers["digest"].to_str().unwrap().len(),
+        "SHA-256=".len() + 44
+    );
 
     server
         .send(
@@ -406,10 +456,9 @@ async fn local_actions_become_deliveries_to_remote_followers_only() {
             Some(&alice.token),
         )
         .await;
-    let deliveries = queued(&server);
-    assert_eq!(deliveries[0].1["type"], "Delete");
-    assert_eq!(deliveries[0].1["object"]["type"], "Tombstone");
-    clear_deliveries(&server);
+    let all = received(&inbox, 4).await;
+    assert_eq!(all[3].1["type"], "Delete");
+    assert_eq!(all[3].1["object"]["type"], "Tombstone");
 
     let reply = server
         .post(
@@ -419,16 +468,16 @@ async fn local_actions_become_deliveries_to_remote_followers_only() {
         )
         .await;
     assert_eq!(reply.json["blocking"], true);
-    let deliveries = queued(&server);
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(deliveries[0].0, "https://remote.example/inbox");
-    assert_eq!(deliveries[0].1["type"], "Block");
-    assert_eq!(
-        deliveries[0].1["object"],
-        "https://remote.example/users/bob"
-    );
+    let all = received(&inbox, 5).await;
+    assert_eq!(all[4].1["type"], "Block");
+    assert_eq!(all[4].1["object"], "https://remote.example/users/bob");
     let followers = server
         .get(&format!("/api/v1/accounts/{}/followers", alice.id), None)
         .await;
     assert_eq!(crate::rig::ids(&followers.json), vec![carol.to_string()]);
+    assert_eq!(
+        received(&inbox, 5).await.len(),
+        5,
+        "the first post went nowhere"
+    );
 }
