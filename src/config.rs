@@ -107,6 +107,9 @@ pub struct FederationConfig {
     /// Federate only with domains on the allowlist (`skerry admin domain allow`), as
     /// Mastodon's limited-federation mode.
     pub allowlist_mode: bool,
+    /// Require an HTTP signature on every ActivityPub GET (Mastodon's secure mode; GoToSocial
+    /// always does), except the instance actor's document, which peers need to verify us.
+    pub authorized_fetch: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

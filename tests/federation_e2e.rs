@@ -315,3 +315,41 @@ async fn locked_accounts_and_blocks_across_instances() {
         .await;
     assert!(ids(&followers.json).is_empty());
 }
+
+#[tokio::test]
+async fn authorized_fetch_requires_signed_gets() {
+    let a = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_FEDERATION_AUTHORIZED_FETCH", "true"),
+    ])
+    .await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let id = a.post_status(&alice, "only for signed fetches").await;
+    let as2 = |url: String| {
+        a.client
+            .get(url)
+            .header("accept", "application/activity+json")
+    };
+    let unsigned = a.send(as2(a.url("/users/alice")), None).await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    let note_url = a.url(&format!("/users/alice/statuses/{id}"));
+    assert_eq!(
+        a.send(as2(note_url.clone()), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The instance actor stays open: peers need its key to verify our signatures.
+    assert_eq!(
+        a.send(as2(a.url("/actor")), None).await.status,
+        StatusCode::OK
+    );
+    // Another server's signed fetch goes through (its instance actor signs).
+    let (note, _) = skerry::federation::fetch::get_json(&b.app, &note_url, true)
+        .await
+        .unwrap();
+    assert_eq!(note["content"], "<p>only for signed fetches</p>");
+    let (actor, _) = skerry::federation::fetch::get_json(&b.app, &a.url("/users/alice"), true)
+        .await
+        .unwrap();
+    assert_eq!(actor["preferredUsername"], "alice");
+}

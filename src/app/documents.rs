@@ -98,15 +98,18 @@ fn document(app: &App, reader: &impl Reader, status: Status) -> Result<StatusDoc
     })
 }
 
-/// A public or unlisted status of the local account `username`, as anyone may fetch it.
-pub fn public_status(app: &App, username: &str, id: StatusId) -> Result<StatusDocument, AppError> {
+/// A status of the local account `username` as `viewer` may fetch it: public and unlisted
+/// ones for anyone, private and direct ones for the signed fetch of their audience.
+pub fn status_for(
+    app: &App,
+    username: &str,
+    id: StatusId,
+    viewer: Option<AccountId>,
+) -> Result<StatusDocument, AppError> {
     app.store.read(|tx| {
-        let status = views::visible_status(app, tx, None, id)?;
+        let status = views::visible_status(app, tx, viewer, id)?;
         let account = views::load_account(app, tx, status.account_id)?;
         if !account.is_local() || !account.username.eq_ignore_ascii_case(username) {
-            return Err(AppError::NotFound);
-        }
-        if !matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
             return Err(AppError::NotFound);
         }
         document(app, tx, status)

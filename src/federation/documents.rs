@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::app::documents::{self, StatusDocument};
 use crate::app::relationships::AccountList;
 use crate::app::{App, AppError};
-use crate::model::StatusId;
+use crate::model::{AccountId, StatusId};
 use crate::store::Page;
 use crate::util::{accept::wants_activity_json, lenient};
 
@@ -19,6 +19,40 @@ use super::render;
 
 /// Items per page of outbox and follower collections (Mastodon: 20 and 12).
 const PAGE_ITEMS: usize = 20;
+
+/// Who fetches: the signer of a signed GET, verified. Without a signature: anonymous, or
+/// 401 under `federation.authorized_fetch`.
+async fn fetcher(app: &App, uri: &Uri, headers: &HeaderMap) -> Result<Option<AccountId>, Response> {
+    let signed = headers.contains_key("signature")
+        || headers.contains_key("signature-input")
+        || headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("Signature "));
+    if !signed {
+        if app.config.federation.authorized_fetch {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({ "error": "Request not signed" })),
+            )
+                .into_response());
+        }
+        return Ok(None);
+    }
+    match super::inbox::verify_signed(app, &axum::http::Method::GET, uri, headers, None).await {
+        Ok(actor) => Ok(crate::app::remote::account_by_uri(app, &actor)
+            .ok()
+            .flatten()),
+        Err(error) => {
+            tracing::info!(%error, "refused a signed fetch");
+            Err((
+                error.http_status(),
+                axum::Json(serde_json::json!({ "error": error.to_string() })),
+            )
+                .into_response())
+        }
+    }
+}
 
 fn activity_json(document: Value) -> Response {
     (
@@ -59,11 +93,15 @@ pub async fn instance_actor(State(app): State<App>) -> Response {
 
 pub async fn actor(
     State(app): State<App>,
+    uri: Uri,
     headers: HeaderMap,
     Path(username): Path<String>,
 ) -> Response {
     if !wants_activity_json(&headers) {
         return Redirect::to(&format!("/@{username}")).into_response();
+    }
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
     }
     match app
         .run(move |app| documents::local_actor(app, &username))
@@ -100,7 +138,15 @@ fn item(app: &App, document: &StatusDocument) -> Option<Value> {
     }
 }
 
-pub async fn outbox(State(app): State<App>, uri: Uri, Path(username): Path<String>) -> Response {
+pub async fn outbox(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
+    }
     let query = query(&uri);
     let lookup = username.clone();
     let local = match app
@@ -147,7 +193,16 @@ pub async fn outbox(State(app): State<App>, uri: Uri, Path(username): Path<Strin
     activity_json(render::ordered_page(&page_id, &id, items, next, prev))
 }
 
-async fn relation_collection(app: App, uri: Uri, username: String, followers: bool) -> Response {
+async fn relation_collection(
+    app: App,
+    uri: Uri,
+    headers: HeaderMap,
+    username: String,
+    followers: bool,
+) -> Response {
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
+    }
     let query = query(&uri);
     let lookup = username.clone();
     let local = match app
@@ -208,15 +263,33 @@ async fn relation_collection(app: App, uri: Uri, username: String, followers: bo
     activity_json(render::ordered_page(&page_id, &id, items, next, prev))
 }
 
-pub async fn followers(State(app): State<App>, uri: Uri, Path(username): Path<String>) -> Response {
-    relation_collection(app, uri, username, true).await
+pub async fn followers(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    relation_collection(app, uri, headers, username, true).await
 }
 
-pub async fn following(State(app): State<App>, uri: Uri, Path(username): Path<String>) -> Response {
-    relation_collection(app, uri, username, false).await
+pub async fn following(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    relation_collection(app, uri, headers, username, false).await
 }
 
-pub async fn featured(State(app): State<App>, Path(username): Path<String>) -> Response {
+pub async fn featured(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
+    }
     let lookup = username.clone();
     let found = app
         .run(move |app| {
@@ -239,7 +312,15 @@ pub async fn featured(State(app): State<App>, Path(username): Path<String>) -> R
     }
 }
 
-pub async fn featured_tags(State(app): State<App>, Path(username): Path<String>) -> Response {
+pub async fn featured_tags(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
+    }
     let lookup = username.clone();
     match app
         .run(move |app| documents::local_actor(app, &lookup))
@@ -262,17 +343,22 @@ fn parse_status_id(text: &str) -> Option<StatusId> {
 
 pub async fn status(
     State(app): State<App>,
+    uri: Uri,
     headers: HeaderMap,
     Path((username, id)): Path<(String, String)>,
 ) -> Response {
     if !wants_activity_json(&headers) {
         return Redirect::to(&format!("/@{username}/{id}")).into_response();
     }
+    let viewer = match fetcher(&app, &uri, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
     let Some(id) = parse_status_id(&id) else {
         return failure(AppError::NotFound);
     };
     match app
-        .run(move |app| documents::public_status(app, &username, id))
+        .run(move |app| documents::status_for(app, &username, id, viewer))
         .await
     {
         Ok(document) if document.view.status.reblog_of.is_none() => activity_json(render::note(
@@ -287,13 +373,19 @@ pub async fn status(
 
 pub async fn status_activity(
     State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
     Path((username, id)): Path<(String, String)>,
 ) -> Response {
+    let viewer = match fetcher(&app, &uri, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
     let Some(id) = parse_status_id(&id) else {
         return failure(AppError::NotFound);
     };
     match app
-        .run(move |app| documents::public_status(app, &username, id))
+        .run(move |app| documents::status_for(app, &username, id, viewer))
         .await
     {
         Ok(document) => match item(&app, &document) {

@@ -83,6 +83,18 @@ async fn verify(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<String, FederationError> {
+    verify_signed(app, &axum::http::Method::POST, uri, headers, Some(body)).await
+}
+
+/// Verifies a signed request (an inbox POST, or a GET under authorized fetch); returns the
+/// id of the signer's actor.
+pub(super) async fn verify_signed(
+    app: &App,
+    method: &axum::http::Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> Result<String, FederationError> {
     let parsed = httpsig::parse(headers)?;
     let key_id = parsed.key_id().to_string();
     let host = host_of(&key_id).ok_or_else(|| FederationError::refused("key id without host"))?;
@@ -94,12 +106,12 @@ async fn verify(
         .to_string();
     let check = |key: &PublicKey| {
         let parts = RequestParts {
-            method: &axum::http::Method::POST,
+            method,
             scheme: app.config.scheme(),
             authority: &app.config.server.host,
             path_and_query: &path_and_query,
             headers,
-            body: Some(body),
+            body,
         };
         httpsig::verify_request(
             &parsed,
