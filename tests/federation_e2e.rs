@@ -314,6 +314,27 @@ async fn locked_accounts_and_blocks_across_instances() {
         .get(&format!("/api/v1/accounts/{}/followers", carol.id), None)
         .await;
     assert!(ids(&followers.json).is_empty());
+
+    // A mention of an account alice's server has never seen is looked up while posting.
+    let dave = b.user("dave").await;
+    let post = a
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            json!({"status": format!("hello @dave@{}", host(&b))}),
+        )
+        .await;
+    assert_eq!(
+        post.json["mentions"][0]["acct"],
+        format!("dave@{}", host(&b))
+    );
+    eventually("dave is notified of the mention", || async {
+        notification_types(&b, &dave)
+            .await
+            .contains(&"mention".to_string())
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -238,6 +238,44 @@ fn format_words<Id: PartialEq + Clone>(
         .push_str(&html_escape::encode_text(&text[plain_start..]));
 }
 
+/// The `user@host` of every remote-looking mention in `text` (a domain other than
+/// `own_host`), at most `MENTIONS_MAX`, lowercase, without repeats.
+pub fn remote_mentions(text: &str, own_host: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for span in link_finder().spans(text) {
+        if span.kind().is_some() && is_web_link(span.as_str()) {
+            continue;
+        }
+        let piece = span.as_str();
+        let mut previous: Option<char> = None;
+        for (index, c) in piece.char_indices() {
+            let at_word_start =
+                previous.is_none_or(|p| !(p.is_alphanumeric() || p == '_' || p == '/'));
+            previous = Some(c);
+            if c != '@' || !at_word_start {
+                continue;
+            }
+            if let Some((
+                MentionTarget {
+                    username,
+                    domain: Some(domain),
+                },
+                _,
+            )) = scan_mention(&piece[index + 1..])
+            {
+                let acct = format!("{}@{domain}", username.to_lowercase());
+                if !domain.eq_ignore_ascii_case(own_host)
+                    && !found.contains(&acct)
+                    && found.len() < MENTIONS_MAX
+                {
+                    found.push(acct);
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Characters of `text` as Mastodon counts them toward the limit.
 pub fn count_chars(text: &str) -> usize {
     let mut count = 0;
@@ -328,6 +366,15 @@ mod tests {
     fn long_links_get_an_ellipsis() {
         let html = check("https://example.com/a/very/long/path/that/goes/on/and/on").html;
         assert!(html.contains("<span class=\"ellipsis\">example.com/a/very/long/path/t</span><span class=\"invisible\">hat/goes/on/and/on</span>"), "{html}");
+    }
+
+    #[test]
+    fn remote_mentions_are_listed_once_without_our_own_host() {
+        let found = remote_mentions(
+            "hi @Bob@remote.example and @bob@remote.example, @me@here.example @local x@y.z",
+            "here.example",
+        );
+        assert_eq!(found, vec!["bob@remote.example".to_string()]);
     }
 
     #[test]

@@ -79,8 +79,26 @@ pub async fn create(
                 .map_err(|_| ApiError::bad_request("Idempotency-Key is not text"))
         })
         .transpose()?;
+    let text = params.status.unwrap_or_default();
+    // Mentions of accounts on other servers that we do not know yet are looked up on their
+    // servers first (as Mastodon does), so that the post mentions and reaches them.
+    /// Unknown remote mentions looked up per post, all within one resolve wait.
+    const MENTION_LOOKUPS_MAX: usize = 5;
+    let accts = crate::app::text::remote_mentions(&text, &app.config.server.host);
+    let lookups = async {
+        for acct in accts.into_iter().take(MENTION_LOOKUPS_MAX) {
+            let lookup = acct.clone();
+            let known = app
+                .run(move |app| Ok(crate::app::accounts::lookup(app, &lookup).is_ok()))
+                .await;
+            if matches!(known, Ok(false)) {
+                let _ = app.resolve_account(&acct).await;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), lookups).await;
     let new = NewStatus {
-        text: params.status.unwrap_or_default(),
+        text,
         spoiler_text: params.spoiler_text.unwrap_or_default(),
         visibility: parse_visibility(params.visibility.as_deref())?,
         in_reply_to_id: params.in_reply_to_id.map(StatusId),
