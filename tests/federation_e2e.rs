@@ -220,6 +220,28 @@ async fn two_instances_follow_post_reply_boost_favourite_edit_delete_and_unfollo
     )
     .await;
 
+    // A post found by its URL (as apps do with a pasted link) is the same status.
+    let url = format!("{}/users/bob/statuses/{bob_status}", b.base);
+    let found = a
+        .get(
+            &format!("/api/v2/search?q={url}&resolve=true"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(
+        found.json["statuses"][0]["id"],
+        remote_id.as_str(),
+        "{}",
+        found.json
+    );
+    let found = a
+        .get(
+            &format!("/api/v2/search?q={}/users/bob&resolve=true", b.base),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(found.json["accounts"][0]["id"], bob_on_a.as_str());
+
     // A delete removes it there too.
     b.send(
         b.client

@@ -182,6 +182,14 @@ impl App {
         }
     }
 
+    /// Resolves the URL of a remote actor or post through the installed resolver.
+    pub async fn resolve_url(&self, url: &str) -> Result<remote::Resolved, AppError> {
+        match self.resolver.get() {
+            Some(resolver) => resolver.resolve_url(self, url).await,
+            None => Err(AppError::NotFound),
+        }
+    }
+
     /// A new time-sortable id for something created now.
     pub fn next_id(&self) -> u64 {
         self.ids.next(crate::util::time::now_ms())

@@ -555,6 +555,19 @@ pub trait Resolver: Send + Sync {
         app: &'a App,
         acct: &'a str,
     ) -> BoxFuture<'a, Result<AccountId, AppError>>;
+    /// The URL of a remote actor or post to an account or a status, fetched if not known.
+    fn resolve_url<'a>(
+        &'a self,
+        app: &'a App,
+        url: &'a str,
+    ) -> BoxFuture<'a, Result<Resolved, AppError>>;
+}
+
+/// What a URL resolved to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Account(AccountId),
+    Status(StatusId),
 }
 
 /// Who sent the follow request `follow_id` to `target` (our Follow's id names it).

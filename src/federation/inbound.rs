@@ -148,7 +148,7 @@ fn visibility(note: &Note, followers: Option<&str>) -> Visibility {
 }
 
 /// Turns a note into what `app::remote` stores: mentions resolved to known accounts.
-async fn note_input(
+pub(super) async fn note_input(
     app: &App,
     author: AccountId,
     note: &Note,

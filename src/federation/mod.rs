@@ -92,6 +92,72 @@ impl crate::app::remote::Resolver for NetworkResolver {
             }
         })
     }
+
+    fn resolve_url<'a>(
+        &'a self,
+        app: &'a App,
+        url: &'a str,
+    ) -> crate::app::remote::BoxFuture<'a, Result<crate::app::remote::Resolved, crate::app::AppError>>
+    {
+        Box::pin(async move {
+            match tokio::time::timeout(fetch::RESOLVE_WAIT, Self::url(app, url)).await {
+                Ok(Ok(found)) => Ok(found),
+                Ok(Err(FederationError::App(error))) => Err(error),
+                Ok(Err(error)) => {
+                    tracing::info!(%error, url, "could not resolve a URL");
+                    Err(crate::app::AppError::NotFound)
+                }
+                Err(_) => Err(crate::app::AppError::NotFound),
+            }
+        })
+    }
+}
+
+impl NetworkResolver {
+    async fn url(app: &App, url: &str) -> Result<crate::app::remote::Resolved, FederationError> {
+        use crate::app::remote::{self, Resolved};
+        if let Some(id) = remote::account_by_uri(app, url)? {
+            return Ok(Resolved::Account(id));
+        }
+        let known = app
+            .store
+            .read(|tx| remote::status_by_uri(app, tx, url))
+            .map_err(crate::app::AppError::from)?;
+        if let Some(status) = known {
+            return Ok(Resolved::Status(status.id));
+        }
+        let (value, final_url) = fetch::get_json(app, url, true).await?;
+        match vocab::parse(&value, fetch::parse_options(app))? {
+            vocab::Object::Actor(actor) => {
+                let input = fetch::actor_input(&actor, final_url.as_str())?;
+                Ok(Resolved::Account(
+                    app.run(move |app| remote::upsert_actor(app, input)).await?,
+                ))
+            }
+            vocab::Object::Note(note) => {
+                if !vocab::same_origin(&note.id, &note.attributed_to)
+                    || !vocab::same_origin(&note.id, final_url.as_str())
+                {
+                    return Err(FederationError::refused(
+                        "a post attributed to another origin",
+                    ));
+                }
+                let author = fetch::ensure_actor(app, &note.attributed_to).await?;
+                let input = inbound::note_input(app, author, &note).await?;
+                let uri = input.uri.clone();
+                let id = app
+                    .run(move |app| {
+                        remote::create_status(app, input)?;
+                        Ok(app
+                            .store
+                            .read(|tx| crate::store::statuses::status_id_by_uri(tx, &uri))?)
+                    })
+                    .await?;
+                id.map(Resolved::Status).ok_or(FederationError::NotFound)
+            }
+            _ => Err(FederationError::NotFound),
+        }
+    }
 }
 
 /// Installs what `app` needs from federation; called once by the HTTP server.

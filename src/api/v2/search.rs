@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::entities::{self, AccountEntity, StatusEntity, TagEntity};
 use crate::api::{ApiError, MaybeAuth, Query};
 use crate::app::App;
+use crate::app::remote::Resolved;
 use crate::app::search::{self, Kind};
 use crate::model::Scope;
 use crate::util::lenient;
@@ -62,6 +63,36 @@ pub async fn search(
                 let _ = app.resolve_account(acct).await;
             }
         }
+    }
+    // The URL of a remote post or actor, with resolve=true: fetched and shown alone.
+    let trimmed = query.trim();
+    if params.resolve.unwrap_or(false)
+        && viewer.is_some()
+        && (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
+    {
+        let mut entity = SearchEntity {
+            accounts: Vec::new(),
+            statuses: Vec::new(),
+            hashtags: Vec::new(),
+        };
+        match app.resolve_url(trimmed).await {
+            Ok(Resolved::Account(id)) if kind.is_none_or(|kind| kind == Kind::Accounts) => {
+                let view = app
+                    .run(move |app| crate::app::accounts::get(app, id))
+                    .await?;
+                entity.accounts.push(entities::account(&app, &view));
+            }
+            Ok(Resolved::Status(id)) if kind.is_none_or(|kind| kind == Kind::Statuses) => {
+                if let Ok(view) = app
+                    .run(move |app| crate::app::statuses::get(app, viewer, id))
+                    .await
+                {
+                    entity.statuses.push(entities::status(&app, &view));
+                }
+            }
+            _ => {}
+        }
+        return Ok(Json(entity));
     }
     let results = app
         .run(move |app| search::search(app, viewer, &query, kind, limit))
