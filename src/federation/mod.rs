@@ -121,8 +121,7 @@ impl NetworkResolver {
         }
         let known = app
             .store
-            .read(|tx| remote::status_by_uri(app, tx, url))
-            .map_err(crate::app::AppError::from)?;
+            .read(|tx| remote::status_by_uri(app, tx, url))?;
         if let Some(status) = known {
             return Ok(Resolved::Status(status.id));
         }
