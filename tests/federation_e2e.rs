@@ -396,3 +396,62 @@ async fn authorized_fetch_requires_signed_gets() {
         .unwrap();
     assert_eq!(actor["preferredUsername"], "alice");
 }
+
+#[tokio::test]
+async fn a_reply_brings_its_thread_along() {
+    let a = instance().await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let carol = b.user("carol").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", host(&b))).await;
+    a.post(
+        &format!("/api/v1/accounts/{bob_on_a}/follow"),
+        Some(&alice.token),
+        json!({}),
+    )
+    .await;
+    eventually("alice follows bob", || async {
+        (relationship(&a, &alice, &bob_on_a).await["following"] == true).then_some(())
+    })
+    .await;
+    // Carol, whom nobody on alice's server follows, starts a thread; bob answers.
+    let root = b.post_status(&carol, "the start of a thread").await;
+    let reply = b
+        .post(
+            "/api/v1/statuses",
+            Some(&bob.token),
+            json!({"status": "an answer", "in_reply_to_id": root}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let on_a = eventually("bob's answer at alice's server", || async {
+        let home = a.get("/api/v1/timelines/home", Some(&alice.token)).await;
+        home.json
+            .as_array()
+            .unwrap()
+            .first()
+            .filter(|status| status["content"] == "<p>an answer</p>")
+            .cloned()
+    })
+    .await;
+    let context = eventually("the thread's start fetched for context", || async {
+        let id = on_a["id"].as_str().unwrap();
+        let context = a
+            .get(
+                &format!("/api/v1/statuses/{id}/context"),
+                Some(&alice.token),
+            )
+            .await;
+        (!context.json["ancestors"].as_array().unwrap().is_empty()).then_some(context)
+    })
+    .await;
+    assert_eq!(
+        context.json["ancestors"][0]["content"],
+        "<p>the start of a thread</p>"
+    );
+    assert_eq!(
+        context.json["ancestors"][0]["account"]["acct"],
+        format!("carol@{}", host(&b))
+    );
+}

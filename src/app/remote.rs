@@ -589,3 +589,21 @@ pub fn requester_of_follow(
             .map(|(_, requester)| AccountId(requester)))
     })
 }
+
+/// Links a stored reply to its parent once the parent is stored too.
+pub fn link_reply(app: &App, child_uri: &str, parent_uri: &str) -> Result<(), AppError> {
+    app.store.write(|tx| {
+        let (Some(mut child), Some(parent)) = (
+            status_by_uri(app, tx, child_uri)?,
+            status_by_uri(app, tx, parent_uri)?,
+        ) else {
+            return Ok(());
+        };
+        if child.in_reply_to_id.is_some() || child.id == parent.id {
+            return Ok(());
+        }
+        statuses::link_reply(tx, &mut child, &parent)?;
+        statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;
+        Ok(())
+    })
+}

@@ -215,14 +215,69 @@ async fn create(
         return Err(FederationError::refused("a Create of someone else's post"));
     }
     let input = note_input(app, actor, &note).await?;
-    app.run(move |app| {
-        if is_wanted(app, &input)? {
-            remote::create_status(app, input)?;
-        }
-        Ok(())
-    })
-    .await?;
+    let parent = input.in_reply_to.clone();
+    let stored = app
+        .run(move |app| {
+            if !is_wanted(app, &input)? {
+                return Ok(false);
+            }
+            Ok(remote::create_status(app, input)?.is_some())
+        })
+        .await?;
+    if let (true, Some(parent)) = (stored, parent) {
+        fetch_ancestors(app, note.id.clone(), parent, budget).await;
+    }
     Ok(())
+}
+
+/// Fetches the posts a stored reply answers, up the thread, within the activity's fetch
+/// budget: a loop over stored data, not recursion. Failures end the walk quietly.
+async fn fetch_ancestors(app: &App, mut child: String, mut uri: String, budget: &mut usize) {
+    while *budget > 0 {
+        let lookup = uri.clone();
+        let known = app
+            .run(move |app| {
+                Ok(app
+                    .store
+                    .read(|tx| remote::status_by_uri(app, tx, &lookup))?
+                    .is_some())
+            })
+            .await;
+        if !matches!(known, Ok(false)) {
+            return;
+        }
+        let Ok(note) = fetch_note(app, &uri, budget).await else {
+            return;
+        };
+        if !vocab::same_origin(&note.id, &note.attributed_to) {
+            return;
+        }
+        let Ok(author) = fetch::ensure_actor(app, &note.attributed_to).await else {
+            return;
+        };
+        let Ok(input) = note_input(app, author, &note).await else {
+            return;
+        };
+        let next = input.in_reply_to.clone();
+        if app
+            .run(move |app| remote::create_status(app, input))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        // The child was stored before its parent: link it now.
+        let (child_uri, parent_uri) = (child.clone(), uri.clone());
+        if app
+            .run(move |app| remote::link_reply(app, &child_uri, &parent_uri))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let Some(next_uri) = next else { return };
+        child = std::mem::replace(&mut uri, next_uri);
+    }
 }
 
 async fn update(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {

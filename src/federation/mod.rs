@@ -119,9 +119,7 @@ impl NetworkResolver {
         if let Some(id) = remote::account_by_uri(app, url)? {
             return Ok(Resolved::Account(id));
         }
-        let known = app
-            .store
-            .read(|tx| remote::status_by_uri(app, tx, url))?;
+        let known = app.store.read(|tx| remote::status_by_uri(app, tx, url))?;
         if let Some(status) = known {
             return Ok(Resolved::Status(status.id));
         }

@@ -191,3 +191,17 @@ pub fn status_id_by_uri(reader: &impl Reader, uri: &str) -> Result<Option<Status
         .get(uri)?
         .map(|id| StatusId(id.value())))
 }
+
+/// Links a stored status to the parent it replies to, found after it was stored.
+pub fn link_reply(
+    tx: &WriteTransaction,
+    status: &mut Status,
+    parent: &Status,
+) -> Result<(), StoreError> {
+    status.in_reply_to_id = Some(parent.id);
+    status.in_reply_to_account_id = Some(parent.account_id);
+    update_status(tx, status)?;
+    tx.open_table(schema::REPLIES)?
+        .insert((parent.id.0, status.id.0), ())?;
+    Ok(())
+}
