@@ -481,3 +481,41 @@ async fn local_actions_become_signed_deliveries_to_remote_followers_only() {
         "the first post went nowhere"
     );
 }
+
+#[tokio::test]
+async fn a_moved_account_takes_its_local_followers_along() {
+    let server = Server::start_with(&[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).await;
+    let inbox = capture_inbox().await;
+    let alice = server.user("alice").await;
+    let (old_input, new_input) = (remote_actor(&inbox, "old"), remote_actor(&inbox, "new"));
+    let alice_id = alice.id;
+    let (old, new) = server
+        .app
+        .run(move |app| {
+            let old = skerry::app::remote::upsert_actor(app, old_input)?;
+            let new = skerry::app::remote::upsert_actor(app, new_input)?;
+            skerry::app::relationships::follow(app, alice_id, old)?;
+            skerry::app::remote::answer_our_follow(app, alice_id, old, true)?;
+            Ok((old, new))
+        })
+        .await
+        .unwrap();
+    assert_eq!(received(&inbox, 1).await[0].1["type"], "Follow");
+    let moved = server
+        .app
+        .run(move |app| skerry::app::remote::move_account(app, old, new))
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let follow = &received(&inbox, 2).await[1].1;
+    assert_eq!(follow["type"], "Follow");
+    assert_eq!(follow["object"], "https://remote.example/users/new");
+    let relationships = server
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={old}&id[]={new}"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(relationships.json[0]["following"], false);
+    assert_eq!(relationships.json[1]["requested"], true);
+}

@@ -607,3 +607,63 @@ pub fn link_reply(app: &App, child_uri: &str, parent_uri: &str) -> Result<(), Ap
         Ok(())
     })
 }
+
+/// Local followers moved at most when an account moves (one transaction).
+const MOVE_FOLLOWERS_MAX: usize = 10_000;
+
+/// A remote account moved to `new`: its local followers follow `new` instead (as requests,
+/// answered by the new account's server), as Mastodon does.
+pub fn move_account(app: &App, old: AccountId, new: AccountId) -> Result<usize, AppError> {
+    app.store.write(|tx| {
+        let followers = Edge::FOLLOW.all_of_b(tx, old.0, MOVE_FOLLOWERS_MAX)?;
+        let mut moved = 0;
+        for follower in followers.into_iter().map(AccountId) {
+            if accounts::get_user(tx, follower, app.bytes_max())?.is_none() || follower == new {
+                continue;
+            }
+            remove_follow_edge(tx, follower, old)?;
+            if Edge::FOLLOW.contains(tx, follower.0, new.0)?
+                || Edge::FOLLOW_REQUEST.contains(tx, follower.0, new.0)?
+            {
+                continue;
+            }
+            let follow_id = app.next_id();
+            Edge::FOLLOW_REQUEST.add(tx, follower.0, new.0, follow_id)?;
+            outbox::enqueue(
+                app,
+                tx,
+                OutboxIntent::Follow {
+                    follower,
+                    followee: new,
+                    follow_id,
+                },
+            )?;
+            moved += 1;
+        }
+        Ok(moved)
+    })
+}
+
+/// A remote account features (pins) or unfeatures one of its statuses.
+pub fn set_featured(
+    app: &App,
+    actor: AccountId,
+    status: StatusId,
+    featured: bool,
+) -> Result<(), AppError> {
+    let pin_id = app.next_id();
+    app.store.write(|tx| {
+        let Some(found) = statuses::get_status(tx, status, app.bytes_max())? else {
+            return Ok(());
+        };
+        if found.account_id != actor {
+            return Err(AppError::Forbidden("only the author features a status"));
+        }
+        if featured {
+            Edge::PIN.add(tx, actor.0, status.0, pin_id)?;
+        } else {
+            Edge::PIN.remove(tx, actor.0, status.0)?;
+        }
+        Ok(())
+    })
+}

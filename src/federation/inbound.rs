@@ -89,6 +89,8 @@ async fn apply(app: &App, item: &InboundActivity) -> Result<(), FederationError>
         ActivityKind::Accept | ActivityKind::Reject => answer(app, actor, &activity).await,
         ActivityKind::Undo => undo(app, actor, &activity).await,
         ActivityKind::Block => block(app, actor, &activity).await,
+        ActivityKind::Move => move_account(app, actor, &activity).await,
+        ActivityKind::Add | ActivityKind::Remove => featured(app, actor, &activity).await,
         // Flag, Move, Add, Remove, EmojiReact and others are accepted and not acted on yet
         // (FEDERATION.md).
         _ => Ok(()),
@@ -498,6 +500,57 @@ async fn block(app: &App, actor: AccountId, activity: &Activity) -> Result<(), F
         return Ok(());
     };
     app.run(move |app| remote::block(app, actor, blocked))
+        .await?;
+    Ok(())
+}
+
+/// `Move`: the new account must list the old one in `alsoKnownAs` (checked on a fresh fetch
+/// of the new account from its own origin).
+async fn move_account(
+    app: &App,
+    actor: AccountId,
+    activity: &Activity,
+) -> Result<(), FederationError> {
+    if object_id(activity)? != activity.actor {
+        return Err(FederationError::refused("a Move of another account"));
+    }
+    let target = activity
+        .target
+        .clone()
+        .ok_or_else(|| FederationError::refused("a Move without target"))?;
+    let (value, final_url) = fetch::get_json(app, &target, true).await?;
+    let Object::Actor(new_actor) = vocab::parse(&value, parse_options(app))? else {
+        return Err(FederationError::refused(
+            "a Move to something that is not an actor",
+        ));
+    };
+    if !new_actor
+        .also_known_as
+        .iter()
+        .any(|alias| alias == &activity.actor)
+    {
+        return Err(FederationError::refused(
+            "the new account does not name the old one in alsoKnownAs",
+        ));
+    }
+    let input = fetch::actor_input(&new_actor, final_url.as_str())?;
+    let new = app.run(move |app| remote::upsert_actor(app, input)).await?;
+    app.run(move |app| remote::move_account(app, actor, new))
+        .await?;
+    Ok(())
+}
+
+/// `Add`/`Remove` of one of the actor's statuses to its featured collection (pins).
+async fn featured(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let target = activity.target.clone().unwrap_or_default();
+    if !vocab::same_origin(&target, &activity.actor) {
+        return Err(FederationError::refused("a collection of another origin"));
+    }
+    let Some(status) = known_status(app, object_id(activity)?).await? else {
+        return Ok(());
+    };
+    let featured = activity.kind == ActivityKind::Add;
+    app.run(move |app| remote::set_featured(app, actor, status, featured))
         .await?;
     Ok(())
 }
