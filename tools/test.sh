@@ -14,5 +14,5 @@ export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
 # binaries' tests and the integration tests (no doc tests: there are none).
-cargo test --benches "$@"
+cargo test --bench codec --bench store "$@"
 cargo test --lib --bins --tests "$@"
