@@ -60,6 +60,7 @@ fn realistic_status() -> Status {
         application_id: Some(AppId(7_231_500_000_000_001)),
         created_ms: 1_715_000_000_000,
         edited_ms: None,
+        quote_of: None,
     }
 }
 

@@ -519,3 +519,54 @@ async fn a_moved_account_takes_its_local_followers_along() {
     assert_eq!(relationships.json[0]["following"], false);
     assert_eq!(relationships.json[1]["requested"], true);
 }
+
+#[tokio::test]
+async fn remote_quotes_show_the_quoted_status() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let inbox_like = "https://remote.example/inbox";
+    let quoted_id = server.post_status(&alice, "quote me").await;
+    let quoted_uri = format!("{}/users/alice/statuses/{quoted_id}", server.base);
+    let alice_id = alice.id;
+    let id = server
+        .app
+        .run(move |app| {
+            let input = skerry::app::remote::ActorInput {
+                uri: "https://remote.example/users/bob".into(),
+                username: "bob".into(),
+                host: "remote.example".into(),
+                inbox: inbox_like.into(),
+                key_id: "https://remote.example/users/bob#main-key".into(),
+                public_key_pem: "pem".into(),
+                ..Default::default()
+            };
+            let bob = skerry::app::remote::upsert_actor(app, input)?;
+            let note = skerry::app::remote::NoteInput {
+                uri: "https://remote.example/notes/1".into(),
+                author: bob,
+                in_reply_to: None,
+                content_html: "<p>look at this</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                visibility: skerry::model::Visibility::Public,
+                mentions: vec![alice_id],
+                tags: Vec::new(),
+                published_ms: skerry::util::time::now_ms(),
+                updated_ms: None,
+                quote: Some(quoted_uri),
+            };
+            Ok(skerry::app::remote::create_status(app, note)?.unwrap())
+        })
+        .await
+        .unwrap();
+    let status = server
+        .get(&format!("/api/v1/statuses/{id}"), Some(&alice.token))
+        .await;
+    assert_eq!(status.json["quote"]["state"], "accepted");
+    assert_eq!(status.json["quote"]["quoted_status"]["id"], quoted_id);
+    let plain = server
+        .get(&format!("/api/v1/statuses/{quoted_id}"), None)
+        .await;
+    assert!(plain.json["quote"].is_null());
+}

@@ -232,6 +232,12 @@ pub struct ApplicationRef {
 }
 
 #[derive(Serialize)]
+pub struct QuoteEntity {
+    pub state: &'static str,
+    pub quoted_status: Box<StatusEntity>,
+}
+
+#[derive(Serialize)]
 pub struct StatusEntity {
     pub id: String,
     pub created_at: String,
@@ -268,6 +274,8 @@ pub struct StatusEntity {
     pub emojis: Vec<Emoji>,
     pub card: Option<()>,
     pub poll: Option<()>,
+    /// Mastodon 4.5's quote: the quoted status when it is stored and visible.
+    pub quote: Option<QuoteEntity>,
     /// The source text, only in the answer to a delete (for "delete and redraft").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -358,6 +366,10 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
         emojis: Vec::new(),
         card: None,
         poll: None,
+        quote: view.quote.as_ref().map(|quoted| QuoteEntity {
+            state: "accepted",
+            quoted_status: Box::new(self::status(app, quoted)),
+        }),
         text: None,
     }
 }

@@ -174,6 +174,8 @@ pub struct NoteInput {
     pub tags: Vec<String>,
     pub published_ms: u64,
     pub updated_ms: Option<u64>,
+    /// The id (URI) of the status it quotes.
+    pub quote: Option<String>,
 }
 
 /// An id in the millisecond a remote object was published, so timelines stay in time order.
@@ -210,6 +212,10 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             None => None,
         };
         let id = id_for_time(app, tx, input.published_ms)?;
+        let quote_of = match &input.quote {
+            Some(uri) => status_by_uri(app, tx, uri)?.map(|quoted| quoted.id),
+            None => None,
+        };
         let status = Status {
             id,
             account_id: input.author,
@@ -227,6 +233,7 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             application_id: None,
             created_ms: input.published_ms.min(now_ms()),
             edited_ms: input.updated_ms,
+            quote_of,
         };
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
@@ -336,6 +343,7 @@ pub fn announce(
             application_id: None,
             created_ms: published_ms.min(now_ms()),
             edited_ms: None,
+            quote_of: None,
         };
         statuses::insert_status(tx, &reblog, false)?;
         statuses::put_status_uri(tx, id, activity_uri)?;

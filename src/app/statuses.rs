@@ -122,6 +122,7 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             application_id: new.application_id,
             created_ms: now,
             edited_ms: None,
+            quote_of: None,
         };
         statuses::insert_status(tx, &status, true)?;
         accounts::adjust_counts(tx, author, 1, 0, 0, Some(now))?;
@@ -408,6 +409,7 @@ pub fn reblog(
             application_id: None,
             created_ms: now,
             edited_ms: None,
+            quote_of: None,
         };
         statuses::insert_status(tx, &reblog, true)?;
         Edge::REBLOG.add(tx, viewer.0, original.id.0, reblog.id.0)?;

@@ -45,6 +45,9 @@ pub struct StatusView {
     pub reblog: Option<Box<StatusView>>,
     /// The id (URI) of a remote status (or of the Announce of a remote reblog).
     pub remote_uri: Option<String>,
+    /// The status it quotes, if stored and visible (one level: a quote's own quote is not
+    /// loaded).
+    pub quote: Option<Box<StatusView>>,
 }
 
 /// The relation between the viewer and another account.
@@ -154,6 +157,16 @@ pub fn status_view(
     viewer: Option<AccountId>,
     status: Status,
 ) -> Result<StatusView, AppError> {
+    status_view_inner(app, reader, viewer, status, true)
+}
+
+fn status_view_inner(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    status: Status,
+    with_quote: bool,
+) -> Result<StatusView, AppError> {
     let reblog = match status.reblog_of {
         Some(original) => {
             let original = statuses::get_status(reader, original, app.bytes_max())?
@@ -184,6 +197,16 @@ pub fn status_view(
         Some(id) => oauth::get_app(reader, id, app.bytes_max())?,
         None => None,
     };
+    let quote = match status.quote_of {
+        Some(quoted) if with_quote => match visible_status(app, reader, viewer, quoted) {
+            Ok(quoted) => Some(Box::new(status_view_inner(
+                app, reader, viewer, quoted, false,
+            )?)),
+            Err(AppError::NotFound) => None,
+            Err(error) => return Err(error),
+        },
+        _ => None,
+    };
     let remote_uri = if account.account.is_local() {
         None
     } else {
@@ -198,6 +221,7 @@ pub fn status_view(
         application,
         reblog,
         remote_uri,
+        quote,
     })
 }
 

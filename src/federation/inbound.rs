@@ -177,6 +177,7 @@ pub(super) async fn note_input(
         tags: note.hashtags.iter().map(|tag| tag.to_lowercase()).collect(),
         published_ms: note.published_ms.unwrap_or_else(now_ms),
         updated_ms: note.updated_ms,
+        quote: note.quote.clone(),
     })
 }
 

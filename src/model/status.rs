@@ -78,6 +78,10 @@ pub struct Status {
     pub application_id: Option<AppId>,
     pub created_ms: u64,
     pub edited_ms: Option<u64>,
+    /// The status this one quotes (FEP-044f `quote`, `quoteUri`, `_misskey_quote`), when it
+    /// is stored. Added after format version 1 was first written: older records lack it.
+    #[serde(default)]
+    pub quote_of: Option<StatusId>,
 }
 
 /// The notification types of the foundation; more come with later features.

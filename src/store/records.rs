@@ -264,6 +264,7 @@ mod tests {
             application_id: None,
             created_ms: 7,
             edited_ms: None,
+            quote_of: None,
         }
     }
 
@@ -276,6 +277,19 @@ mod tests {
             assert_eq!(bytes[1] & FLAG_ZSTD != 0, text.len() > 100);
             assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), record);
         }
+    }
+
+    /// A status written before `quote_of` existed (16 fields) still decodes.
+    #[test]
+    fn statuses_without_the_quote_field_stay_readable() {
+        let record = status("older");
+        let mut fields = rmp_serde::to_vec(&record).unwrap();
+        // Drop the last field (quote_of = nil) and shrink the array header from 17 to 16.
+        assert_eq!(fields.pop(), Some(0xc0));
+        fields[2] = 16;
+        let mut bytes = vec![FORMAT_VERSION, 0, 0, 0];
+        bytes.extend_from_slice(&fields);
+        assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), record);
     }
 
     #[test]
@@ -306,8 +320,8 @@ mod tests {
         let bytes = encode(&status("hello")).unwrap();
         let expected = status("hello");
         assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), expected);
-        // The positional layout: a MessagePack array16 of 16 fields, no field names on disk.
-        assert_eq!(bytes[4..7], [0xdc, 0, 16]);
+        // The positional layout: a MessagePack array16 of 17 fields, no field names on disk.
+        assert_eq!(bytes[4..7], [0xdc, 0, 17]);
         assert!(!bytes.windows(7).any(|window| window == b"content"));
     }
 }
