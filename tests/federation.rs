@@ -521,7 +521,7 @@ async fn a_moved_account_takes_its_local_followers_along() {
 }
 
 #[tokio::test]
-async fn remote_quotes_show_the_quoted_status() {
+async fn remote_quotes_and_reactions_are_kept_for_the_api() {
     let server = Server::start().await;
     let alice = server.user("alice").await;
     let inbox_like = "https://remote.example/inbox";

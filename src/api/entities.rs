@@ -232,6 +232,18 @@ pub struct ApplicationRef {
 }
 
 #[derive(Serialize)]
+pub struct PleromaExtensions {
+    pub emoji_reactions: Vec<ReactionEntity>,
+}
+
+#[derive(Serialize)]
+pub struct ReactionEntity {
+    pub name: String,
+    pub count: u32,
+    pub me: bool,
+}
+
+#[derive(Serialize)]
 pub struct QuoteEntity {
     pub state: &'static str,
     pub quoted_status: Box<StatusEntity>,
@@ -276,6 +288,9 @@ pub struct StatusEntity {
     pub poll: Option<()>,
     /// Mastodon 4.5's quote: the quoted status when it is stored and visible.
     pub quote: Option<QuoteEntity>,
+    /// Emoji reactions as Pleroma and Akkoma show them (apps that know them read this).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pleroma: Option<PleromaExtensions>,
     /// The source text, only in the answer to a delete (for "delete and redraft").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -369,6 +384,17 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
         quote: view.quote.as_ref().map(|quoted| QuoteEntity {
             state: "accepted",
             quoted_status: Box::new(self::status(app, quoted)),
+        }),
+        pleroma: (!view.reactions.is_empty()).then(|| PleromaExtensions {
+            emoji_reactions: view
+                .reactions
+                .iter()
+                .map(|(name, count, me)| ReactionEntity {
+                    name: name.clone(),
+                    count: *count,
+                    me: *me,
+                })
+                .collect(),
         }),
         text: None,
     }

@@ -675,3 +675,55 @@ pub fn set_featured(
         Ok(())
     })
 }
+
+/// Characters of a reaction: one emoji, or a custom emoji's `:shortcode:`.
+const REACTION_CHARS_MAX: usize = 64;
+
+/// A remote account reacts to a status with an emoji (or takes it back with `None`).
+pub fn react(
+    app: &App,
+    actor: AccountId,
+    status: StatusId,
+    emoji: Option<&str>,
+) -> Result<bool, AppError> {
+    if emoji.is_some_and(|emoji| {
+        emoji.is_empty()
+            || emoji.chars().count() > REACTION_CHARS_MAX
+            || emoji.contains(char::is_whitespace)
+    }) {
+        return Err(AppError::Validation("a reaction is one emoji".into()));
+    }
+    app.store.write(|tx| {
+        if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
+            return Ok(false);
+        }
+        statuses::set_reaction(tx, status, actor.0, emoji)?;
+        Ok(true)
+    })
+}
+
+/// A peer's `Flag`: kept as a report for the moderators of `target`.
+pub fn report(
+    app: &App,
+    reporter: AccountId,
+    target: AccountId,
+    statuses_reported: Vec<StatusId>,
+    comment: &str,
+    uri: &str,
+) -> Result<u64, AppError> {
+    /// Characters of a report's comment kept (Mastodon: 1,000).
+    const COMMENT_CHARS_MAX: usize = 1000;
+    let report = crate::model::Report {
+        id: app.next_id(),
+        reporter,
+        target,
+        statuses: statuses_reported,
+        comment: comment.chars().take(COMMENT_CHARS_MAX).collect(),
+        uri: Some(uri.to_string()),
+        created_ms: now_ms(),
+    };
+    app.store.write(|tx| {
+        statuses::put_report(tx, &report)?;
+        Ok(report.id)
+    })
+}

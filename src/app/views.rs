@@ -48,6 +48,8 @@ pub struct StatusView {
     /// The status it quotes, if stored and visible (one level: a quote's own quote is not
     /// loaded).
     pub quote: Option<Box<StatusView>>,
+    /// Emoji reactions from peers that send them: (emoji, count, the viewer's own).
+    pub reactions: Vec<(String, u32, bool)>,
 }
 
 /// The relation between the viewer and another account.
@@ -207,6 +209,14 @@ fn status_view_inner(
         },
         _ => None,
     };
+    /// Reactions read per status; enough for every emoji a post realistically gets.
+    const REACTIONS_READ_MAX: usize = 1000;
+    let reactions = statuses::reactions(
+        reader,
+        status.id,
+        viewer.map(|viewer| viewer.0),
+        REACTIONS_READ_MAX,
+    )?;
     let remote_uri = if account.account.is_local() {
         None
     } else {
@@ -222,6 +232,7 @@ fn status_view_inner(
         reblog,
         remote_uri,
         quote,
+        reactions,
     })
 }
 

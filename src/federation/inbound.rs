@@ -90,6 +90,8 @@ async fn apply(app: &App, item: &InboundActivity) -> Result<(), FederationError>
         ActivityKind::Undo => undo(app, actor, &activity).await,
         ActivityKind::Block => block(app, actor, &activity).await,
         ActivityKind::Move => move_account(app, actor, &activity).await,
+        ActivityKind::EmojiReact => react(app, actor, &activity, true).await,
+        ActivityKind::Flag => flag(app, actor, &activity).await,
         ActivityKind::Add | ActivityKind::Remove => featured(app, actor, &activity).await,
         // Flag, Move, Add, Remove, EmojiReact and others are accepted and not acted on yet
         // (FEDERATION.md).
@@ -393,9 +395,68 @@ async fn like(app: &App, actor: AccountId, activity: &Activity) -> Result<(), Fe
         return Ok(());
     };
     app.run(move |app| remote::like(app, actor, status)).await?;
+    // Misskey's reactions are Likes with the emoji as `content`: kept as a reaction too.
+    if activity.content.is_some() {
+        react(app, actor, activity, true).await?;
+    }
     Ok(())
 }
 
+/// `EmojiReact` (or a Misskey Like with content): kept per status for the API; `false`
+/// takes it back (Undo).
+async fn react(
+    app: &App,
+    actor: AccountId,
+    activity: &Activity,
+    on: bool,
+) -> Result<(), FederationError> {
+    let Some(status) = known_status(app, object_id(activity)?).await? else {
+        return Ok(());
+    };
+    let emoji = if on {
+        Some(
+            activity
+                .content
+                .clone()
+                .ok_or_else(|| FederationError::refused("a reaction without content"))?,
+        )
+    } else {
+        None
+    };
+    app.run(move |app| remote::react(app, actor, status, emoji.as_deref()))
+        .await?;
+    Ok(())
+}
+
+/// `Flag`: reports of local accounts (and their statuses) kept for the moderators.
+async fn flag(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
+    let ids: Vec<String> = match &activity.object {
+        ObjectRef::Ids(ids) => ids.clone(),
+        other => other
+            .id()
+            .map(|id| vec![id.to_string()])
+            .unwrap_or_default(),
+    };
+    let mut target = None;
+    let mut reported = Vec::new();
+    for id in &ids {
+        if let Some(account) = remote::local_account_by_uri(app, id)? {
+            target.get_or_insert(account);
+        } else if let Some(status) = known_status(app, id.clone()).await? {
+            reported.push(status);
+        }
+    }
+    let Some(target) = target else {
+        return Err(FederationError::refused("a Flag of no local account"));
+    };
+    let (comment, uri) = (
+        activity.content.clone().unwrap_or_default(),
+        activity.id.clone(),
+    );
+    app.run(move |app| remote::report(app, actor, target, reported, &comment, &uri))
+        .await?;
+    Ok(())
+}
 async fn follow(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
     let target = object_id(activity)?;
     let Some(followee) = remote::local_account_by_uri(app, &target)? else {
@@ -484,6 +545,7 @@ async fn undo(app: &App, actor: AccountId, activity: &Activity) -> Result<(), Fe
             app.run(move |app| remote::delete_by_uri(app, actor, &id))
                 .await?;
         }
+        ActivityKind::EmojiReact => react(app, actor, undone, false).await?,
         ActivityKind::Block => {
             let Some(blocked) = remote::local_account_by_uri(app, &object_id(undone)?)? else {
                 return Ok(());

@@ -146,3 +146,18 @@ pub struct Notification {
     pub from_account_id: AccountId,
     pub status_id: Option<StatusId>,
 }
+
+/// A report of accounts and statuses to the moderators (local, or a peer's `Flag`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: u64,
+    /// Who reported: a local account, or the remote actor (often an instance actor) that sent
+    /// the `Flag`.
+    pub reporter: AccountId,
+    pub target: AccountId,
+    pub statuses: Vec<StatusId>,
+    pub comment: String,
+    /// The `Flag`'s id, for reports from peers.
+    pub uri: Option<String>,
+    pub created_ms: u64,
+}

@@ -215,6 +215,10 @@ impl Record for model::DomainAllow {
     const KIND: &'static str = "domain_allow";
 }
 
+impl Record for model::Report {
+    const KIND: &'static str = "report";
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

@@ -112,6 +112,11 @@ tables! {
     REBLOGS: (u64, u64) => u64 = "account_statusid_reblog";
     /// Who reblogged: (original status, reblog id) to account.
     REBLOGGERS_BY_ID: (u64, u64) => u64 = "statusid_reblogid";
+    /// Emoji reactions (Misskey, Pleroma, FEP-c0e0 `EmojiReact`): (status, account) to the
+    /// emoji (a Unicode emoji or a `:shortcode:`).
+    REACTIONS: (u64, u64) => &str = "statusid_account_reaction";
+    /// Reports (`model::Report`) by id, local and from peers' `Flag`s.
+    REPORTS: u64 => &[u8] = "reportid_report";
     /// Pins: (account, status) to pin id.
     PINS: (u64, u64) => u64 = "account_statusid_pin";
     /// Pinned list in pin order: (account, pin id) to status.

@@ -55,6 +55,7 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     let id = status.id.0;
     tx.open_table(schema::STATUSES)?.remove(id)?;
     tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
+    tx.open_table(schema::REACTIONS)?.retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     if let Some(uri) = tx.open_table(schema::STATUS_URIS)?.remove(id)? {
         tx.open_table(schema::URI_STATUSID)?.remove(uri.value())?;
     }
@@ -204,4 +205,47 @@ pub fn link_reply(
     tx.open_table(schema::REPLIES)?
         .insert((parent.id.0, status.id.0), ())?;
     Ok(())
+}
+
+/// Emoji reactions kept per (status, account); one reaction per account and status.
+pub fn set_reaction(
+    tx: &WriteTransaction,
+    status: StatusId,
+    account: u64,
+    emoji: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(schema::REACTIONS)?;
+    match emoji {
+        Some(emoji) => table.insert((status.0, account), emoji)?,
+        None => table.remove((status.0, account))?,
+    };
+    Ok(())
+}
+
+/// Reactions to a status: each emoji with its count, most used first, and the viewer's.
+pub fn reactions(
+    reader: &impl Reader,
+    status: StatusId,
+    viewer: Option<u64>,
+    max: usize,
+) -> Result<Vec<(String, u32, bool)>, StoreError> {
+    let table = reader.table(schema::REACTIONS)?;
+    let mut counts: Vec<(String, u32, bool)> = Vec::new();
+    for entry in table.range((status.0, 0)..=(status.0, u64::MAX))?.take(max) {
+        let (key, emoji) = entry?;
+        let (emoji, mine) = (emoji.value().to_string(), Some(key.value().1) == viewer);
+        match counts.iter_mut().find(|(name, _, _)| *name == emoji) {
+            Some(found) => {
+                found.1 += 1;
+                found.2 |= mine;
+            }
+            None => counts.push((emoji, 1, mine)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    Ok(counts)
+}
+
+pub fn put_report(tx: &WriteTransaction, report: &crate::model::Report) -> Result<(), StoreError> {
+    super::put_record(tx, schema::REPORTS, report.id, report)
 }
