@@ -242,7 +242,7 @@ pub fn reactions(
             None => counts.push((emoji, 1, mine)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, count, _)| std::cmp::Reverse(*count));
     Ok(counts)
 }
 
