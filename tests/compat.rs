@@ -21,7 +21,7 @@ fn python() -> String {
 }
 
 /// A free loopback port (the listener is dropped just before the server binds it).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,7 +29,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn skerry(data: &std::path::Path, arguments: &[&str]) -> std::process::Output {
+/// Runs `skerry ARGUMENTS --data DATA` (through the admin socket when a server holds DATA).
+pub(crate) async fn skerry(data: &std::path::Path, arguments: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_skerry"))
         .args(arguments)
         .arg("--data")
@@ -40,7 +41,8 @@ async fn skerry(data: &std::path::Path, arguments: &[&str]) -> std::process::Out
         .unwrap()
 }
 
-async fn create_account(data: &std::path::Path, name: &str) -> String {
+/// Creates an account through the admin CLI; returns its generated password.
+pub(crate) async fn create_account(data: &std::path::Path, name: &str) -> String {
     let output = skerry(
         data,
         &[
@@ -68,7 +70,7 @@ async fn create_account(data: &std::path::Path, name: &str) -> String {
 }
 
 /// Polls `/health` until the server answers, for at most 30 seconds.
-async fn wait_until_serving(port: u16) {
+pub(crate) async fn wait_until_serving(port: u16) {
     let client = crate::rig::http_client_builder().build().unwrap();
     for _ in 0..300 {
         let health = client.get(format!("http://127.0.0.1:{port}/health"));

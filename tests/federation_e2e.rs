@@ -119,6 +119,15 @@ async fn two_instances_follow_post_reply_boost_favourite_edit_delete_and_unfollo
         post.json["mentions"][0]["acct"],
         format!("alice@{}", host(&a))
     );
+    // The mention links to the profile page the remote actor gives (`url`), not a guess.
+    assert!(
+        post.json["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("href=\"{}/@alice\"", a.base)),
+        "{}",
+        post.json["content"]
+    );
     let status_on_a = eventually("bob's post in alice's home", || async {
         let home = a.get("/api/v1/timelines/home", Some(&alice.token)).await;
         home.json

@@ -13,6 +13,9 @@ mod compat;
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.
 mod federation_e2e;
+/// Fedify (npm, a real ActivityPub library) reading our documents and federating with a
+/// running `skerry serve` both ways.
+mod fedify;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs every test.
-# Network use: only the Python package registry, through pip, for Mastodon.py.
+# Network use: only the package registries: PyPI through pip for Mastodon.py, npm through
+# `npm ci` for Fedify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,16 @@ if ! .venv/bin/python -c "import mastodon, sys; sys.exit(mastodon.__version__ !=
   .venv/bin/pip install --quiet --disable-pip-version-check "Mastodon.py==$MASTODON_PY_VERSION"
 fi
 export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
+
+# Fedify, the ActivityPub library tests/fedify.rs federates with, exactly as package-lock.json
+# pins it; reinstalled when the lock file changes (its hash is the stamp).
+FEDIFY_DIR="tests/compat/fedify"
+FEDIFY_STAMP="$FEDIFY_DIR/node_modules/.skerry-lock-sha256"
+FEDIFY_LOCK_SHA256="$(sha256sum "$FEDIFY_DIR/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$FEDIFY_STAMP" 2>/dev/null)" != "$FEDIFY_LOCK_SHA256" ]; then
+  npm ci --prefix "$FEDIFY_DIR" --no-audit --no-fund --loglevel=error
+  echo "$FEDIFY_LOCK_SHA256" > "$FEDIFY_STAMP"
+fi
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
 # binaries' tests and the integration tests (no doc tests: there are none).

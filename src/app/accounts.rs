@@ -275,9 +275,17 @@ pub fn format_local_text(
             let account = accounts::get_account(reader, id, app.bytes_max())
                 .ok()
                 .flatten()?;
+            // A remote account's link is its profile page, else its actor id (Mastodon's
+            // `TagManager#url_for`); `https://host/@user` is a guess that peers such as
+            // Fedify's defaults (`/users/{identifier}`) or plain-http test peers do not serve.
             let url = match &account.domain {
                 None => app.profile_url(&account.username),
-                Some(domain) => format!("https://{domain}/@{}", account.username),
+                Some(domain) => {
+                    match accounts::get_remote_actor(reader, account.id, app.bytes_max()) {
+                        Ok(Some(actor)) => actor.url.unwrap_or(actor.uri),
+                        _ => format!("https://{domain}/@{}", account.username),
+                    }
+                }
             };
             Some(ResolvedMention {
                 id,

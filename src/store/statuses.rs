@@ -55,7 +55,8 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     let id = status.id.0;
     tx.open_table(schema::STATUSES)?.remove(id)?;
     tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
-    tx.open_table(schema::REACTIONS)?.retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
+    tx.open_table(schema::REACTIONS)?
+        .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     if let Some(uri) = tx.open_table(schema::STATUS_URIS)?.remove(id)? {
         tx.open_table(schema::URI_STATUSID)?.remove(uri.value())?;
     }
