@@ -16,6 +16,9 @@ mod federation_e2e;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;
+/// Inboxes under attack and in normal use: signatures, keys, bodies, origins, duplicates,
+/// against a real server and a fake peer on loopback.
+mod inbox;
 /// The layering rule of DESIGN.md, read off the `use crate::` lines.
 mod layers;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
