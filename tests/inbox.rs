@@ -562,6 +562,26 @@ async fn spoofed_objects_and_deletes_of_others_are_refused() {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    // The other origin does serve a note, and says mallory wrote it: a note is only ever
+    // attributed to an actor of its own origin (Mastodon's `trustworthy_attribution?`).
+    let hosted = note(
+        &mallory,
+        &format!("{}/notes/hosted", elsewhere.base),
+        "hosted elsewhere",
+        &alice_uri,
+    );
+    elsewhere
+        .documents
+        .lock()
+        .unwrap()
+        .insert("/notes/hosted".into(), hosted.clone());
+    let (status, text) = deliver(
+        &server,
+        &mallory,
+        &create(&mallory, &format!("{}/activities/8", peer.base), hosted),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     drained(&server).await;
     assert!(statuses_of(&server, &alice, &mallory).await.is_empty());
     assert!(statuses_of(&server, &alice, &eve).await.is_empty());

@@ -214,6 +214,13 @@ async fn create(
     if note.attributed_to != activity.actor {
         return Err(FederationError::refused("a Create of someone else's post"));
     }
+    // A post fetched from another origin may name any author: only its own origin's actors
+    // are believed (Mastodon's `trustworthy_attribution?`).
+    if !vocab::same_origin(&note.id, &note.attributed_to) {
+        return Err(FederationError::refused(
+            "a post attributed to an actor of another origin",
+        ));
+    }
     let input = note_input(app, actor, &note).await?;
     app.run(move |app| {
         if is_wanted(app, &input)? {
