@@ -13,6 +13,9 @@ mod compat;
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.
 mod federation_e2e;
+/// Every ActivityPub fixture of `../shared/fixtures` through the inbound path: one table of
+/// outcomes (status shown, account shown, follow recorded, refused and why).
+mod fixtures_ingest;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;

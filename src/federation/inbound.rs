@@ -36,7 +36,7 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
             .await?
     };
     for (id, item) in &batch {
-        if let Err(error) = apply(app, item).await {
+        if let Err(error) = apply_one(app, item).await {
             match error {
                 // Storage trouble: keep the activity and try again later.
                 FederationError::App(AppError::Unavailable(_)) => return Err(error),
@@ -52,7 +52,10 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
     Ok(batch.len())
 }
 
-async fn apply(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
+/// Applies one verified activity, or says why it was refused. An activity seen before is
+/// `Ok` and changes nothing. This is what the worker runs for each queued activity; tests call
+/// it directly to read the reason of a refusal.
+pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
     let value: Value = serde_json::from_slice(&item.body)
         .map_err(|error| FederationError::Json(error.to_string()))?;
     let Object::Activity(activity) = vocab::parse(&value, parse_options(app))? else {
