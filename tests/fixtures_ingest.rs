@@ -429,7 +429,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "fep-examples/rebased-quote_post-fep-e232-tag-example.json",
-        "status Direct hidden from alice (404)",
+        "accepted Create: no status",
     ),
     (
         "friendica/lemmy-activities-create_note.json",
@@ -602,11 +602,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "gotosocial/gts-poll-vote-create-1.json",
-        "http ids refused; as https: status Direct hidden from alice (404)",
+        "http ids refused; as https: accepted Create: no status",
     ),
     (
         "gotosocial/gts-poll-vote-create-2.json",
-        "http ids refused; as https: status Direct hidden from alice (404)",
+        "http ids refused; as https: accepted Create: no status",
     ),
     (
         "gotosocial/gts-stub-actor-pubkey.json",
@@ -690,7 +690,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "lemmy/lemmy-activities-create_or_update-create_private_message.json",
-        "http ids refused; as https: status Direct hidden from alice (404)",
+        "http ids refused; as https: accepted Create: no status",
     ),
     (
         "lemmy/lemmy-activities-create_or_update-update_page.json",
@@ -778,11 +778,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "lemmy/lemmy-objects-private_message.json",
-        "status Direct hidden from alice (404)",
+        "accepted Create: no status",
     ),
     (
         "lemmy/rebased-lemmy-page.json",
-        "status Direct hidden from alice (404)",
+        "accepted Create: no status",
     ),
     (
         "lemmy/rebased-lemmy-user.json",
@@ -882,7 +882,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/lemmy-activities-private_message.json",
-        "status Direct hidden from alice (404)",
+        "accepted Create: no status",
     ),
     (
         "mastodon/lemmy-activities-undo_follow.json",
@@ -918,7 +918,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/mobilizon-mastodon-post-activity-private.json",
-        "status Direct hidden from alice (404)",
+        "accepted Create: no status",
     ),
     (
         "mastodon/mobilizon-mastodon-status-2.json",

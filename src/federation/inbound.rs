@@ -182,7 +182,9 @@ async fn note_input(
 }
 
 /// Whether a remote post concerns this server: a local account follows its author, it
-/// mentions a local account, or it replies to a local status. Others are not stored.
+/// mentions a local account, or it replies to a local status. Others are not stored. A direct
+/// post concerns only the accounts it mentions: someone else's message (or a poll vote) is not
+/// stored because a local account follows its author.
 fn is_wanted(app: &App, input: &NoteInput) -> Result<bool, AppError> {
     if input
         .mentions
@@ -190,6 +192,9 @@ fn is_wanted(app: &App, input: &NoteInput) -> Result<bool, AppError> {
         .any(|id| remote::local_account_exists(app, *id).unwrap_or(false))
     {
         return Ok(true);
+    }
+    if input.visibility == Visibility::Direct {
+        return Ok(false);
     }
     if let Some(parent) = &input.in_reply_to {
         if app
