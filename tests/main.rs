@@ -16,9 +16,15 @@ mod federation_e2e;
 /// Fedify (npm, a real ActivityPub library) reading our documents and federating with a
 /// running `skerry serve` both ways.
 mod fedify;
+/// Every ActivityPub fixture of `../shared/fixtures` through the inbound path: one table of
+/// outcomes (status shown, account shown, follow recorded, refused and why).
+mod fixtures_ingest;
 /// Errors and limits of the HTTP layer: malformed bodies, oversized bodies, unknown routes,
 /// health and metrics.
 mod http;
+/// Inboxes under attack and in normal use: signatures, keys, bodies, origins, duplicates,
+/// against a real server and a fake peer on loopback.
+mod inbox;
 /// The layering rule of DESIGN.md, read off the `use crate::` lines.
 mod layers;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,

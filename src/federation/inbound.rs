@@ -36,7 +36,7 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
             .await?
     };
     for (id, item) in &batch {
-        if let Err(error) = apply(app, item).await {
+        if let Err(error) = apply_one(app, item).await {
             match error {
                 // Storage trouble: keep the activity and try again later.
                 FederationError::App(AppError::Unavailable(_)) => return Err(error),
@@ -52,7 +52,10 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
     Ok(batch.len())
 }
 
-async fn apply(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
+/// Applies one verified activity, or says why it was refused. An activity seen before is
+/// `Ok` and changes nothing. This is what the worker runs for each queued activity; tests call
+/// it directly to read the reason of a refusal.
+pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
     let value: Value = serde_json::from_slice(&item.body)
         .map_err(|error| FederationError::Json(error.to_string()))?;
     let Object::Activity(activity) = vocab::parse(&value, parse_options(app))? else {
@@ -184,7 +187,9 @@ pub(super) async fn note_input(
 }
 
 /// Whether a remote post concerns this server: a local account follows its author, it
-/// mentions a local account, or it replies to a local status. Others are not stored.
+/// mentions a local account, or it replies to a local status. Others are not stored. A direct
+/// post concerns only the accounts it mentions: someone else's message (or a poll vote) is not
+/// stored because a local account follows its author.
 fn is_wanted(app: &App, input: &NoteInput) -> Result<bool, AppError> {
     if input
         .mentions
@@ -192,6 +197,9 @@ fn is_wanted(app: &App, input: &NoteInput) -> Result<bool, AppError> {
         .any(|id| remote::local_account_exists(app, *id).unwrap_or(false))
     {
         return Ok(true);
+    }
+    if input.visibility == Visibility::Direct {
+        return Ok(false);
     }
     if let Some(parent) = &input.in_reply_to {
         if app
@@ -218,6 +226,13 @@ async fn create(
     let note = note_of(app, activity, budget).await?;
     if note.attributed_to != activity.actor {
         return Err(FederationError::refused("a Create of someone else's post"));
+    }
+    // A post fetched from another origin may name any author: only its own origin's actors
+    // are believed (Mastodon's `trustworthy_attribution?`).
+    if !vocab::same_origin(&note.id, &note.attributed_to) {
+        return Err(FederationError::refused(
+            "a post attributed to an actor of another origin",
+        ));
     }
     let input = note_input(app, actor, &note).await?;
     let parent = input.in_reply_to.clone();
