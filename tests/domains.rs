@@ -1,6 +1,8 @@
 //! Domain blocks and allows: the admin API with its scope and role checks, the public list,
-//! and what suspension and silence do between two instances on loopback.
+//! the command line on a stopped server, and what suspension and silence do between two
+//! instances on loopback.
 
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -264,6 +266,76 @@ async fn admin_api_manages_allows() {
     assert_eq!(reply.json, json!({}));
     let reply = server.get(&format!("{path}/{id}"), Some(&root.token)).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+fn skerry(arguments: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_skerry"))
+        .args(arguments)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn command_line_blocks_and_allows_on_a_stopped_server() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data = data.to_str().unwrap();
+    let run = |arguments: &[&str]| {
+        let mut all = vec!["admin", "domain"];
+        all.extend_from_slice(arguments);
+        all.extend_from_slice(&["--data", data]);
+        skerry(&all)
+    };
+    let (ok, _, stderr) = run(&["list"]);
+    assert!(!ok, "no database is created by a listing");
+    assert!(stderr.contains("no database"), "{stderr}");
+
+    let (ok, stdout, stderr) = run(&[
+        "block",
+        "Spam.Example",
+        "--reject-media",
+        "--comment",
+        "bulk spam",
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, "Blocked spam.example (suspend, reject media)\n");
+    // Blocking again changes the block: severity and options as given, the comment kept.
+    let (ok, stdout, _) = run(&["block", "spam.example", "--severity", "silence"]);
+    assert!(ok);
+    assert_eq!(stdout, "Updated the block of spam.example (silence)\n");
+    let (ok, _, stderr) = run(&["block", "https://spam.example/"]);
+    assert!(!ok);
+    assert!(stderr.contains("not a valid domain"), "{stderr}");
+    let (ok, _, _) = run(&["block", "x.example", "--severity", "obliterate"]);
+    assert!(!ok, "clap refuses an unknown severity");
+    let (ok, stdout, _) = run(&["allow", "friends.example"]);
+    assert!(ok);
+    assert_eq!(stdout, "Allowed friends.example\n");
+
+    let (ok, stdout, _) = run(&["list"]);
+    assert!(ok);
+    assert_eq!(
+        stdout,
+        "block  spam.example  silence  # bulk spam\n\
+         allow  friends.example\n\
+         1 block(s), 1 allow(s)\n"
+    );
+    let (ok, stdout, _) = run(&["unblock", "spam.example"]);
+    assert!(ok);
+    assert_eq!(stdout, "Unblocked spam.example\n");
+    let (ok, _, stderr) = run(&["unblock", "spam.example"]);
+    assert!(!ok);
+    assert!(stderr.contains("not blocked"), "{stderr}");
+    let (ok, stdout, _) = run(&["disallow", "friends.example"]);
+    assert!(ok);
+    assert_eq!(stdout, "Removed the allow of friends.example\n");
+    let (_, stdout, _) = run(&["list"]);
+    assert_eq!(stdout, "0 block(s), 0 allow(s)\n");
 }
 
 async fn follow(server: &Server, user: &User, id: &str) {

@@ -9,8 +9,8 @@ mod accounts;
 mod cli;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
-/// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, and
-/// suspension and silence between two instances.
+/// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the
+/// command line offline, and suspension and silence between two instances.
 mod domains;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
