@@ -97,7 +97,7 @@ pub struct LimitsConfig {
 
 /// Outbound federation. The fetch limits themselves (timeouts, redirects, body caps) are
 /// constants in `net`, taken from Mastodon; an admin has no reason to loosen them.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FederationConfig {
     /// Lets outbound fetches reach loopback and private addresses over plain `http`. For tests
@@ -110,6 +110,9 @@ pub struct FederationConfig {
     /// Require an HTTP signature on every ActivityPub GET (Mastodon's secure mode; GoToSocial
     /// always does), except the instance actor's document, which peers need to verify us.
     pub authorized_fetch: bool,
+    /// Outbound requests (fetches, WebFinger, deliveries) are made; `false` pauses them all:
+    /// deliveries stay queued and fetches fail at once, for maintenance or an offline copy.
+    pub outbound: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -117,6 +120,17 @@ pub struct FederationConfig {
 pub struct LogConfig {
     /// A level (`info`) or per-target directives (`skerry=debug,info`).
     pub level: String,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            allow_private_networks: false,
+            allowlist_mode: false,
+            authorized_fetch: false,
+            outbound: true,
+        }
+    }
 }
 
 impl Default for LogConfig {

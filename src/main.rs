@@ -49,7 +49,7 @@ enum TopCommand {
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
     },
-    /// Manage accounts and tokens
+    /// Manage accounts, tokens and domain blocks
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -75,6 +75,45 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Domain blocks and allows
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainCommand {
+    /// Block a domain and its subdomains; on a blocked domain, set its severity and options
+    /// to these (comments are kept unless given)
+    Block {
+        /// Host name, such as example.com
+        host: String,
+        /// suspend: nothing in or out, follows end; silence: out of public timelines and
+        /// notifications of non-followers; noop: only the options
+        #[arg(long, default_value = "suspend", value_parser = ["suspend", "silence", "noop"])]
+        severity: String,
+        /// Reject media from it (stored; no effect until media exist)
+        #[arg(long)]
+        reject_media: bool,
+        /// Reject reports from it (stored; no effect until reports exist)
+        #[arg(long)]
+        reject_reports: bool,
+        /// A note for admins
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+        /// A reason shown to everyone in /api/v1/instance/domain_blocks
+        #[arg(long, value_name = "TEXT")]
+        public_comment: Option<String>,
+    },
+    /// Lift the block of a domain
+    Unblock { host: String },
+    /// List blocks and allows
+    List,
+    /// Allow a domain (federation.allowlist_mode federates only with allowed domains)
+    Allow { host: String },
+    /// Remove the allow of a domain
+    Disallow { host: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +224,27 @@ fn admin_command(command: AdminCommand) -> Command {
         } => Command::TokenCreate {
             username: name,
             scopes,
+        },
+        AdminCommand::Domain { command } => match command {
+            DomainCommand::Block {
+                host,
+                severity,
+                reject_media,
+                reject_reports,
+                comment,
+                public_comment,
+            } => Command::DomainBlock {
+                domain: host,
+                severity,
+                reject_media,
+                reject_reports,
+                private_comment: comment,
+                public_comment,
+            },
+            DomainCommand::Unblock { host } => Command::DomainUnblock { domain: host },
+            DomainCommand::List => Command::DomainList,
+            DomainCommand::Allow { host } => Command::DomainAllow { domain: host },
+            DomainCommand::Disallow { host } => Command::DomainDisallow { domain: host },
         },
     }
 }
@@ -383,6 +443,33 @@ mod tests {
                 "skerry", "admin", "account", "create", "x", "--email", "e@x", "--role", "king"
             ])
             .is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "skerry",
+            "admin",
+            "domain",
+            "block",
+            "example.com",
+            "--severity",
+            "silence",
+            "--reject-media",
+            "--comment",
+            "spam",
+        ])
+        .unwrap();
+        let TopCommand::Admin { command } = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            admin_command(command),
+            Command::DomainBlock {
+                domain: "example.com".into(),
+                severity: "silence".into(),
+                reject_media: true,
+                reject_reports: false,
+                private_comment: Some("spam".into()),
+                public_comment: None,
+            }
         );
         let cli = Cli::try_parse_from(["skerry", "--config", "c.toml", "db", "backup", "b.redb"])
             .unwrap();

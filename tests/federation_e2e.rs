@@ -9,18 +9,18 @@ use serde_json::{Value, json};
 use crate::rig::{Server, User, ids};
 
 /// How long a delivery may take to show on the other side before the test fails.
-const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn instance() -> Server {
+pub async fn instance() -> Server {
     Server::start_with(&[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).await
 }
 
-fn host(server: &Server) -> String {
+pub fn host(server: &Server) -> String {
     server.base.trim_start_matches("http://").to_string()
 }
 
 /// Polls `check` until it returns `Some`, for at most `PATIENCE`.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -39,7 +39,7 @@ where
 }
 
 /// The id on `server` of the account `acct`, resolved through WebFinger.
-async fn resolve(server: &Server, viewer: &User, acct: &str) -> String {
+pub async fn resolve(server: &Server, viewer: &User, acct: &str) -> String {
     let reply = server
         .get(
             &format!("/api/v2/search?q={acct}&resolve=true&type=accounts"),
@@ -52,7 +52,7 @@ async fn resolve(server: &Server, viewer: &User, acct: &str) -> String {
     accounts[0]["id"].as_str().unwrap().to_string()
 }
 
-async fn relationship(server: &Server, viewer: &User, id: &str) -> Value {
+pub async fn relationship(server: &Server, viewer: &User, id: &str) -> Value {
     server
         .get(
             &format!("/api/v1/accounts/relationships?id[]={id}"),

@@ -1,8 +1,8 @@
 //! Every payload of `../shared/fixtures/activitypub` through the inbound path of a real
 //! server, with the outcome of each file in one table ([`EXPECTED`]).
 //!
-//! Per file, a fresh server (no private networks, allowlist mode with nothing allowed: no
-//! fetch can leave the machine, and every fetch fails as "blocked domain") with a local user
+//! Per file, a fresh server (no private networks, outbound requests paused: no fetch can
+//! leave the machine, and every fetch fails as "outbound requests are paused") with a local user
 //! `alice` who follows the fixture's actor, known without network (a dummy key, followers at
 //! `actor/followers`, an inbox nobody can reach). Then, by what the file is:
 //! - an activity: applied as the inbound worker applies it (`inbound::apply_one`, signed by
@@ -97,7 +97,7 @@ fn dummy_actor(uri: &str) -> ActorInput {
 async fn setup(actor: Option<&str>) -> (Server, User, Option<AccountId>) {
     // `https` ids for local accounts too, so that a strict parse takes them.
     let server = Server::start_with(&[
-        ("SKERRY_FEDERATION_ALLOWLIST_MODE", "true"),
+        ("SKERRY_FEDERATION_OUTBOUND", "false"),
         ("SKERRY_SERVER_SCHEME", "https"),
     ])
     .await;
@@ -518,7 +518,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "gotosocial/gts-announce-self-boost-followers-only.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "gotosocial/gts-application-bot.json",
@@ -526,7 +526,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "gotosocial/gts-create-note-iri-only.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "gotosocial/gts-create-note.json",
@@ -630,7 +630,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "kroeg/rebased-kroeg-announce-with-inline-actor.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "kroeg/rebased-kroeg-post-activity.json",
@@ -654,7 +654,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "lemmy/lemmy-activities-community-announce_create_page.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "lemmy/lemmy-activities-community-lock_note.json",
@@ -822,7 +822,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/gts-announce-single-string-to-cc.json",
-        "refused: blocked domain",
+        "refused: refused: outbound requests are paused",
     ),
     (
         "mastodon/gts-gargron-person.json",
@@ -830,7 +830,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/gts-move-2.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "mastodon/gts-move-invalid-target-is-object.json",
@@ -962,7 +962,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/rebased-mastodon-announce-private.json",
-        "http ids refused; as https: refused: blocked domain",
+        "http ids refused; as https: refused: refused: outbound requests are paused",
     ),
     (
         "mastodon/rebased-mastodon-block-activity.json",
@@ -1062,7 +1062,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "mastodon/vernissage-mastodon-announce.json",
-        "refused: blocked domain",
+        "refused: refused: outbound requests are paused",
     ),
     (
         "mastodon/vernissage-mastodon-create-note.json",
@@ -1194,7 +1194,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "peertube/lemmy-activities-announce_video.json",
-        "refused: blocked domain",
+        "refused: refused: outbound requests are paused",
     ),
     (
         "peertube/lemmy-objects-group.json",
@@ -1234,7 +1234,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "pixelfed/vernissage-pixelfed-announce.json",
-        "refused: blocked domain",
+        "refused: refused: outbound requests are paused",
     ),
     (
         "pixelfed/vernissage-pixelfed-create-note.json",
@@ -1387,7 +1387,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "wordpress/lemmy-activities-announce.json",
-        "refused: blocked domain",
+        "refused: refused: outbound requests are paused",
     ),
     (
         "wordpress/lemmy-objects-group.json",

@@ -9,6 +9,9 @@ mod accounts;
 mod cli;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
+/// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the
+/// command line offline, and suspension and silence between two instances.
+mod domains;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.

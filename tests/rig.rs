@@ -96,16 +96,26 @@ impl Server {
     }
 
     pub async fn start_with(extra: &[(&str, &str)]) -> Server {
+        Server::start_on("127.0.0.1", extra).await
+    }
+
+    /// A server on another loopback address (`127.0.0.2`), so that two servers have
+    /// different host names, as domain blocks need.
+    pub async fn start_on(ip: &str, extra: &[(&str, &str)]) -> Server {
         let directory = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let app = App::open(config(directory.path(), port, extra)).unwrap();
+        let host = format!("{ip}:{port}");
+        let mut extra: Vec<(&str, &str)> = extra.to_vec();
+        extra.push(("SKERRY_SERVER_HOST", &host));
+        extra.push(("SKERRY_SERVER_LISTEN", &host));
+        let app = App::open(config(directory.path(), port, &extra)).unwrap();
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(skerry::http::serve(app.clone(), listener, async move {
             let _ = stopped.await;
         }));
         Server {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{host}"),
             app,
             client: http_client_builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -118,6 +128,11 @@ impl Server {
 
     /// A local user with a token of the given scopes.
     pub async fn user_with_scopes(&self, username: &str, scopes: &str) -> User {
+        self.user_with_role(username, Role::User, scopes).await
+    }
+
+    /// A local user of `role` with a token of the given scopes.
+    pub async fn user_with_role(&self, username: &str, role: Role, scopes: &str) -> User {
         let (username, scopes) = (username.to_string(), scopes.to_string());
         self.app
             .run(move |app| {
@@ -125,7 +140,7 @@ impl Server {
                     app,
                     &username,
                     &format!("{username}@example.test"),
-                    Role::User,
+                    role,
                 )?;
                 let (token, _) = skerry::app::oauth::issue_token(
                     app,

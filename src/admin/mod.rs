@@ -18,8 +18,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::admin::Actor;
+use crate::app::domains::{self, BlockInput, BlockUpdate};
 use crate::app::{self, App, AppError};
-use crate::model::{Role, ScopeSet};
+use crate::model::{Role, ScopeSet, Severity};
 use crate::store::StoreError;
 
 /// Problems that `db check` lists before it summarises the rest; a damaged database can have
@@ -63,14 +65,47 @@ pub enum Command {
         role: String,
     },
     /// Issues a bearer token for a local account, with no OAuth application.
-    TokenCreate { username: String, scopes: String },
+    TokenCreate {
+        username: String,
+        scopes: String,
+    },
     /// Entries and bytes per table, and the file size.
-    DbStats { json: bool },
+    DbStats {
+        json: bool,
+    },
     /// Decodes every record and follows every index.
     DbCheck,
     /// Writes a consistent copy of the database to `path`, which must be absolute (the
     /// server's working directory is not the caller's) and must not exist.
-    DbBackup { path: PathBuf },
+    DbBackup {
+        path: PathBuf,
+    },
+    /// Blocks a domain, or changes the block it has.
+    DomainBlock {
+        domain: String,
+        /// `suspend`, `silence` or `noop` (`model::Severity::parse`).
+        severity: String,
+        reject_media: bool,
+        reject_reports: bool,
+        /// For admins only; `None` keeps an existing block's comment.
+        #[serde(default)]
+        private_comment: Option<String>,
+        /// Shown in `GET /api/v1/instance/domain_blocks`; `None` keeps an existing one.
+        #[serde(default)]
+        public_comment: Option<String>,
+    },
+    DomainUnblock {
+        domain: String,
+    },
+    /// Blocks and allows, by domain.
+    DomainList,
+    /// Allows a domain (what `federation.allowlist_mode` federates with).
+    DomainAllow {
+        domain: String,
+    },
+    DomainDisallow {
+        domain: String,
+    },
 }
 
 impl Command {
@@ -84,13 +119,21 @@ impl Command {
             Command::DbStats { .. } => "db_stats",
             Command::DbCheck => "db_check",
             Command::DbBackup { .. } => "db_backup",
+            Command::DomainBlock { .. } => "domain_block",
+            Command::DomainUnblock { .. } => "domain_unblock",
+            Command::DomainList => "domain_list",
+            Command::DomainAllow { .. } => "domain_allow",
+            Command::DomainDisallow { .. } => "domain_disallow",
         }
     }
 
     pub fn needs_existing_database(&self) -> bool {
         matches!(
             self,
-            Command::DbStats { .. } | Command::DbCheck | Command::DbBackup { .. }
+            Command::DbStats { .. }
+                | Command::DbCheck
+                | Command::DbBackup { .. }
+                | Command::DomainList
         )
     }
 }
@@ -150,7 +193,140 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::DbStats { json } => database_stats(app, json),
         Command::DbCheck => check_database(app),
         Command::DbBackup { path } => backup_database(app, path),
+        Command::DomainBlock {
+            domain,
+            severity,
+            reject_media,
+            reject_reports,
+            private_comment,
+            public_comment,
+        } => {
+            let severity = Severity::parse(&severity).ok_or_else(|| {
+                AdminError::Invalid(format!(
+                    "severity {severity:?}: expected suspend, silence or noop"
+                ))
+            })?;
+            let input = BlockInput {
+                domain,
+                severity,
+                reject_media,
+                reject_reports,
+                private_comment: String::new(),
+                public_comment: String::new(),
+                obfuscate: false,
+            };
+            block_domain(app, input, private_comment, public_comment)
+        }
+        Command::DomainUnblock { domain } => unblock_domain(app, &domain),
+        Command::DomainList => list_domains(app),
+        Command::DomainAllow { domain } => {
+            let (allow, created) = domains::allow_domain(app, Actor::Operator, &domain)?;
+            Ok(if created {
+                format!("Allowed {}\n", allow.domain)
+            } else {
+                format!("{} is allowed already\n", allow.domain)
+            })
+        }
+        Command::DomainDisallow { domain } => {
+            let allow = domains::allow_by_domain(app, Actor::Operator, &domain)?
+                .ok_or_else(|| AdminError::NotFound(format!("{domain} is not allowed")))?;
+            domains::disallow_domain(app, Actor::Operator, allow.id)?;
+            Ok(format!("Removed the allow of {}\n", allow.domain))
+        }
     }
+}
+
+/// Blocks a domain, or changes its existing block (the command line has no ids).
+fn block_domain(
+    app: &App,
+    mut input: BlockInput,
+    private_comment: Option<String>,
+    public_comment: Option<String>,
+) -> Result<String, AdminError> {
+    let existing = domains::block_by_domain(app, Actor::Operator, &input.domain)?;
+    let (block, verb) = match existing {
+        Some(block) => {
+            let update = BlockUpdate {
+                severity: Some(input.severity),
+                reject_media: Some(input.reject_media),
+                reject_reports: Some(input.reject_reports),
+                private_comment,
+                public_comment,
+                obfuscate: None,
+            };
+            (
+                domains::update_block(app, Actor::Operator, block.id, update)?,
+                "Updated the block of",
+            )
+        }
+        None => {
+            input.private_comment = private_comment.unwrap_or_default();
+            input.public_comment = public_comment.unwrap_or_default();
+            (
+                domains::block_domain(app, Actor::Operator, input)?,
+                "Blocked",
+            )
+        }
+    };
+    Ok(format!(
+        "{verb} {} ({}{}{})\n",
+        block.domain,
+        block.severity.name(),
+        if block.reject_media {
+            ", reject media"
+        } else {
+            ""
+        },
+        if block.reject_reports {
+            ", reject reports"
+        } else {
+            ""
+        },
+    ))
+}
+
+fn unblock_domain(app: &App, domain: &str) -> Result<String, AdminError> {
+    let block = domains::block_by_domain(app, Actor::Operator, domain)?
+        .ok_or_else(|| AdminError::NotFound(format!("{domain} is not blocked")))?;
+    domains::unblock_domain(app, Actor::Operator, block.id)?;
+    Ok(format!("Unblocked {}\n", block.domain))
+}
+
+fn list_domains(app: &App) -> Result<String, AdminError> {
+    let (blocks, allows) = domains::all_blocks_and_allows(app, Actor::Operator)?;
+    let mut out = String::new();
+    for block in &blocks {
+        let mut options = Vec::new();
+        if block.reject_media {
+            options.push("reject media");
+        }
+        if block.reject_reports {
+            options.push("reject reports");
+        }
+        let _ = write!(out, "block  {}  {}", block.domain, block.severity.name());
+        if !options.is_empty() {
+            let _ = write!(out, "  ({})", options.join(", "));
+        }
+        if !block.private_comment.is_empty() {
+            let _ = write!(out, "  # {}", block.private_comment);
+        }
+        out.push('\n');
+    }
+    for allow in &allows {
+        let _ = writeln!(out, "allow  {}", allow.domain);
+    }
+    let _ = writeln!(
+        out,
+        "{} block(s), {} allow(s){}",
+        blocks.len(),
+        allows.len(),
+        if app.config.federation.allowlist_mode {
+            "; allowlist mode is on"
+        } else {
+            ""
+        }
+    );
+    Ok(out)
 }
 
 fn create_account(
@@ -329,6 +505,24 @@ pub(crate) mod tests {
             Command::DbBackup {
                 path: "/tmp/backup.redb".into(),
             },
+            Command::DomainBlock {
+                domain: "example.com".into(),
+                severity: "silence".into(),
+                reject_media: true,
+                reject_reports: false,
+                private_comment: Some("spam".into()),
+                public_comment: None,
+            },
+            Command::DomainUnblock {
+                domain: "example.com".into(),
+            },
+            Command::DomainList,
+            Command::DomainAllow {
+                domain: "example.com".into(),
+            },
+            Command::DomainDisallow {
+                domain: "example.com".into(),
+            },
         ];
         for command in commands {
             let line = serde_json::to_string(&command).unwrap();
@@ -505,6 +699,70 @@ pub(crate) mod tests {
             })
             .unwrap();
         assert_eq!(found, (Some(account_id), 1));
+    }
+
+    #[test]
+    fn domain_commands_block_update_list_and_lift() {
+        let (_directory, app) = temp_app();
+        let block = |domain: &str, severity: &str, comment: Option<&str>| Command::DomainBlock {
+            domain: domain.into(),
+            severity: severity.into(),
+            reject_media: false,
+            reject_reports: true,
+            private_comment: comment.map(str::to_string),
+            public_comment: None,
+        };
+        let output = execute(&app, block("Spam.Example", "suspend", Some("spam"))).unwrap();
+        assert_eq!(output, "Blocked spam.example (suspend, reject reports)\n");
+        let output = execute(&app, block("spam.example", "silence", None)).unwrap();
+        assert_eq!(
+            output,
+            "Updated the block of spam.example (silence, reject reports)\n"
+        );
+        let error = execute(&app, block("spam.example", "obliterate", None)).unwrap_err();
+        assert!(matches!(error, AdminError::Invalid(_)), "{error}");
+        let error = execute(&app, block("https://x.example/", "noop", None)).unwrap_err();
+        assert!(error.to_string().contains("not a valid domain"), "{error}");
+        let allow = Command::DomainAllow {
+            domain: "friends.example".into(),
+        };
+        assert_eq!(
+            execute(&app, allow.clone()).unwrap(),
+            "Allowed friends.example\n"
+        );
+        assert_eq!(
+            execute(&app, allow).unwrap(),
+            "friends.example is allowed already\n"
+        );
+        let output = execute(&app, Command::DomainList).unwrap();
+        assert_eq!(
+            output,
+            "block  spam.example  silence  (reject reports)  # spam\n\
+             allow  friends.example\n\
+             1 block(s), 1 allow(s)\n"
+        );
+        let unblock = Command::DomainUnblock {
+            domain: "spam.example".into(),
+        };
+        assert_eq!(
+            execute(&app, unblock.clone()).unwrap(),
+            "Unblocked spam.example\n"
+        );
+        assert!(matches!(
+            execute(&app, unblock).unwrap_err(),
+            AdminError::NotFound(_)
+        ));
+        let disallow = Command::DomainDisallow {
+            domain: "friends.example".into(),
+        };
+        assert_eq!(
+            execute(&app, disallow).unwrap(),
+            "Removed the allow of friends.example\n"
+        );
+        assert_eq!(
+            execute(&app, Command::DomainList).unwrap(),
+            "0 block(s), 0 allow(s)\n"
+        );
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use crate::app::App;
 use crate::app::notifications::NotificationView;
 use crate::app::views::{AccountView, RelationshipView, StatusView};
-use crate::model::{LocalUser, Role};
+use crate::app::{App, domains};
+use crate::model::{DomainAllow, DomainBlock, LocalUser, Role};
 use crate::util::time::{iso8601_day, iso8601_ms};
 
 /// The Mastodon API version we implement, as clients parse it from `version`.
@@ -471,5 +471,75 @@ pub fn notification(app: &App, view: &NotificationView) -> NotificationEntity {
             .status
             .as_ref()
             .map(|status_view| status(app, status_view)),
+    }
+}
+
+/// `Admin::DomainBlock` (https://docs.joinmastodon.org/entities/Admin_DomainBlock/).
+#[derive(Serialize)]
+pub struct AdminDomainBlockEntity {
+    pub id: String,
+    pub domain: String,
+    pub digest: String,
+    pub created_at: String,
+    pub severity: &'static str,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+}
+
+/// Mastodon shows an empty comment as `null`.
+fn comment(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+pub fn admin_domain_block(block: &DomainBlock) -> AdminDomainBlockEntity {
+    AdminDomainBlockEntity {
+        id: block.id.to_string(),
+        domain: block.domain.clone(),
+        digest: domains::digest_hex(&block.domain),
+        created_at: iso8601_ms(block.created_ms),
+        severity: block.severity.name(),
+        reject_media: block.reject_media,
+        reject_reports: block.reject_reports,
+        private_comment: comment(&block.private_comment),
+        public_comment: comment(&block.public_comment),
+        obfuscate: block.obfuscate,
+    }
+}
+
+/// `Admin::DomainAllow` (https://docs.joinmastodon.org/entities/Admin_DomainAllow/).
+#[derive(Serialize)]
+pub struct AdminDomainAllowEntity {
+    pub id: String,
+    pub domain: String,
+    pub created_at: String,
+}
+
+pub fn admin_domain_allow(allow: &DomainAllow) -> AdminDomainAllowEntity {
+    AdminDomainAllowEntity {
+        id: allow.id.to_string(),
+        domain: allow.domain.clone(),
+        created_at: iso8601_ms(allow.created_ms),
+    }
+}
+
+/// `DomainBlock`, the public view of a block (https://docs.joinmastodon.org/entities/DomainBlock/):
+/// the domain obfuscated if the block says so, the digest always of the real domain.
+#[derive(Serialize)]
+pub struct DomainBlockEntity {
+    pub domain: String,
+    pub digest: String,
+    pub severity: &'static str,
+    pub comment: Option<String>,
+}
+
+pub fn domain_block(block: &DomainBlock) -> DomainBlockEntity {
+    DomainBlockEntity {
+        domain: domains::public_domain(block),
+        digest: domains::digest_hex(&block.domain),
+        severity: block.severity.name(),
+        comment: comment(&block.public_comment),
     }
 }

@@ -29,6 +29,7 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
+    use v1::admin::{domain_allows, domain_blocks};
     use v1::{accounts, apps, instance, notifications, saved, statuses, timelines};
     Router::new()
         .route("/api/v1/apps", post(apps::create))
@@ -45,6 +46,28 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v2/instance", get(v2::instance::v2))
         .route("/api/v1/custom_emojis", get(instance::custom_emojis))
+        .route(
+            "/api/v1/instance/domain_blocks",
+            get(instance::domain_blocks),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(domain_blocks::list).post(domain_blocks::create),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(domain_blocks::get)
+                .put(domain_blocks::update)
+                .delete(domain_blocks::delete),
+        )
+        .route(
+            "/api/v1/admin/domain_allows",
+            get(domain_allows::list).post(domain_allows::create),
+        )
+        .route(
+            "/api/v1/admin/domain_allows/{id}",
+            get(domain_allows::get).delete(domain_allows::delete),
+        )
         .route(
             "/api/v1/accounts/verify_credentials",
             get(accounts::verify_credentials),

@@ -182,7 +182,8 @@ pub fn actor_ids(
 
 /// Inboxes of remote accounts that should receive what `author` sends to `audience`:
 /// the author's remote followers (by shared inbox, once per server) when `followers`, and
-/// each remote account in `accounts`. Deduplicated and sorted.
+/// each remote account in `accounts`, except inboxes on refused domains. Deduplicated and
+/// sorted.
 pub fn remote_inboxes(
     app: &App,
     author: AccountId,
@@ -204,7 +205,11 @@ pub fn remote_inboxes(
         }
         for target in targets {
             if let Some(actor) = accounts::get_remote_actor(tx, target, app.bytes_max())? {
-                inboxes.push(actor.shared_inbox.unwrap_or(actor.inbox));
+                let inbox = actor.shared_inbox.unwrap_or(actor.inbox);
+                // Nothing goes to a suspended (or, in allowlist mode, not allowed) domain.
+                if !super::domains::refuses_inbox(app, tx, &inbox)? {
+                    inboxes.push(inbox);
+                }
             }
         }
         inboxes.sort_unstable();

@@ -7,7 +7,9 @@
 //! runs them on a blocking thread with `App::run`, since a redb commit waits for fsync.
 
 pub mod accounts;
+pub mod admin;
 pub mod documents;
+pub mod domains;
 pub mod instance;
 pub mod keys;
 pub mod markers;

@@ -202,7 +202,7 @@ pub fn answer_follow_request(
 }
 
 /// Removes a follow with its counters and the followee's statuses in the follower's home.
-fn remove_follow(
+pub(crate) fn remove_follow(
     tx: &WriteTransaction,
     follower: AccountId,
     followee: AccountId,
@@ -344,7 +344,8 @@ pub fn list(app: &App, list: AccountList, page: Page) -> Result<Vec<(u64, Accoun
 }
 
 /// Records a notification for a local recipient unless they block or mute-with-notifications
-/// its sender, or it is their own action.
+/// its sender, the sender is on a silenced domain and not followed by them, or it is their
+/// own action.
 pub(crate) fn notify(
     app: &App,
     tx: &WriteTransaction,
@@ -360,6 +361,12 @@ pub(crate) fn notify(
         return Ok(());
     }
     if store::mute_hides_notifications(tx, recipient.0, from.0)? {
+        return Ok(());
+    }
+    // Accounts on a silenced domain notify only those who follow them (Mastodon's "limit").
+    if super::domains::is_silenced(app, tx, from)?
+        && !Edge::FOLLOW.contains(tx, recipient.0, from.0)?
+    {
         return Ok(());
     }
     let notification = Notification {

@@ -5,7 +5,7 @@ use crate::model::{AccountId, Status, StatusId};
 use crate::store::{Edge, Page, Reader, statuses, timelines};
 
 use super::views::{self, StatusView};
-use super::{App, AppError};
+use super::{App, AppError, domains};
 
 /// Index keys a filtered page looks at before it returns what it has: a page of a timeline
 /// full of muted accounts must not scan the whole table.
@@ -43,6 +43,35 @@ fn keep(
         }
     }
     Ok(Some(status))
+}
+
+/// Whether a status (or, for a reblog, its original) is by an account on a silenced
+/// domain: such statuses stay out of the public and hashtag timelines for everyone
+/// (Mastodon's "limit"); followers still get them in their home feeds.
+fn is_silenced(app: &App, reader: &impl Reader, status: &Status) -> Result<bool, AppError> {
+    if domains::is_silenced(app, reader, status.account_id)? {
+        return Ok(true);
+    }
+    match status.reblog_of {
+        Some(original) => match statuses::get_status(reader, original, app.bytes_max())? {
+            Some(original) => domains::is_silenced(app, reader, original.account_id),
+            None => Ok(false),
+        },
+        None => Ok(false),
+    }
+}
+
+/// `keep`, and not silenced: the filter of the public and hashtag timelines.
+fn keep_public(
+    app: &App,
+    reader: &impl Reader,
+    viewer: Option<AccountId>,
+    id: StatusId,
+) -> Result<Option<Status>, AppError> {
+    match keep(app, reader, viewer, id)? {
+        Some(status) if !is_silenced(app, reader, &status)? => Ok(Some(status)),
+        _ => Ok(None),
+    }
 }
 
 fn render(
@@ -85,7 +114,7 @@ pub fn public(
             if scope == Scope::Remote && timelines::is_local_public(tx, id)? {
                 return Ok(None);
             }
-            keep(app, tx, viewer, id)
+            keep_public(app, tx, viewer, id)
         })?;
         render(app, tx, viewer, found)
     })
@@ -106,7 +135,7 @@ pub fn tag(
             if local_only && !timelines::is_local_public(tx, id)? {
                 return Ok(None);
             }
-            keep(app, tx, viewer, id)
+            keep_public(app, tx, viewer, id)
         })?;
         render(app, tx, viewer, found)
     })

@@ -2,7 +2,7 @@
 //! the viewer's flags, mentioned accounts, the reblogged status), loaded in one snapshot.
 //! Also the visibility rule that every read path applies.
 
-use crate::model::{Account, AccountId, App as OAuthApp, Status, StatusId, Visibility};
+use crate::model::{Account, AccountId, App as OAuthApp, Severity, Status, StatusId, Visibility};
 use crate::store::accounts::AccountCounts;
 use crate::store::statuses::StatusCounts;
 use crate::store::{Edge, Reader, accounts, oauth, statuses};
@@ -68,11 +68,15 @@ pub struct RelationshipView {
     pub requested_by: bool,
 }
 
-/// An account that exists and is not suspended.
+/// An account that exists and is not suspended, by itself or by a domain block.
 pub fn load_account(app: &App, reader: &impl Reader, id: AccountId) -> Result<Account, AppError> {
-    accounts::get_account(reader, id, app.bytes_max())?
+    let account = accounts::get_account(reader, id, app.bytes_max())?
         .filter(|account| account.suspended_ms.is_none())
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if super::domains::severity_of(app, reader, &account)? == Some(Severity::Suspend) {
+        return Err(AppError::NotFound);
+    }
+    Ok(account)
 }
 
 pub fn account_view(
@@ -145,6 +149,8 @@ pub fn visible_status(
     if !can_see(reader, viewer, &status)? {
         return Err(AppError::NotFound);
     }
+    // Statuses of suspended accounts (or of accounts on a suspended domain) are not shown.
+    load_account(app, reader, status.account_id)?;
     if let Some(original) = status.reblog_of {
         // A reblog is visible only while its original is.
         visible_status(app, reader, viewer, original)?;

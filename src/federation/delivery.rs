@@ -64,6 +64,9 @@ fn signer(app: &App, delivery: &Delivery) -> Result<(SigningKey, String), AppErr
 }
 
 async fn attempt(app: &App, delivery: &Delivery) -> Outcome {
+    if !app.config.federation.outbound {
+        return Outcome::Later(now_ms() + HOST_COOL_OFF_MS);
+    }
     let Ok(url) = Url::parse(&delivery.inbox) else {
         return Outcome::Final("not a URL".into());
     };

@@ -15,7 +15,6 @@ use crate::model::AccountId;
 use crate::net::{self, HeaderMap, Method, Url};
 use crate::sig::SigningKey;
 use crate::sig::httpsig;
-use crate::store::domains;
 use crate::util::time::now_ms;
 
 use super::FederationError;
@@ -41,21 +40,13 @@ pub fn host_of(url: &str) -> Option<String> {
     })
 }
 
-/// Refuses hosts under a suspending domain block.
+/// Refuses hosts under a suspending domain block, and hosts not allowed in
+/// `federation.allowlist_mode` (`app::domains::refuses_host`).
 pub fn check_domain(app: &App, host: &str) -> Result<(), FederationError> {
-    let block = app
+    let refused = app
         .store
-        .read(|tx| domains::block_for_host(tx, host, app.bytes_max()))
-        .map_err(crate::app::AppError::from)?;
-    if block.is_some_and(|block| block.severity == crate::model::Severity::Suspend) {
-        return Err(FederationError::Blocked);
-    }
-    if app.config.federation.allowlist_mode
-        && !app
-            .store
-            .read(|tx| domains::is_allowed(tx, host))
-            .map_err(crate::app::AppError::from)?
-    {
+        .read(|tx| crate::app::domains::refuses_host(app, tx, host))?;
+    if refused {
         return Err(FederationError::Blocked);
     }
     Ok(())
@@ -104,6 +95,9 @@ pub async fn get_json(
     url: &str,
     activity: bool,
 ) -> Result<(Value, Url), FederationError> {
+    if !app.config.federation.outbound {
+        return Err(FederationError::refused("outbound requests are paused"));
+    }
     let parsed =
         Url::parse(url).map_err(|_| FederationError::refused(format!("not a URL: {url}")))?;
     let host = host_of(url).ok_or_else(|| FederationError::refused("URL without host"))?;

@@ -64,6 +64,10 @@ pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), Federati
     if activity.actor != item.signer {
         return Err(FederationError::refused("the signer is not the actor"));
     }
+    // The inbox checked the domain when it queued the activity; a block since then drops it.
+    let host = fetch::host_of(&item.signer)
+        .ok_or_else(|| FederationError::refused("signer without host"))?;
+    fetch::check_domain(app, &host)?;
     if !vocab::same_origin(&activity.id, &activity.actor) {
         return Err(FederationError::refused(
             "activity id on another origin than its actor",

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::app::{App, AppError, accounts, documents, remote};
+use crate::app::{App, AppError, accounts, documents, domains, remote};
 use crate::model::{AccountId, Audience, Delivery, OutboxIntent};
 use crate::store::queues;
 use crate::util::time::now_ms;
@@ -245,12 +245,26 @@ pub fn process_batch(app: &App) -> Result<usize, AppError> {
     }
     let mut prepared = Vec::with_capacity(intents.len());
     for (id, intent) in &intents {
-        let outcome = match prepare(app, intent) {
+        let mut outcome = match prepare(app, intent) {
             Ok(outcome) => outcome,
             // What an intent names may be gone (an account deleted since): nothing to send.
             Err(AppError::NotFound) => None,
             Err(error) => return Err(error),
         };
+        if let Some(ready) = &mut outcome {
+            // No delivery is created for a suspended (or, in allowlist mode, not allowed)
+            // host; `delivery` checks again before sending, for blocks made since.
+            let mut kept = Vec::with_capacity(ready.inboxes.len());
+            for inbox in ready.inboxes.drain(..) {
+                if !app
+                    .store
+                    .read(|tx| domains::refuses_inbox(app, tx, &inbox))?
+                {
+                    kept.push(inbox);
+                }
+            }
+            ready.inboxes = kept;
+        }
         prepared.push((*id, outcome));
     }
     let now = now_ms();

@@ -90,6 +90,16 @@ pub fn count_users(reader: &impl Reader) -> Result<u64, StoreError> {
     Ok(reader.table(schema::USERS)?.len()?)
 }
 
+/// Ids of local users, in id order, up to `max`.
+pub fn local_user_ids(reader: &impl Reader, max: usize) -> Result<Vec<AccountId>, StoreError> {
+    let table = reader.table(schema::USERS)?;
+    let mut out = Vec::new();
+    for entry in table.iter()?.take(max) {
+        out.push(AccountId(entry?.0.value()));
+    }
+    Ok(out)
+}
+
 pub fn put_private_key(
     tx: &WriteTransaction,
     id: AccountId,

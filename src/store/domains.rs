@@ -2,7 +2,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{Reader, StoreError, get_record, put_record, schema};
+use super::{Page, Reader, StoreError, get_record, page_ids, put_record, schema};
 use crate::model::{DomainAllow, DomainBlock};
 
 /// Labels of a host looked at when matching parents (`a.b.example.com` → 4).
@@ -73,13 +73,34 @@ pub fn block_for_host(
     Ok(None)
 }
 
-pub fn list_blocks(reader: &impl Reader, bytes_max: usize) -> Result<Vec<DomainBlock>, StoreError> {
+/// Every block, oldest first, up to `max` of them.
+pub fn list_blocks(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<DomainBlock>, StoreError> {
     let table = reader.table(schema::DOMAIN_BLOCKS)?;
     let mut out = Vec::new();
-    for entry in table.iter()? {
+    for entry in table.iter()?.take(max) {
         out.push(super::records::decode(entry?.1.value(), bytes_max)?);
     }
     Ok(out)
+}
+
+/// A page of blocks by id, newest first.
+pub fn page_blocks(
+    reader: &impl Reader,
+    page: Page,
+    bytes_max: usize,
+) -> Result<Vec<DomainBlock>, StoreError> {
+    page_ids(reader, schema::DOMAIN_BLOCKS, page, usize::MAX, |id| {
+        get_block(reader, id, bytes_max)
+    })
+}
+
+pub fn count_blocks(reader: &impl Reader) -> Result<u64, StoreError> {
+    use redb::ReadableTableMetadata;
+    Ok(reader.table(schema::DOMAIN_BLOCKS)?.len()?)
 }
 
 pub fn put_allow(tx: &WriteTransaction, allow: &DomainAllow) -> Result<(), StoreError> {
@@ -122,13 +143,34 @@ pub fn is_allowed(reader: &impl Reader, host: &str) -> Result<bool, StoreError> 
     Ok(false)
 }
 
-pub fn list_allows(reader: &impl Reader, bytes_max: usize) -> Result<Vec<DomainAllow>, StoreError> {
+/// Every allow, oldest first, up to `max` of them.
+pub fn list_allows(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<DomainAllow>, StoreError> {
     let table = reader.table(schema::DOMAIN_ALLOWS)?;
     let mut out = Vec::new();
-    for entry in table.iter()? {
+    for entry in table.iter()?.take(max) {
         out.push(super::records::decode(entry?.1.value(), bytes_max)?);
     }
     Ok(out)
+}
+
+/// A page of allows by id, newest first.
+pub fn page_allows(
+    reader: &impl Reader,
+    page: Page,
+    bytes_max: usize,
+) -> Result<Vec<DomainAllow>, StoreError> {
+    page_ids(reader, schema::DOMAIN_ALLOWS, page, usize::MAX, |id| {
+        get_allow(reader, id, bytes_max)
+    })
+}
+
+pub fn count_allows(reader: &impl Reader) -> Result<u64, StoreError> {
+    use redb::ReadableTableMetadata;
+    Ok(reader.table(schema::DOMAIN_ALLOWS)?.len()?)
 }
 
 #[cfg(test)]

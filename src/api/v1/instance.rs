@@ -1,4 +1,5 @@
-//! `GET /api/v1/instance` and `GET /api/v1/custom_emojis`.
+//! `GET /api/v1/instance`, `GET /api/v1/instance/domain_blocks` and
+//! `GET /api/v1/custom_emojis`.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::ApiError;
 use crate::api::entities;
-use crate::app::{App, instance};
+use crate::app::{App, domains, instance};
 
 /// What statuses may hold; shared with v2.
 pub fn statuses_configuration(app: &App) -> Value {
@@ -68,4 +69,13 @@ pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {
 
 pub async fn custom_emojis() -> Json<Vec<Value>> {
     Json(Vec::new())
+}
+
+/// The blocks that limit or suspend, shown to everyone. Mastodon makes this a setting
+/// (`show_domain_blocks`: nobody, signed-in users, everyone); Skerry has none yet.
+pub async fn domain_blocks(
+    State(app): State<App>,
+) -> Result<Json<Vec<entities::DomainBlockEntity>>, ApiError> {
+    let blocks = app.run(domains::public_blocks).await?;
+    Ok(Json(blocks.iter().map(entities::domain_block).collect()))
 }

@@ -1,6 +1,7 @@
 //! Mastodon REST API v1: one file per resource.
 
 pub mod accounts;
+pub mod admin;
 pub mod apps;
 pub mod instance;
 pub mod notifications;
