@@ -555,6 +555,7 @@ async fn remote_quotes_and_reactions_are_kept_for_the_api() {
                 published_ms: skerry::util::time::now_ms(),
                 updated_ms: None,
                 quote: Some(quoted_uri),
+                poll: None,
             };
             Ok(skerry::app::remote::create_status(app, note)?.unwrap())
         })

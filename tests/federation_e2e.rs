@@ -464,3 +464,54 @@ async fn a_reply_brings_its_thread_along() {
         format!("carol@{}", host(&b))
     );
 }
+
+#[tokio::test]
+async fn polls_travel_as_questions_and_votes_come_back() {
+    let a = instance().await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", host(&a))).await;
+    b.post(
+        &format!("/api/v1/accounts/{alice_on_b}/follow"),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await;
+    eventually("bob follows alice", || async {
+        (relationship(&b, &bob, &alice_on_b).await["following"] == true).then_some(())
+    })
+    .await;
+    let post = a
+        .post("/api/v1/statuses", Some(&alice.token), json!({"status": "which one?", "poll": {"options": ["this", "that"], "expires_in": 3600}}))
+        .await;
+    let poll_id = post.json["id"].as_str().unwrap().to_string();
+    let on_b = eventually("the poll at bob's server", || async {
+        let home = b.get("/api/v1/timelines/home", Some(&bob.token)).await;
+        home.json
+            .as_array()
+            .unwrap()
+            .first()
+            .filter(|status| !status["poll"].is_null())
+            .cloned()
+    })
+    .await;
+    assert_eq!(on_b["poll"]["options"][1]["title"], "that");
+    let remote_poll = on_b["poll"]["id"].as_str().unwrap();
+    let voted = b
+        .post(
+            &format!("/api/v1/polls/{remote_poll}/votes"),
+            Some(&bob.token),
+            json!({"choices": [1]}),
+        )
+        .await;
+    assert_eq!(voted.status, StatusCode::OK, "{}", voted.json);
+    eventually("bob's vote counted at alice's server", || async {
+        let poll = a
+            .get(&format!("/api/v1/polls/{poll_id}"), Some(&alice.token))
+            .await
+            .json;
+        (poll["options"][1]["votes_count"] == 1 && poll["voters_count"] == 1).then_some(())
+    })
+    .await;
+}

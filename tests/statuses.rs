@@ -483,3 +483,95 @@ async fn edits_change_the_text_and_keep_the_source() {
         .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn polls_are_created_read_and_voted_on() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let reply = server
+        .post_form(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            &[
+                ("status", "tea or coffee?"),
+                ("poll[options][]", "tea"),
+                ("poll[options][]", "coffee"),
+                ("poll[expires_in]", "3600"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let poll = &reply.json["poll"];
+    assert_eq!(
+        poll["options"],
+        json!([{"title": "tea", "votes_count": 0}, {"title": "coffee", "votes_count": 0}])
+    );
+    assert_eq!(poll["multiple"], false);
+    assert_eq!(poll["expired"], false);
+    assert_eq!(poll["voted"], false);
+    let id = poll["id"].as_str().unwrap().to_string();
+
+    let voted = server
+        .post(
+            &format!("/api/v1/polls/{id}/votes"),
+            Some(&bob.token),
+            json!({"choices": [1]}),
+        )
+        .await;
+    assert_eq!(voted.status, StatusCode::OK, "{}", voted.json);
+    assert_eq!(voted.json["options"][1]["votes_count"], 1);
+    assert_eq!(voted.json["voters_count"], 1);
+    assert_eq!(voted.json["own_votes"], json!([1]));
+    let again = server
+        .post_form(
+            &format!("/api/v1/polls/{id}/votes"),
+            Some(&bob.token),
+            &[("choices[]", "0")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let two = server
+        .post(
+            &format!("/api/v1/polls/{id}/votes"),
+            Some(&alice.token),
+            json!({"choices": [0, 1]}),
+        )
+        .await;
+    assert_eq!(
+        two.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a single-choice poll takes one choice"
+    );
+    let out_of_range = server
+        .post(
+            &format!("/api/v1/polls/{id}/votes"),
+            Some(&alice.token),
+            json!({"choices": [7]}),
+        )
+        .await;
+    assert_eq!(out_of_range.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let anonymous = server.get(&format!("/api/v1/polls/{id}"), None).await;
+    assert_eq!(anonymous.json["votes_count"], 1);
+    assert!(anonymous.json.get("voted").is_none());
+
+    for bad in [
+        json!({"status": "x", "poll": {"options": ["only one"], "expires_in": 3600}}),
+        json!({"status": "x", "poll": {"options": ["a", "b", "c", "d", "e"], "expires_in": 3600}}),
+        json!({"status": "x", "poll": {"options": ["a", "a"], "expires_in": 3600}}),
+        json!({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 10}}),
+    ] {
+        let reply = server
+            .post("/api/v1/statuses", Some(&alice.token), bad.clone())
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let plain = server.post_status(&alice, "no poll").await;
+    assert_eq!(
+        server
+            .get(&format!("/api/v1/polls/{plain}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -244,6 +244,56 @@ pub struct ReactionEntity {
 }
 
 #[derive(Serialize)]
+pub struct PollEntity {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: u64,
+    pub voters_count: u32,
+    pub options: Vec<PollOptionEntity>,
+    pub emojis: Vec<Emoji>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<u32>>,
+}
+
+#[derive(Serialize)]
+pub struct PollOptionEntity {
+    pub title: String,
+    pub votes_count: u32,
+}
+
+/// A status's poll for a viewer (`signed_in` decides whether `voted` and `own_votes` show).
+pub fn poll(view: &StatusView, signed_in: bool) -> Option<PollEntity> {
+    let (poll, choices) = view.poll.as_ref()?;
+    Some(PollEntity {
+        id: view.status.id.to_string(),
+        expires_at: poll.expires_ms.map(iso8601_ms),
+        expired: crate::app::polls::is_expired(poll),
+        multiple: poll.multiple,
+        votes_count: poll
+            .options
+            .iter()
+            .map(|option| u64::from(option.votes))
+            .sum(),
+        voters_count: poll.voters,
+        options: poll
+            .options
+            .iter()
+            .map(|option| PollOptionEntity {
+                title: option.title.clone(),
+                votes_count: option.votes,
+            })
+            .collect(),
+        emojis: Vec::new(),
+        voted: signed_in.then(|| choices.is_some()),
+        own_votes: signed_in.then(|| choices.clone().unwrap_or_default()),
+    })
+}
+
+#[derive(Serialize)]
 pub struct QuoteEntity {
     pub state: &'static str,
     pub quoted_status: Box<StatusEntity>,
@@ -285,7 +335,7 @@ pub struct StatusEntity {
     pub tags: Vec<TagEntity>,
     pub emojis: Vec<Emoji>,
     pub card: Option<()>,
-    pub poll: Option<()>,
+    pub poll: Option<PollEntity>,
     /// Mastodon 4.5's quote: the quoted status when it is stored and visible.
     pub quote: Option<QuoteEntity>,
     /// Emoji reactions as Pleroma and Akkoma show them (apps that know them read this).
@@ -380,7 +430,7 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             .collect(),
         emojis: Vec::new(),
         card: None,
-        poll: None,
+        poll: poll(view, view.viewer.is_some()),
         quote: view.quote.as_ref().map(|quoted| QuoteEntity {
             state: "accepted",
             quoted_status: Box::new(self::status(app, quoted)),

@@ -30,7 +30,7 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
     use v1::admin::{domain_allows, domain_blocks};
-    use v1::{accounts, apps, instance, notifications, saved, statuses, timelines};
+    use v1::{accounts, apps, instance, notifications, polls, saved, statuses, timelines};
     Router::new()
         .route("/api/v1/apps", post(apps::create))
         .route(
@@ -156,4 +156,6 @@ pub fn routes() -> Router<App> {
             get(saved::get_markers).post(saved::set_markers),
         )
         .route("/api/v2/search", get(v2::search::search))
+        .route("/api/v1/polls/{id}", get(polls::get))
+        .route("/api/v1/polls/{id}/votes", post(polls::vote))
 }

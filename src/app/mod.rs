@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod oauth;
 pub mod outbox;
+pub mod polls;
 pub mod ratelimit;
 pub mod relationships;
 pub mod remote;

@@ -176,6 +176,8 @@ pub struct NoteInput {
     pub updated_ms: Option<u64>,
     /// The id (URI) of the status it quotes.
     pub quote: Option<String>,
+    /// A `Question`'s options and counts as its server reports them.
+    pub poll: Option<crate::model::Poll>,
 }
 
 /// An id in the millisecond a remote object was published, so timelines stay in time order.
@@ -237,6 +239,9 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
         };
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
+        if let Some(poll) = &input.poll {
+            statuses::put_poll(tx, id, poll)?;
+        }
         accounts::adjust_counts(tx, input.author, 1, 0, 0, Some(status.created_ms))?;
         if let Some(parent) = &parent {
             statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;
@@ -274,6 +279,10 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
         status.language = input.language;
         status.edited_ms = Some(input.updated_ms.unwrap_or_else(now_ms));
         statuses::update_status(tx, &status)?;
+        // An Update of a Question carries its current counts.
+        if let Some(poll) = &input.poll {
+            statuses::put_poll(tx, id, poll)?;
+        }
         Ok(true)
     })
 }

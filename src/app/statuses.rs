@@ -37,6 +37,8 @@ pub struct NewStatus {
     pub language: Option<String>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<AppId>,
+    /// Checked with `polls::new_poll`.
+    pub poll: Option<crate::model::Poll>,
 }
 
 pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, AppError> {
@@ -125,6 +127,9 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             quote_of: None,
         };
         statuses::insert_status(tx, &status, true)?;
+        if let Some(poll) = &new.poll {
+            statuses::put_poll(tx, status.id, poll)?;
+        }
         accounts::adjust_counts(tx, author, 1, 0, 0, Some(now))?;
         if let Some(parent) = &in_reply_to {
             statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;

@@ -50,6 +50,8 @@ pub struct StatusView {
     pub quote: Option<Box<StatusView>>,
     /// Emoji reactions from peers that send them: (emoji, count, the viewer's own).
     pub reactions: Vec<(String, u32, bool)>,
+    /// The poll, and the viewer's choices in it if they voted.
+    pub poll: Option<(crate::model::Poll, Option<Vec<u32>>)>,
 }
 
 /// The relation between the viewer and another account.
@@ -223,6 +225,16 @@ fn status_view_inner(
         viewer.map(|viewer| viewer.0),
         REACTIONS_READ_MAX,
     )?;
+    let poll = match statuses::get_poll(reader, status.id, app.bytes_max())? {
+        Some(poll) => {
+            let choices = match viewer {
+                Some(viewer) => statuses::poll_choices(reader, status.id, viewer.0)?,
+                None => None,
+            };
+            Some((poll, choices))
+        }
+        None => None,
+    };
     let remote_uri = if account.account.is_local() {
         None
     } else {
@@ -239,6 +251,7 @@ fn status_view_inner(
         remote_uri,
         quote,
         reactions,
+        poll,
     })
 }
 

@@ -187,7 +187,26 @@ pub(super) async fn note_input(
         published_ms: note.published_ms.unwrap_or_else(now_ms),
         updated_ms: note.updated_ms,
         quote: note.quote.clone(),
+        poll: note.poll.as_ref().map(poll_of),
     })
+}
+
+/// A `Question`'s options and counts, as stored for the API (counts clamp to `u32`).
+fn poll_of(poll: &vocab::Poll) -> crate::model::Poll {
+    let count = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+    crate::model::Poll {
+        options: poll
+            .options
+            .iter()
+            .map(|option| crate::model::PollOption {
+                title: option.title.clone(),
+                votes: count(option.votes_count),
+            })
+            .collect(),
+        multiple: poll.multiple,
+        expires_ms: poll.end_ms.or(poll.closed_ms),
+        voters: count(poll.voters_count.unwrap_or(0)),
+    }
 }
 
 /// Whether a remote post concerns this server: a local account follows its author, it
@@ -237,6 +256,23 @@ async fn create(
         return Err(FederationError::refused(
             "a post attributed to an actor of another origin",
         ));
+    }
+    // A vote: a Note named as an option, without content, in reply to one of our polls.
+    if let (Some(question), false) = (&note.in_reply_to, note.name.is_empty()) {
+        if note.content_html.trim().is_empty() || note.content_html == note.name {
+            let lookup = question.clone();
+            let target = app
+                .run(move |app| app.store.read(|tx| remote::status_by_uri(app, tx, &lookup)))
+                .await?;
+            if let Some(target) = target.filter(|status| {
+                remote::local_account_exists(app, status.account_id).unwrap_or(false)
+            }) {
+                let option = note.name.clone();
+                app.run(move |app| crate::app::polls::remote_vote(app, actor, target.id, &option))
+                    .await?;
+                return Ok(());
+            }
+        }
     }
     let input = note_input(app, actor, &note).await?;
     let parent = input.in_reply_to.clone();

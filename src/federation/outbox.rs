@@ -16,7 +16,8 @@ pub const INTENTS_PER_BATCH: usize = 64;
 
 /// An activity ready to send, and where.
 pub struct Prepared {
-    pub body: Vec<u8>,
+    /// One activity per body (a vote with several choices sends several).
+    pub bodies: Vec<Vec<u8>>,
     pub signer: Option<AccountId>,
     pub inboxes: Vec<String>,
 }
@@ -38,7 +39,7 @@ fn inbox_of(app: &App, id: AccountId) -> Result<Vec<String>, AppError> {
 
 fn ready(activity: Value, signer: AccountId, inboxes: Vec<String>) -> Option<Prepared> {
     (!inboxes.is_empty()).then(|| Prepared {
-        body: activity.to_string().into_bytes(),
+        bodies: vec![activity.to_string().into_bytes()],
         signer: Some(signer),
         inboxes,
     })
@@ -208,6 +209,57 @@ pub fn prepare(app: &App, intent: &OutboxIntent) -> Result<Option<Prepared>, App
             };
             Ok(ready(activity, *blocker, inbox_of(app, *blocked)?))
         }
+        OutboxIntent::Vote {
+            voter,
+            status,
+            choices,
+        } => {
+            let Some(document) = documents::status_document(app, *status)? else {
+                return Ok(None);
+            };
+            let Some((poll, _)) = document.view.poll.clone() else {
+                return Ok(None);
+            };
+            let Some(question) = app
+                .store
+                .read(|tx| documents::status_uri(app, tx, &document.view.status))?
+            else {
+                return Ok(None);
+            };
+            let Some(author) = account_uri(app, document.view.status.account_id)? else {
+                return Ok(None);
+            };
+            let name = username(app, *voter)?;
+            let titles: Vec<String> = choices
+                .iter()
+                .filter_map(|choice| poll.options.get(*choice as usize))
+                .map(|option| option.title.clone())
+                .collect();
+            let inboxes = inbox_of(app, document.view.status.account_id)?;
+            // One delivery per chosen option, as Mastodon sends votes.
+            let mut activities = Vec::new();
+            for (index, title) in titles.iter().enumerate() {
+                activities.push(render::vote(
+                    app,
+                    &name,
+                    &question,
+                    &author,
+                    title,
+                    &format!("{status}/{index}"),
+                ));
+            }
+            if activities.is_empty() || inboxes.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Prepared {
+                bodies: activities
+                    .iter()
+                    .map(|activity| activity.to_string().into_bytes())
+                    .collect(),
+                signer: Some(*voter),
+                inboxes,
+            }))
+        }
         OutboxIntent::UpdateActor { account } => {
             let local = documents::local_actor(app, &username(app, *account)?)?;
             let inboxes = documents::remote_inboxes(app, *account, true, &[])?;
@@ -272,15 +324,17 @@ pub fn process_batch(app: &App) -> Result<usize, AppError> {
         for (id, outcome) in &prepared {
             queues::remove_intent(tx, *id)?;
             let Some(outcome) = outcome else { continue };
-            for inbox in &outcome.inboxes {
-                let delivery = Delivery {
-                    inbox: inbox.clone(),
-                    body: outcome.body.clone(),
-                    signer: outcome.signer,
-                    attempts: 0,
-                    created_ms: now,
-                };
-                queues::put_delivery(tx, app.next_id(), &delivery, now)?;
+            for body in &outcome.bodies {
+                for inbox in &outcome.inboxes {
+                    let delivery = Delivery {
+                        inbox: inbox.clone(),
+                        body: body.clone(),
+                        signer: outcome.signer,
+                        attempts: 0,
+                        created_ms: now,
+                    };
+                    queues::put_delivery(tx, app.next_id(), &delivery, now)?;
+                }
             }
         }
         Ok::<_, AppError>(())

@@ -36,7 +36,8 @@ fn object_context() -> Value {
         {
             "sensitive": "as:sensitive",
             "Hashtag": "as:Hashtag",
-            "toot": "http://joinmastodon.org/ns#"
+            "toot": "http://joinmastodon.org/ns#",
+            "votersCount": "toot:votersCount"
         }
     ])
 }
@@ -190,6 +191,25 @@ pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value 
         "attachment": [],
         "tag": tags,
     });
+    if let (Some((poll, _)), Some(object)) = (&view.poll, note.as_object_mut()) {
+        object.insert("type".into(), Value::String("Question".into()));
+        let options: Vec<Value> = poll
+            .options
+            .iter()
+            .map(|option| json!({ "type": "Note", "name": option.title, "replies": { "type": "Collection", "totalItems": option.votes } }))
+            .collect();
+        object.insert(
+            if poll.multiple { "anyOf" } else { "oneOf" }.into(),
+            Value::Array(options),
+        );
+        object.insert("votersCount".into(), json!(poll.voters));
+        if let Some(expires) = poll.expires_ms {
+            object.insert("endTime".into(), Value::String(iso8601_ms(expires)));
+            if expires <= crate::util::time::now_ms() {
+                object.insert("closed".into(), Value::String(iso8601_ms(expires)));
+            }
+        }
+    }
     if let (Some(language), Some(object)) = (&status.language, note.as_object_mut()) {
         object.insert(
             "contentMap".into(),
@@ -412,5 +432,34 @@ pub fn update_note(app: &App, view: &StatusView, in_reply_to: Option<String>) ->
         "to": object["to"].clone(),
         "cc": object["cc"].clone(),
         "object": note,
+    })
+}
+
+/// A vote in a remote poll: a `Create` of a `Note` named as the option, in reply to the
+/// `Question`, addressed to its author only (as Mastodon votes).
+pub fn vote(
+    app: &App,
+    voter_username: &str,
+    question_uri: &str,
+    author_uri: &str,
+    option: &str,
+    vote_key: &str,
+) -> Value {
+    let actor = app.actor_url(voter_username);
+    let id = format!("{actor}#votes/{vote_key}");
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "to": [author_uri],
+        "object": {
+            "id": id,
+            "type": "Note",
+            "name": option,
+            "attributedTo": actor,
+            "inReplyTo": question_uri,
+            "to": [author_uri],
+        },
     })
 }

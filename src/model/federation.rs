@@ -72,6 +72,12 @@ pub enum OutboxIntent {
     UpdateActor {
         account: AccountId,
     },
+    /// A local account's vote in a remote poll: one `Create` of a `Note` per choice.
+    Vote {
+        voter: AccountId,
+        status: StatusId,
+        choices: Vec<u32>,
+    },
 }
 
 /// Who received something that is now being taken back.

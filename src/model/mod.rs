@@ -16,4 +16,4 @@ pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};
-pub use status::{Notification, NotificationKind, Report, Status, Visibility};
+pub use status::{Notification, NotificationKind, Poll, PollOption, Report, Status, Visibility};

@@ -161,3 +161,20 @@ pub struct Report {
     pub uri: Option<String>,
     pub created_ms: u64,
 }
+
+/// A poll attached to a status (Mastodon's `Poll`; ActivityPub's `Question`). Its id is the
+/// status id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub options: Vec<PollOption>,
+    pub multiple: bool,
+    pub expires_ms: Option<u64>,
+    /// Accounts that voted (for a remote poll: as its server last said).
+    pub voters: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollOption {
+    pub title: String,
+    pub votes: u32,
+}

@@ -215,6 +215,16 @@ impl Record for model::DomainAllow {
     const KIND: &'static str = "domain_allow";
 }
 
+impl Record for model::Poll {
+    const KIND: &'static str = "poll";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.options.is_empty() {
+            return Err("poll without options");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Report {
     const KIND: &'static str = "report";
 }

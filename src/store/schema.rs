@@ -112,6 +112,10 @@ tables! {
     REBLOGS: (u64, u64) => u64 = "account_statusid_reblog";
     /// Who reblogged: (original status, reblog id) to account.
     REBLOGGERS_BY_ID: (u64, u64) => u64 = "statusid_reblogid";
+    /// Polls (`model::Poll`) by the id of their status.
+    POLLS: u64 => &[u8] = "statusid_poll";
+    /// Votes: (status, account) to the chosen option indexes.
+    POLL_VOTES: (u64, u64) => &[u8] = "statusid_account_choices";
     /// Emoji reactions (Misskey, Pleroma, FEP-c0e0 `EmojiReact`): (status, account) to the
     /// emoji (a Unicode emoji or a `:shortcode:`).
     REACTIONS: (u64, u64) => &str = "statusid_account_reaction";

@@ -250,3 +250,51 @@ pub fn reactions(
 pub fn put_report(tx: &WriteTransaction, report: &crate::model::Report) -> Result<(), StoreError> {
     super::put_record(tx, schema::REPORTS, report.id, report)
 }
+
+pub fn put_poll(
+    tx: &WriteTransaction,
+    status: StatusId,
+    poll: &crate::model::Poll,
+) -> Result<(), StoreError> {
+    put_record(tx, schema::POLLS, status.0, poll)
+}
+
+pub fn get_poll(
+    reader: &impl Reader,
+    status: StatusId,
+    bytes_max: usize,
+) -> Result<Option<crate::model::Poll>, StoreError> {
+    get_record(reader, schema::POLLS, status.0, bytes_max)
+}
+
+/// The option indexes `account` chose in a poll, if it voted.
+pub fn poll_choices(
+    reader: &impl Reader,
+    status: StatusId,
+    account: u64,
+) -> Result<Option<Vec<u32>>, StoreError> {
+    let table = reader.table(schema::POLL_VOTES)?;
+    Ok(table.get((status.0, account))?.map(|bytes| {
+        bytes
+            .value()
+            .iter()
+            .map(|index| u32::from(*index))
+            .collect()
+    }))
+}
+
+/// Records a vote (option indexes below 256: polls have at most a few dozen options).
+pub fn put_poll_choices(
+    tx: &WriteTransaction,
+    status: StatusId,
+    account: u64,
+    choices: &[u32],
+) -> Result<(), StoreError> {
+    let bytes: Vec<u8> = choices
+        .iter()
+        .filter_map(|index| u8::try_from(*index).ok())
+        .collect();
+    tx.open_table(schema::POLL_VOTES)?
+        .insert((status.0, account), bytes.as_slice())?;
+    Ok(())
+}

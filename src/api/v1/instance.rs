@@ -22,7 +22,7 @@ pub fn accounts_configuration() -> Value {
     json!({ "max_featured_tags": 10, "max_pinned_statuses": crate::app::statuses::PINS_MAX, "max_display_name_length": 30 })
 }
 
-/// Media and polls are not accepted before their issues land; clients read these limits.
+/// Media are not accepted before the media issue lands; clients read these limits.
 pub fn media_configuration() -> Value {
     json!({
         "supported_mime_types": [],
@@ -36,7 +36,13 @@ pub fn media_configuration() -> Value {
 }
 
 pub fn polls_configuration() -> Value {
-    json!({ "max_options": 0, "max_characters_per_option": 0, "min_expiration": 300, "max_expiration": 2_629_746 })
+    use crate::app::polls;
+    json!({
+        "max_options": polls::OPTIONS_MAX,
+        "max_characters_per_option": polls::OPTION_CHARS_MAX,
+        "min_expiration": polls::EXPIRES_IN_SECS_MIN,
+        "max_expiration": polls::EXPIRES_IN_SECS_MAX,
+    })
 }
 
 pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {

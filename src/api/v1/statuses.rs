@@ -15,6 +15,17 @@ use crate::app::statuses::{self, Actors, NewStatus};
 use crate::model::{Scope, StatusId, Visibility};
 use crate::util::lenient;
 
+/// `poll[options][]`, `poll[expires_in]`, `poll[multiple]` (or the same in JSON).
+#[derive(Deserialize)]
+struct PollParams {
+    #[serde(default)]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::option_u64")]
+    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    multiple: Option<bool>,
+}
+
 #[derive(Deserialize)]
 pub struct PostStatus {
     status: Option<String>,
@@ -56,11 +67,22 @@ pub async fn create(
             "Validation failed: Media attachments are not supported yet",
         ));
     }
-    if params.poll.as_ref().is_some_and(|poll| !poll.is_null()) {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Polls are not supported yet",
-        ));
-    }
+    let poll = match params.poll {
+        Some(poll) if !poll.is_null() => {
+            let poll: PollParams = serde_json::from_value(poll).map_err(|error| {
+                ApiError::unprocessable(format!("Validation failed: poll: {error}"))
+            })?;
+            let expires_in = poll
+                .expires_in
+                .unwrap_or(crate::app::polls::EXPIRES_IN_SECS_MIN);
+            Some(crate::app::polls::new_poll(
+                poll.options,
+                expires_in,
+                poll.multiple.unwrap_or(false),
+            )?)
+        }
+        _ => None,
+    };
     if params
         .scheduled_at
         .as_ref()
@@ -106,6 +128,7 @@ pub async fn create(
         language: params.language.filter(|language| !language.is_empty()),
         idempotency_key,
         application_id: auth.token.app_id,
+        poll,
     };
     let view = app.run(move |app| statuses::post(app, author, new)).await?;
     Ok(Json(entities::status(&app, &view)))
