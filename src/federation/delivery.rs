@@ -18,6 +18,8 @@ use super::fetch::{check_domain, host_of};
 /// Deliveries sent per turn of the worker, at most this many at once.
 pub const DELIVERIES_PER_BATCH: usize = 32;
 pub const DELIVERIES_IN_FLIGHT_MAX: usize = 8;
+/// Deliveries to one host sent at once.
+pub const HOST_IN_FLIGHT_MAX: usize = 2;
 /// Attempts before a delivery is given up (Mastodon: 16).
 pub const ATTEMPTS_MAX: u32 = 16;
 /// Consecutive failures after which a host is left alone for `HOST_COOL_OFF_MS`
@@ -157,6 +159,17 @@ pub async fn process_due(app: &App) -> Result<usize, AppError> {
     if due.is_empty() {
         return Ok(0);
     }
+    // At most `HOST_IN_FLIGHT_MAX` per host in one turn: a busy peer gets its deliveries a
+    // few at a time, and the rest wait for the next turn.
+    let mut per_host: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let due: Vec<_> = due
+        .into_iter()
+        .filter(|(_, _, delivery)| {
+            let count = per_host.entry(host_of(&delivery.inbox).unwrap_or_default()).or_insert(0);
+            *count += 1;
+            *count <= HOST_IN_FLIGHT_MAX
+        })
+        .collect();
     let mut results = Vec::with_capacity(due.len());
     for chunk in due.chunks(DELIVERIES_IN_FLIGHT_MAX) {
         let mut set = tokio::task::JoinSet::new();

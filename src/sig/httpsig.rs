@@ -298,7 +298,9 @@ fn parse_cavage(text: &str) -> Result<ParsedSignature, SigError> {
     let mut created = None;
     let mut expires = None;
     for (name, value) in cavage_parameters(text)? {
-        // Other parameters are ignored (draft-cavage-12 §2.1).
+        // draft-cavage-12 §2.1 would ignore other parameters; we refuse them, as we refuse
+        // duplicates: a parameter that one parser reads and another skips is how signature
+        // bypasses start (Misskey CVE-2026-28432).
         match name.as_str() {
             "keyid" => key_id = Some(value),
             "algorithm" => algorithm_name = Some(value.to_ascii_lowercase()),
@@ -306,7 +308,7 @@ fn parse_cavage(text: &str) -> Result<ParsedSignature, SigError> {
             "signature" => signature = Some(value),
             "created" => created = Some(cavage_time(&value)?),
             "expires" => expires = Some(cavage_time(&value)?),
-            _ => {}
+            _ => return Err(SigError::Malformed("unknown signature parameter")),
         }
     }
     let key_id = key_id.ok_or(SigError::MissingParameter("keyId"))?;
@@ -513,6 +515,8 @@ fn parse_rfc9421(input: &str, signature: &str) -> Result<ParsedSignature, SigErr
             ("keyid" | "alg" | "created" | "expires" | "nonce" | "tag", _) => {
                 return Err(SigError::Malformed("signature parameter of the wrong type"));
             }
+            // RFC 9421 parameters are part of the signed `@signature-params` line, so an extra
+            // one cannot be added or dropped without breaking the signature: keep them.
             _ => {}
         }
     }
@@ -2174,6 +2178,21 @@ mod tests {
         assert_eq!(SigError::DigestMismatch.http_status(), 401);
         assert_eq!(SigError::Unsigned.http_status(), 401);
         assert_eq!(SigError::Sign.http_status(), 500);
+    }
+
+    #[test]
+    fn cavage_signatures_with_unknown_parameters_are_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "signature",
+            HeaderValue::from_static(
+                r#"keyId="k",algorithm="rsa-sha256",headers="date",signature="AQ==",extra="x""#,
+            ),
+        );
+        assert_eq!(
+            parse(&headers).unwrap_err(),
+            SigError::Malformed("unknown signature parameter")
+        );
     }
 
     #[test]
