@@ -335,25 +335,13 @@ pub fn announce(
             return Ok(None);
         }
         let id = id_for_time(app, tx, published_ms)?;
-        let reblog = Status {
+        let reblog = Status::reblog(
             id,
-            account_id: actor,
-            in_reply_to_id: None,
-            in_reply_to_account_id: None,
-            reblog_of: Some(original.id),
-            content_html: String::new(),
-            text_source: String::new(),
-            spoiler_text: String::new(),
+            actor,
+            original.id,
             visibility,
-            sensitive: false,
-            language: None,
-            mentions: Vec::new(),
-            tags: Vec::new(),
-            application_id: None,
-            created_ms: published_ms.min(now_ms()),
-            edited_ms: None,
-            quote_of: None,
-        };
+            published_ms.min(now_ms()),
+        );
         statuses::insert_status(tx, &reblog, false)?;
         statuses::put_status_uri(tx, id, activity_uri)?;
         Edge::REBLOG.add(tx, actor.0, original.id.0, id.0)?;

@@ -397,25 +397,7 @@ pub fn reblog(
             Some(visibility) => visibility,
             None => Visibility::Public,
         };
-        let reblog = Status {
-            id: reblog_id,
-            account_id: viewer,
-            in_reply_to_id: None,
-            in_reply_to_account_id: None,
-            reblog_of: Some(original.id),
-            content_html: String::new(),
-            text_source: String::new(),
-            spoiler_text: String::new(),
-            visibility,
-            sensitive: false,
-            language: None,
-            mentions: Vec::new(),
-            tags: Vec::new(),
-            application_id: None,
-            created_ms: now,
-            edited_ms: None,
-            quote_of: None,
-        };
+        let reblog = Status::reblog(reblog_id, viewer, original.id, visibility, now);
         statuses::insert_status(tx, &reblog, true)?;
         Edge::REBLOG.add(tx, viewer.0, original.id.0, reblog.id.0)?;
         statuses::adjust_counts(tx, original.id, 0, 1, 0)?;

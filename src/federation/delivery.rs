@@ -165,7 +165,9 @@ pub async fn process_due(app: &App) -> Result<usize, AppError> {
     let due: Vec<_> = due
         .into_iter()
         .filter(|(_, _, delivery)| {
-            let count = per_host.entry(host_of(&delivery.inbox).unwrap_or_default()).or_insert(0);
+            let count = per_host
+                .entry(host_of(&delivery.inbox).unwrap_or_default())
+                .or_insert(0);
             *count += 1;
             *count <= HOST_IN_FLIGHT_MAX
         })

@@ -84,6 +84,37 @@ pub struct Status {
     pub quote_of: Option<StatusId>,
 }
 
+impl Status {
+    /// A reblog of `original` by `account`: a status with no content of its own.
+    pub fn reblog(
+        id: StatusId,
+        account: AccountId,
+        original: StatusId,
+        visibility: Visibility,
+        created_ms: u64,
+    ) -> Status {
+        Status {
+            id,
+            account_id: account,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of: Some(original),
+            content_html: String::new(),
+            text_source: String::new(),
+            spoiler_text: String::new(),
+            visibility,
+            sensitive: false,
+            language: None,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            application_id: None,
+            created_ms,
+            edited_ms: None,
+            quote_of: None,
+        }
+    }
+}
+
 /// The notification types of the foundation; more come with later features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "u8", try_from = "u8")]
