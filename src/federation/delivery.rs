@@ -146,16 +146,13 @@ async fn attempt(app: &App, delivery: &Delivery) -> Outcome {
 
 /// Sends the deliveries that are due; returns how many it handled.
 pub async fn process_due(app: &App) -> Result<usize, AppError> {
-    let due = {
-        let app = app.clone();
-        app.clone()
-            .run(move |_| {
-                Ok(app.store.read(|tx| {
-                    queues::due_deliveries(tx, now_ms(), DELIVERIES_PER_BATCH, app.bytes_max())
-                })?)
-            })
-            .await?
-    };
+    let due = app
+        .run(|app| {
+            Ok(app.store.read(|tx| {
+                queues::due_deliveries(tx, now_ms(), DELIVERIES_PER_BATCH, app.bytes_max())
+            })?)
+        })
+        .await?;
     if due.is_empty() {
         return Ok(0);
     }

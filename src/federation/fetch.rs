@@ -153,11 +153,7 @@ pub async fn fetch_actor(app: &App, uri: &str) -> Result<AccountId, FederationEr
         return Err(FederationError::refused(format!("{uri} is not an actor")));
     };
     let input = actor_input(&actor, final_url.as_str())?;
-    let app_clone = app.clone();
-    Ok(app
-        .run(move |app| remote::upsert_actor(app, input))
-        .await
-        .inspect(|_| drop(app_clone))?)
+    Ok(app.run(move |app| remote::upsert_actor(app, input)).await?)
 }
 
 /// An actor as `app::remote` stores it. Its key must belong to it.

@@ -25,16 +25,13 @@ const FETCHES_PER_ACTIVITY_MAX: usize = 4;
 
 /// Applies up to one batch of queued activities; returns how many it took off the queue.
 pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
-    let batch = {
-        let app = app.clone();
-        app.clone()
-            .run(move |_| {
-                Ok(app
-                    .store
-                    .read(|tx| queues::peek_inbound(tx, ACTIVITIES_PER_BATCH, app.bytes_max()))?)
-            })
-            .await?
-    };
+    let batch = app
+        .run(|app| {
+            Ok(app
+                .store
+                .read(|tx| queues::peek_inbound(tx, ACTIVITIES_PER_BATCH, app.bytes_max()))?)
+        })
+        .await?;
     for (id, item) in &batch {
         if let Err(error) = apply_one(app, item).await {
             match error {
