@@ -698,7 +698,7 @@ async fn keys_from_documents_whose_id_is_not_their_url_are_refused() {
 }
 
 #[tokio::test]
-async fn a_rotated_key_is_fetched_again_once() {
+async fn a_rotated_key_is_fetched_again_at_most_once_a_minute() {
     let server = permissive_server().await;
     let alice = server.user("alice").await;
     let peer = start_peer().await;
@@ -719,6 +719,23 @@ async fn a_rotated_key_is_fetched_again_once() {
     let (status, text) = deliver(&server, &first, &post(&first, 1)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     let second = peer.rotate("mallory");
+    // Right after a fetch, a failed check does not fetch again (bad signatures cannot make
+    // the server fetch at will): the new key is refused for now.
+    let (status, text) = deliver(&server, &second, &post(&second, 4)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    // A minute later (the stored actor backdated), the failed check refetches the key.
+    let mallory_uri = format!("{}/users/mallory", peer.base);
+    server
+        .app
+        .run(move |app| {
+            let (_, mut stored) = skerry::app::remote::actor_by_uri(app, &mallory_uri)?.unwrap();
+            stored.fetched_ms -= skerry::federation::inbox::KEY_REFETCH_INTERVAL_MS + 1;
+            app.store
+                .write(|tx| skerry::store::accounts::put_remote_actor(tx, &stored))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
     let (status, text) = deliver(&server, &second, &post(&second, 2)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     // The old key is gone now.

@@ -21,6 +21,9 @@ use crate::util::time::now_ms;
 use super::FederationError;
 use super::fetch::{self, host_of};
 
+/// Shortest time between two refetches of a signer's key after a failed check.
+pub const KEY_REFETCH_INTERVAL_MS: u64 = 60_000;
+
 /// Largest inbox body (Mastodon: 1 MiB); larger is 413, chunked or not.
 pub const INBOX_BODY_BYTES_MAX: usize = 1024 * 1024;
 
@@ -125,7 +128,15 @@ pub(super) async fn verify_signed(
     match check(&key) {
         Ok(()) => Ok(actor),
         Err(SigError::SignatureInvalid) => {
-            // The actor may have a new key: fetch it once more and check again.
+            // The actor may have a new key: fetch it once more and check again, but not more
+            // than once a minute per actor, so that bad signatures cannot make us fetch at
+            // will (Fedify's CVE-2026-34148 asked for a negative cache for the same reason).
+            let recently_fetched = remote::actor_by_uri(app, &actor)?.is_some_and(|(_, stored)| {
+                now_ms().saturating_sub(stored.fetched_ms) < KEY_REFETCH_INTERVAL_MS
+            });
+            if recently_fetched {
+                return Err(SigError::SignatureInvalid.into());
+            }
             let (key, actor) = signer_key(app, &key_id, true).await?;
             check(&key)?;
             Ok(actor)

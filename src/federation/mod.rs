@@ -18,7 +18,7 @@ mod documents;
 mod error;
 pub mod fetch;
 pub mod inbound;
-mod inbox;
+pub mod inbox;
 pub mod outbox;
 pub mod render;
 pub mod sanitize;
