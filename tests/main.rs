@@ -35,6 +35,9 @@ mod layers;
 mod oauth;
 /// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
 mod statuses;
+/// Streaming: WebSocket and server-sent events, what each stream carries, who may see it,
+/// scopes and revoked tokens.
+mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;

@@ -10,6 +10,7 @@ mod error;
 mod oauth;
 pub mod pagination;
 mod params;
+mod streaming;
 mod v1;
 mod v2;
 
@@ -158,4 +159,26 @@ pub fn routes() -> Router<App> {
         .route("/api/v2/search", get(v2::search::search))
         .route("/api/v1/polls/{id}", get(polls::get))
         .route("/api/v1/polls/{id}/votes", post(polls::vote))
+        .route("/api/v1/streaming", get(streaming::websocket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/user", get(streaming::user))
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(streaming::user_notification),
+        )
+        .route("/api/v1/streaming/public", get(streaming::public))
+        .route(
+            "/api/v1/streaming/public/local",
+            get(streaming::public_local),
+        )
+        .route(
+            "/api/v1/streaming/public/remote",
+            get(streaming::public_remote),
+        )
+        .route("/api/v1/streaming/hashtag", get(streaming::hashtag))
+        .route(
+            "/api/v1/streaming/hashtag/local",
+            get(streaming::hashtag_local),
+        )
+        .route("/api/v1/streaming/direct", get(streaming::direct))
 }

@@ -74,7 +74,7 @@ pub fn create_local_account(
         default_sensitive: false,
         default_language: None,
     };
-    app.store.write(|tx| {
+    app.write(|tx| {
         if accounts::account_id_by_acct(tx, username)?.is_some() {
             return Err(AppError::Validation(format!(
                 "Username {username:?} is taken"
@@ -208,7 +208,7 @@ pub fn update_profile(
             ));
         }
     }
-    app.store.write(|tx| {
+    app.write(|tx| {
         let mut account = views::load_account(app, tx, id)?;
         let mut user = accounts::get_user(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         if let Some(name) = update.display_name {

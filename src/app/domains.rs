@@ -155,7 +155,7 @@ pub fn block_domain(app: &App, actor: Actor, input: BlockInput) -> Result<Domain
         obfuscate: input.obfuscate,
         created_ms: now_ms(),
     };
-    app.store.write(|tx| {
+    app.write(|tx| {
         admin::require_role(app, tx, actor, Role::Admin)?;
         if domains::block_of_domain(tx, &block.domain, app.bytes_max())?.is_some() {
             return Err(AppError::Validation("Domain has already been taken".into()));
@@ -188,7 +188,7 @@ pub fn update_block(
             check_comment(name, text)?;
         }
     }
-    app.store.write(|tx| {
+    app.write(|tx| {
         admin::require_role(app, tx, actor, Role::Admin)?;
         let mut block = domains::get_block(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         let was_suspended = block.severity == Severity::Suspend;
@@ -209,7 +209,7 @@ pub fn update_block(
 
 /// Lifts a block; returns it as it was. Follows it ended stay ended (as in Mastodon).
 pub fn unblock_domain(app: &App, actor: Actor, id: u64) -> Result<DomainBlock, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         admin::require_role(app, tx, actor, Role::Admin)?;
         let block = domains::get_block(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         domains::remove_block(tx, &block)?;
@@ -287,7 +287,7 @@ pub fn allow_domain(
         domain,
         created_ms: now_ms(),
     };
-    app.store.write(|tx| {
+    app.write(|tx| {
         admin::require_role(app, tx, actor, Role::Admin)?;
         if let Some(id) = domains::allow_of_domain(tx, &allow.domain)? {
             let existing = domains::get_allow(tx, id, app.bytes_max())?.ok_or_else(|| {
@@ -307,7 +307,7 @@ pub fn allow_domain(
 
 /// Removes an allow; returns it as it was.
 pub fn disallow_domain(app: &App, actor: Actor, id: u64) -> Result<DomainAllow, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         admin::require_role(app, tx, actor, Role::Admin)?;
         let allow = domains::get_allow(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         domains::remove_allow(tx, &allow)?;

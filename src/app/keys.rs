@@ -19,7 +19,7 @@ pub fn ensure_instance_key(app: &App) -> Result<(Vec<u8>, bool), AppError> {
     // Key generation takes tens of milliseconds: done before the write transaction.
     let fresh =
         crate::sig::generate_rsa_pkcs8().map_err(|error| AppError::Internal(error.to_string()))?;
-    app.store.write(|tx| {
+    app.write(|tx| {
         // Looked at again inside the transaction: a stored key is never replaced.
         if let Some(existing) = meta::get(tx, meta::INSTANCE_PRIVATE_KEY)? {
             return Ok((existing, false));

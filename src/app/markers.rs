@@ -37,7 +37,7 @@ pub fn set(
     viewer: AccountId,
     updates: Vec<(String, u64)>,
 ) -> Result<Vec<(String, Marker)>, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let mut written = Vec::new();
         for (timeline, last_read_id) in updates
             .into_iter()

@@ -23,6 +23,7 @@ pub mod relationships;
 pub mod remote;
 pub mod search;
 pub mod statuses;
+pub mod stream;
 pub mod text;
 pub mod timelines;
 pub mod views;
@@ -97,6 +98,8 @@ pub struct AppInner {
     pub inbound_ready: tokio::sync::Notify,
     /// Wakes the delivery worker when a delivery is queued.
     pub deliveries_ready: tokio::sync::Notify,
+    /// Committed statuses, deletions and notifications, for the streaming API.
+    pub stream: stream::Hub,
 }
 
 impl std::ops::Deref for App {
@@ -161,6 +164,7 @@ impl App {
                 outbox_ready: tokio::sync::Notify::new(),
                 inbound_ready: tokio::sync::Notify::new(),
                 deliveries_ready: tokio::sync::Notify::new(),
+                stream: stream::Hub::default(),
             }),
         }
     }

@@ -89,7 +89,7 @@ pub fn get(app: &App, viewer: AccountId, id: NotificationId) -> Result<Notificat
 }
 
 pub fn dismiss(app: &App, viewer: AccountId, id: NotificationId) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         if notifications::dismiss(tx, viewer, id)? {
             Ok(())
         } else {
@@ -99,7 +99,7 @@ pub fn dismiss(app: &App, viewer: AccountId, id: NotificationId) -> Result<(), A
 }
 
 pub fn clear(app: &App, viewer: AccountId) -> Result<(), AppError> {
-    app.store.write(|tx| Ok(notifications::clear(tx, viewer)?))
+    app.write(|tx| Ok(notifications::clear(tx, viewer)?))
 }
 
 /// Unread notifications after the viewer's `notifications` marker, up to `max`.

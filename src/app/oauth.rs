@@ -73,8 +73,7 @@ pub fn create_app(
         client_secret: random::token(32),
         created_ms: now_ms(),
     };
-    app.store
-        .write(|tx| oauth::put_app(tx, &record).map_err(AppError::from))?;
+    app.write(|tx| oauth::put_app(tx, &record).map_err(AppError::from))?;
     Ok(record)
 }
 
@@ -148,8 +147,7 @@ pub fn issue_code(
         code_challenge: request.code_challenge.clone(),
         expires_ms: now_ms() + CODE_LIFETIME_MS,
     };
-    app.store
-        .write(|tx| oauth::put_code(tx, &secret_hash(&code), &record).map_err(AppError::from))?;
+    app.write(|tx| oauth::put_code(tx, &secret_hash(&code), &record).map_err(AppError::from))?;
     Ok(code)
 }
 
@@ -237,8 +235,7 @@ pub fn issue_token(
         scopes,
         created_ms: now_ms(),
     };
-    app.store
-        .write(|tx| oauth::put_token(tx, &secret_hash(&secret), &token).map_err(AppError::from))?;
+    app.write(|tx| oauth::put_token(tx, &secret_hash(&secret), &token).map_err(AppError::from))?;
     super::metrics::Metrics::add(&app.metrics.tokens_issued);
     Ok((secret, token))
 }
@@ -256,7 +253,7 @@ pub fn revoke(
         .filter(|registered| secret_hash(&registered.client_secret) == secret_hash(client_secret))
         .ok_or(AppError::Forbidden("invalid_client"))?;
     let hash = secret_hash(token);
-    app.store.write(|tx| {
+    app.write(|tx| {
         let record = oauth::get_token(tx, &hash, app.bytes_max())?;
         match record {
             Some(record) if record.app_id == Some(registered.id) => {

@@ -87,7 +87,7 @@ pub fn vote(
     id: StatusId,
     choices: Vec<u32>,
 ) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = views::visible_status(app, tx, Some(viewer), id)?;
         let mut poll = statuses::get_poll(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         if is_expired(&poll) {
@@ -143,7 +143,7 @@ pub fn remote_vote(
     id: StatusId,
     option_title: &str,
 ) -> Result<bool, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(mut poll) = statuses::get_poll(tx, id, app.bytes_max())? else {
             return Ok(false);
         };

@@ -41,7 +41,7 @@ pub fn follow(
         return Err(AppError::Validation("You cannot follow yourself".into()));
     }
     let follow_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let account = views::load_account(app, tx, target)?;
         if Edge::BLOCK.contains(tx, target.0, viewer.0)?
             || Edge::BLOCK.contains(tx, viewer.0, target.0)?
@@ -121,7 +121,7 @@ pub fn unfollow(
     viewer: AccountId,
     target: AccountId,
 ) -> Result<RelationshipView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let account = views::load_account(app, tx, target)?;
         let follow_id = match Edge::FOLLOW.get(tx, viewer.0, target.0)? {
             Some(id) => Some(id),
@@ -169,7 +169,7 @@ pub fn answer_follow_request(
     requester: AccountId,
     accept: bool,
 ) -> Result<RelationshipView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let account = views::load_account(app, tx, requester)?;
         let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, requester.0, viewer.0)? else {
             return Err(AppError::NotFound);
@@ -233,7 +233,7 @@ pub fn block(
         return Err(AppError::Validation("You cannot block yourself".into()));
     }
     let block_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         views::load_account(app, tx, target)?;
         remove_follow(tx, viewer, target)?;
         remove_follow(tx, target, viewer)?;
@@ -259,7 +259,7 @@ pub fn unblock(
     viewer: AccountId,
     target: AccountId,
 ) -> Result<RelationshipView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         views::load_account(app, tx, target)?;
         if let Some(block_id) = Edge::BLOCK.remove(tx, viewer.0, target.0)? {
             outbox::enqueue(
@@ -286,7 +286,7 @@ pub fn mute(
         return Err(AppError::Validation("You cannot mute yourself".into()));
     }
     let mute_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.add(tx, viewer.0, target.0, mute_id)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, notifications)?;
@@ -299,7 +299,7 @@ pub fn unmute(
     viewer: AccountId,
     target: AccountId,
 ) -> Result<RelationshipView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         views::load_account(app, tx, target)?;
         Edge::MUTE.remove(tx, viewer.0, target.0)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, false)?;
@@ -377,5 +377,9 @@ pub(crate) fn notify(
         status_id: status,
     };
     notifications::put_notification(tx, &notification)?;
+    super::stream::pending(super::stream::Event::Notification {
+        recipient,
+        notification: notification.id,
+    });
     Ok(())
 }

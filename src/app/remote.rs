@@ -43,7 +43,7 @@ pub struct ActorInput {
 pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError> {
     let now = now_ms();
     let new_id = AccountId(app.ids.next(now));
-    app.store.write(|tx| {
+    app.write(|tx| {
         let existing = accounts::account_id_by_actor_uri(tx, &input.uri)?;
         let id = existing.unwrap_or(new_id);
         let previous = match existing {
@@ -203,7 +203,7 @@ fn id_for_time(
 
 /// Stores a remote status, once: `None` if it exists already or was deleted before.
 pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
             || queues::is_tombstoned(tx, &input.uri)?
         {
@@ -263,7 +263,7 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
 
 /// Applies an edit of a remote status by its author.
 pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(id) = statuses::status_id_by_uri(tx, &input.uri)? else {
             return Ok(false);
         };
@@ -283,6 +283,7 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;
         }
+        super::stream::pending(super::stream::Event::StatusUpdated { status: id });
         Ok(true)
     })
 }
@@ -290,7 +291,7 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
 /// Deletes a remote status (or reblog) by id (URI) if `actor` is its author, and remembers
 /// the id so that a late or repeated Create does not bring it back.
 pub fn delete_by_uri(app: &App, actor: AccountId, uri: &str) -> Result<bool, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         queues::put_tombstone(tx, uri, now_ms())?;
         let Some(id) = statuses::status_id_by_uri(tx, uri)? else {
             return Ok(false);
@@ -318,7 +319,7 @@ pub fn announce(
     published_ms: u64,
     visibility: Visibility,
 ) -> Result<Option<StatusId>, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         if statuses::status_id_by_uri(tx, activity_uri)?.is_some()
             || Edge::REBLOG.contains(tx, actor.0, original.0)?
         {
@@ -363,7 +364,7 @@ pub fn announce(
 /// A remote account favourites a status.
 pub fn like(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
     let favourite_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
             return Ok(false);
         }
@@ -386,7 +387,7 @@ pub fn like(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppEr
 }
 
 pub fn unlike(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         if Edge::FAVOURITE.remove(tx, actor.0, status.0)?.is_none() {
             return Ok(false);
         }
@@ -412,7 +413,7 @@ pub fn follow(
     activity_uri: &str,
 ) -> Result<FollowAnswer, AppError> {
     let follow_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(account) = accounts::get_account(tx, followee, app.bytes_max())? else {
             return Ok(FollowAnswer::Refused);
         };
@@ -462,7 +463,7 @@ pub fn follow(
 
 /// A remote account stops following (or asking to follow) a local one.
 pub fn unfollow(app: &App, follower: AccountId, followee: AccountId) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
         remove_follow_edge(tx, follower, followee)
     })
@@ -487,7 +488,7 @@ pub fn answer_our_follow(
     followee: AccountId,
     accepted: bool,
 ) -> Result<bool, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, follower.0, followee.0)? else {
             if !accepted {
                 // A Reject after an Accept ends the follow (Mastodon's "remove follower").
@@ -507,7 +508,7 @@ pub fn answer_our_follow(
 /// A remote account blocks a local one: follows both ways end.
 pub fn block(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
     let block_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         remove_follow_edge(tx, blocker, blocked)?;
         remove_follow_edge(tx, blocked, blocker)?;
         Edge::FOLLOW_REQUEST.remove(tx, blocker.0, blocked.0)?;
@@ -518,7 +519,7 @@ pub fn block(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), Ap
 }
 
 pub fn unblock(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         Edge::BLOCK.remove(tx, blocker.0, blocked.0)?;
         Ok(())
     })
@@ -526,7 +527,7 @@ pub fn unblock(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), 
 
 /// A remote actor deleted itself: the account is suspended, its content hidden with it.
 pub fn delete_actor(app: &App, actor: AccountId) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(mut account) = accounts::get_account(tx, actor, app.bytes_max())? else {
             return Ok(());
         };
@@ -597,7 +598,7 @@ pub fn requester_of_follow(
 
 /// Links a stored reply to its parent once the parent is stored too.
 pub fn link_reply(app: &App, child_uri: &str, parent_uri: &str) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let (Some(mut child), Some(parent)) = (
             status_by_uri(app, tx, child_uri)?,
             status_by_uri(app, tx, parent_uri)?,
@@ -619,7 +620,7 @@ const MOVE_FOLLOWERS_MAX: usize = 10_000;
 /// A remote account moved to `new`: its local followers follow `new` instead (as requests,
 /// answered by the new account's server), as Mastodon does.
 pub fn move_account(app: &App, old: AccountId, new: AccountId) -> Result<usize, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let followers = Edge::FOLLOW.all_of_b(tx, old.0, MOVE_FOLLOWERS_MAX)?;
         let mut moved = 0;
         for follower in followers.into_iter().map(AccountId) {
@@ -657,7 +658,7 @@ pub fn set_featured(
     featured: bool,
 ) -> Result<(), AppError> {
     let pin_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let Some(found) = statuses::get_status(tx, status, app.bytes_max())? else {
             return Ok(());
         };
@@ -690,7 +691,7 @@ pub fn react(
     }) {
         return Err(AppError::Validation("a reaction is one emoji".into()));
     }
-    app.store.write(|tx| {
+    app.write(|tx| {
         if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
             return Ok(false);
         }
@@ -719,7 +720,7 @@ pub fn report(
         uri: Some(uri.to_string()),
         created_ms: now_ms(),
     };
-    app.store.write(|tx| {
+    app.write(|tx| {
         statuses::put_report(tx, &report)?;
         Ok(report.id)
     })

@@ -77,7 +77,7 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
     let now = now_ms();
     let id = StatusId(app.ids.next(now));
     let window_start_ms = now.saturating_sub(limits.idempotency_window_secs * 1000);
-    app.store.write(|tx| {
+    app.write(|tx| {
         if let Some(key) = &new.idempotency_key {
             if let Some(existing) =
                 client_state::idempotent_status(tx, author.0, key, window_start_ms)?
@@ -193,6 +193,7 @@ pub(crate) fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Resu
             app.config.limits.home_feed_entries_max,
         )?;
     }
+    super::stream::pending(super::stream::Event::StatusCreated { status: status.id });
     Ok(())
 }
 
@@ -206,7 +207,7 @@ pub fn get(app: &App, viewer: Option<AccountId>, id: StatusId) -> Result<StatusV
 /// Deletes the viewer's own status; returns it as it was, with its source text (for
 /// "delete and redraft").
 pub fn delete(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = views::visible_status(app, tx, Some(viewer), id)?;
         if status.account_id != viewer {
             return Err(AppError::Forbidden("This action is not allowed"));
@@ -262,6 +263,10 @@ pub(crate) fn remove_status(
     {
         // nothing else refers to a pin
     }
+    super::stream::pending(super::stream::Event::StatusDeleted {
+        status: status.id,
+        author: status.account_id,
+    });
     Ok(())
 }
 
@@ -307,7 +312,7 @@ pub fn context(
 
 pub fn favourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
     let favourite_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         if Edge::FAVOURITE.add(tx, viewer.0, status.id.0, favourite_id)? {
             outbox::enqueue(
@@ -333,7 +338,7 @@ pub fn favourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusVie
 }
 
 pub fn unfavourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         if Edge::FAVOURITE.remove(tx, viewer.0, status.id.0)?.is_some() {
             outbox::enqueue(
@@ -352,7 +357,7 @@ pub fn unfavourite(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusV
 
 pub fn bookmark(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
     let bookmark_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         Edge::BOOKMARK.add(tx, viewer.0, status.id.0, bookmark_id)?;
         views::status_view(app, tx, Some(viewer), status)
@@ -360,7 +365,7 @@ pub fn bookmark(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView
 }
 
 pub fn unbookmark(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = original_of(app, tx, viewer, id)?;
         Edge::BOOKMARK.remove(tx, viewer.0, status.id.0)?;
         views::status_view(app, tx, Some(viewer), status)
@@ -376,7 +381,7 @@ pub fn reblog(
 ) -> Result<StatusView, AppError> {
     let now = now_ms();
     let reblog_id = StatusId(app.ids.next(now));
-    app.store.write(|tx| {
+    app.write(|tx| {
         let original = original_of(app, tx, viewer, id)?;
         if !matches!(
             original.visibility,
@@ -418,7 +423,7 @@ pub fn reblog(
 
 /// Undoes a reblog; returns the original status.
 pub fn unreblog(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let original = original_of(app, tx, viewer, id)?;
         if let Some(reblog_id) = Edge::REBLOG.remove(tx, viewer.0, original.id.0)? {
             if let Some(reblog) = statuses::get_status(tx, StatusId(reblog_id), app.bytes_max())? {
@@ -444,7 +449,7 @@ pub fn unreblog(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView
 
 pub fn pin(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
     let pin_id = app.next_id();
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = views::visible_status(app, tx, Some(viewer), id)?;
         if status.account_id != viewer || status.reblog_of.is_some() {
             return Err(AppError::Validation(
@@ -473,7 +478,7 @@ pub fn pin(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, App
 }
 
 pub fn unpin(app: &App, viewer: AccountId, id: StatusId) -> Result<StatusView, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let status = views::visible_status(app, tx, Some(viewer), id)?;
         Edge::PIN.remove(tx, viewer.0, status.id.0)?;
         views::status_view(app, tx, Some(viewer), status)
@@ -571,7 +576,7 @@ pub fn edit(
             "Language is not a language code".into(),
         ));
     }
-    app.store.write(|tx| {
+    app.write(|tx| {
         let mut status = views::visible_status(app, tx, Some(viewer), id)?;
         if status.account_id != viewer || status.reblog_of.is_some() {
             return Err(AppError::Forbidden("This action is not allowed"));
@@ -591,6 +596,7 @@ pub fn edit(
         status.edited_ms = Some(now_ms());
         statuses::update_status(tx, &status)?;
         outbox::enqueue(app, tx, OutboxIntent::UpdateStatus { status: status.id })?;
+        super::stream::pending(super::stream::Event::StatusUpdated { status: status.id });
         views::status_view(app, tx, Some(viewer), status)
     })
 }

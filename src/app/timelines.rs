@@ -13,7 +13,7 @@ const SCAN_KEYS_MAX: usize = 2_000;
 
 /// Whether a status belongs in the viewer's timelines: visible, and neither its author nor
 /// (for a reblog) the original's author is blocked or muted by the viewer.
-fn keep(
+pub(crate) fn keep(
     app: &App,
     reader: &impl Reader,
     viewer: Option<AccountId>,
@@ -62,7 +62,7 @@ fn is_silenced(app: &App, reader: &impl Reader, status: &Status) -> Result<bool,
 }
 
 /// `keep`, and not silenced: the filter of the public and hashtag timelines.
-fn keep_public(
+pub(crate) fn keep_public(
     app: &App,
     reader: &impl Reader,
     viewer: Option<AccountId>,

@@ -105,7 +105,8 @@ pub async fn serve(
     // Caps connections in flight; a permit is held for a connection's life, so excess
     // connections wait in the kernel's backlog instead of costing memory here.
     let connections = Arc::new(Semaphore::new(config.connections_max));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // `true` asks every open connection to finish its response and close.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms))
@@ -131,10 +132,23 @@ pub async fn serve(
         };
         let service =
             hyper::service::service_fn(with_client(router.clone(), peer, trusted_proxies.clone()));
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        // Upgrades: the WebSocket of the streaming API.
+        let connection = http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        // hyper-util's `GracefulShutdown` does not take upgradeable connections, so each
+        // connection watches the shutdown itself and the permits count what is still open.
+        let mut closing = closing_rx.clone();
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = closing.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
             drop(permit);
@@ -145,8 +159,10 @@ pub async fn serve(
     for worker in workers {
         let _ = worker.await;
     }
+    let _ = closing_tx.send(true);
+    let all_closed = connections.acquire_many(config.connections_max as u32);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = all_closed => {}
         () = tokio::time::sleep(Duration::from_millis(config.shutdown_grace_ms)) => {
             tracing::warn!("connections still open after the shutdown grace period");
         }
