@@ -30,6 +30,9 @@ mod http;
 mod inbox;
 /// The layering rule of DESIGN.md, read off the `use crate::` lines.
 mod layers;
+/// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
+/// replies policy, mutes) and exclusive lists keeping their members out of home.
+mod lists;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;

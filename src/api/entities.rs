@@ -593,3 +593,21 @@ pub fn domain_block(block: &DomainBlock) -> DomainBlockEntity {
         comment: comment(&block.public_comment),
     }
 }
+
+/// Mastodon's `List`.
+#[derive(Serialize)]
+pub struct ListEntity {
+    pub id: String,
+    pub title: String,
+    pub replies_policy: &'static str,
+    pub exclusive: bool,
+}
+
+pub fn list(list: &crate::model::List) -> ListEntity {
+    ListEntity {
+        id: list.id.to_string(),
+        title: list.title.clone(),
+        replies_policy: list.replies_policy.name(),
+        exclusive: list.exclusive,
+    }
+}

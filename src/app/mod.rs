@@ -12,6 +12,7 @@ pub mod documents;
 pub mod domains;
 pub mod instance;
 pub mod keys;
+pub mod lists;
 pub mod markers;
 pub mod metrics;
 pub mod notifications;

@@ -251,6 +251,16 @@ impl Record for model::Token {
     const KIND: &'static str = "token";
 }
 
+impl Record for model::List {
+    const KIND: &'static str = "list";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.owner.0 == 0 || self.title.is_empty() {
+            return Err("list without id, owner or title");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Marker {
     const KIND: &'static str = "marker";
 }
