@@ -19,6 +19,9 @@ mod federation_e2e;
 /// Fedify (npm, a real ActivityPub library) reading our documents and federating with a
 /// running `skerry serve` both ways.
 mod fedify;
+/// Filters v2 (keywords, statuses) and v1 on top of them: CRUD, validation, scopes, and
+/// their effect on timelines (warn, hide, whole words, contexts, expiry).
+mod filters;
 /// Every ActivityPub fixture of `../shared/fixtures` through the inbound path: one table of
 /// outcomes (status shown, account shown, follow recorded, refused and why).
 mod fixtures_ingest;

@@ -169,6 +169,44 @@ pub fn routes() -> Router<App> {
             get(saved::get_markers).post(saved::set_markers),
         )
         .route("/api/v2/search", get(v2::search::search))
+        .route(
+            "/api/v2/filters",
+            get(v2::filters::index).post(v2::filters::create),
+        )
+        .route(
+            "/api/v2/filters/{id}",
+            get(v2::filters::get)
+                .put(v2::filters::update)
+                .delete(v2::filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(v2::filters::keywords).post(v2::filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filter_keywords/{id}",
+            get(v2::filters::get_keyword)
+                .put(v2::filters::update_keyword)
+                .delete(v2::filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(v2::filters::statuses).post(v2::filters::add_status),
+        )
+        .route(
+            "/api/v2/filter_statuses/{id}",
+            get(v2::filters::get_status).delete(v2::filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(v2::filters::v1_index).post(v2::filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(v2::filters::v1_get)
+                .put(v2::filters::v1_update)
+                .delete(v2::filters::v1_delete),
+        )
         .route("/api/v1/polls/{id}", get(polls::get))
         .route("/api/v1/polls/{id}/votes", post(polls::vote))
 }

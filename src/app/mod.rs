@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod admin;
 pub mod documents;
 pub mod domains;
+pub mod filters;
 pub mod instance;
 pub mod keys;
 pub mod lists;

@@ -301,9 +301,22 @@ pub fn context(
             replies.reverse();
             stack.extend(replies);
         }
+        let thread = crate::model::FilterContext::Thread;
         Ok((
-            views::status_views(app, tx, viewer, ancestors)?,
-            views::status_views(app, tx, viewer, descendants)?,
+            super::filters::apply(
+                app,
+                tx,
+                viewer,
+                thread,
+                views::status_views(app, tx, viewer, ancestors)?,
+            )?,
+            super::filters::apply(
+                app,
+                tx,
+                viewer,
+                thread,
+                views::status_views(app, tx, viewer, descendants)?,
+            )?,
         ))
     })
 }

@@ -1,11 +1,11 @@
 //! Timelines: home, public (local, remote), hashtag, an account's statuses, favourites and
 //! bookmarks. Each is one range scan, filtered by visibility, blocks and mutes.
 
-use crate::model::{AccountId, RepliesPolicy, Status, StatusId};
+use crate::model::{AccountId, FilterContext, RepliesPolicy, Status, StatusId};
 use crate::store::{Edge, Page, Reader, statuses, timelines};
 
 use super::views::{self, StatusView};
-use super::{App, AppError, domains};
+use super::{App, AppError, domains, filters};
 
 /// Index keys a filtered page looks at before it returns what it has: a page of a timeline
 /// full of muted accounts must not scan the whole table.
@@ -76,16 +76,19 @@ fn keep_public(
     }
 }
 
+/// Views of `found`, with the viewer's filters of `context` applied.
 fn render(
     app: &App,
     reader: &impl Reader,
     viewer: Option<AccountId>,
+    context: FilterContext,
     found: Vec<Status>,
 ) -> Result<Vec<StatusView>, AppError> {
-    found
+    let views = found
         .into_iter()
         .map(|status| views::status_view(app, reader, viewer, status))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    filters::apply(app, reader, viewer, context, views)
 }
 
 pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>, AppError> {
@@ -93,7 +96,7 @@ pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>,
         let found = timelines::home_page(tx, viewer, page, SCAN_KEYS_MAX, |id| {
             keep(app, tx, Some(viewer), id)
         })?;
-        render(app, tx, Some(viewer), found)
+        render(app, tx, Some(viewer), FilterContext::Home, found)
     })
 }
 
@@ -182,7 +185,7 @@ pub fn list(
             }
         }
         found.sort_unstable_by_key(|status| std::cmp::Reverse(status.id));
-        render(app, tx, Some(viewer), found)
+        render(app, tx, Some(viewer), FilterContext::Home, found)
     })
 }
 
@@ -207,7 +210,7 @@ pub fn public(
             }
             keep_public(app, tx, viewer, id)
         })?;
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Public, found)
     })
 }
 
@@ -228,7 +231,7 @@ pub fn tag(
             }
             keep_public(app, tx, viewer, id)
         })?;
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Public, found)
     })
 }
 
@@ -292,7 +295,7 @@ pub fn account(
                 Ok(Some(status))
             })?
         };
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Account, found)
     })
 }
 

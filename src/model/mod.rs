@@ -5,6 +5,7 @@
 pub mod account;
 pub mod domain;
 pub mod federation;
+pub mod filter;
 pub mod ids;
 pub mod list;
 pub mod oauth;
@@ -14,6 +15,7 @@ pub mod status;
 pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
 pub use domain::{DomainAllow, DomainBlock, Severity};
 pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
+pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatus};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
 pub use oauth::{App, AuthCode, Token};

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod accounts;
 pub mod client_state;
 pub mod domains;
+pub mod filters;
 pub mod lists;
 pub mod notifications;
 pub mod oauth;

@@ -136,6 +136,15 @@ tables! {
     /// `LIST_ACCOUNTS` (for `GET /api/v1/accounts/:id/lists` and exclusive lists at fan-out).
     ACCOUNT_LISTS: (u64, u64) => () = "accountid_listid";
 
+    /// Filters (`model::Filter`, with their keywords and statuses) by id.
+    FILTERS: u64 => &[u8] = "filterid_filter";
+    /// An account's filters: (owner, filter id).
+    OWNER_FILTERS: (u64, u64) => () = "owner_filterid";
+    /// A filter keyword's id to its filter's id.
+    FILTER_KEYWORD_FILTERS: u64 => u64 = "filterkeywordid_filterid";
+    /// A filtered status entry's id to its filter's id.
+    FILTER_STATUS_FILTERS: u64 => u64 = "filterstatusid_filterid";
+
     /// Notifications (`model::Notification`): (recipient, notification id).
     NOTIFICATIONS: (u64, u64) => &[u8] = "recipient_notificationid";
 
