@@ -423,6 +423,33 @@ async fn filters_warn_hide_match_whole_words_and_expire() {
         "an expired filter is inactive"
     );
 
+    // Notifications: a `hide` filter of that context drops the mention.
+    server
+        .post(
+            "/api/v2/filters",
+            Some(&alice.token),
+            json!({"title": "Mentions", "context": ["notifications"], "filter_action": "hide",
+                   "keywords_attributes": [{"keyword": "spam"}]}),
+        )
+        .await;
+    server
+        .post_status(&bob, &format!("@{} spam here", alice.username))
+        .await;
+    let kept = server
+        .post_status(&bob, &format!("@{} hello", alice.username))
+        .await;
+    let notifications = server
+        .get("/api/v1/notifications?types[]=mention", Some(&alice.token))
+        .await;
+    let mentions: Vec<&Value> = notifications
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|notification| &notification["status"]["id"])
+        .collect();
+    assert_eq!(mentions, vec![&json!(kept)]);
+
     let (problems, _) = server.app.store.check().unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
