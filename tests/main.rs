@@ -19,6 +19,9 @@ mod federation_e2e;
 /// Fedify (npm, a real ActivityPub library) reading our documents and federating with a
 /// running `skerry serve` both ways.
 mod fedify;
+/// Filters v2 (keywords, statuses) and v1 on top of them: CRUD, validation, scopes, and
+/// their effect on timelines (warn, hide, whole words, contexts, expiry).
+mod filters;
 /// Every ActivityPub fixture of `../shared/fixtures` through the inbound path: one table of
 /// outcomes (status shown, account shown, follow recorded, refused and why).
 mod fixtures_ingest;
@@ -30,6 +33,9 @@ mod http;
 mod inbox;
 /// The layering rule of DESIGN.md, read off the `use crate::` lines.
 mod layers;
+/// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
+/// replies policy, mutes) and exclusive lists keeping their members out of home.
+mod lists;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;

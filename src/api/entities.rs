@@ -326,7 +326,7 @@ pub struct StatusEntity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
     pub content: String,
-    pub filtered: Vec<()>,
+    pub filtered: Vec<FilterResultEntity>,
     pub reblog: Option<Box<StatusEntity>>,
     pub application: Option<ApplicationRef>,
     pub account: AccountEntity,
@@ -402,7 +402,21 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             .filter(|_| status.reblog_of.is_none())
             .map(|flags| flags.pinned),
         content: status.content_html.clone(),
-        filtered: Vec::new(),
+        filtered: view
+            .filtered
+            .iter()
+            .map(|found| FilterResultEntity {
+                filter: filter(&found.filter),
+                keyword_matches: Some(found.keyword_matches.clone()),
+                status_matches: Some(
+                    found
+                        .status_matches
+                        .iter()
+                        .map(|id| id.to_string())
+                        .collect(),
+                ),
+            })
+            .collect(),
         reblog: view
             .reblog
             .as_ref()
@@ -591,5 +605,118 @@ pub fn domain_block(block: &DomainBlock) -> DomainBlockEntity {
         digest: domains::digest_hex(&block.domain),
         severity: block.severity.name(),
         comment: comment(&block.public_comment),
+    }
+}
+
+/// Mastodon's `List`.
+#[derive(Serialize)]
+pub struct ListEntity {
+    pub id: String,
+    pub title: String,
+    pub replies_policy: &'static str,
+    pub exclusive: bool,
+}
+
+pub fn list(list: &crate::model::List) -> ListEntity {
+    ListEntity {
+        id: list.id.to_string(),
+        title: list.title.clone(),
+        replies_policy: list.replies_policy.name(),
+        exclusive: list.exclusive,
+    }
+}
+
+/// Mastodon's `Filter` (v2).
+#[derive(Serialize)]
+pub struct FilterEntity {
+    pub id: String,
+    pub title: String,
+    pub context: Vec<&'static str>,
+    pub expires_at: Option<String>,
+    pub filter_action: &'static str,
+    pub keywords: Vec<FilterKeywordEntity>,
+    pub statuses: Vec<FilterStatusEntity>,
+}
+
+/// Mastodon's `FilterKeyword`.
+#[derive(Serialize)]
+pub struct FilterKeywordEntity {
+    pub id: String,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+/// Mastodon's `FilterStatus`.
+#[derive(Serialize)]
+pub struct FilterStatusEntity {
+    pub id: String,
+    pub status_id: String,
+}
+
+/// Mastodon's `FilterResult`, in a status's `filtered`.
+#[derive(Serialize)]
+pub struct FilterResultEntity {
+    pub filter: FilterEntity,
+    pub keyword_matches: Option<Vec<String>>,
+    pub status_matches: Option<Vec<String>>,
+}
+
+/// Mastodon's v1 `Filter`: one keyword of a v2 filter, with the keyword's id.
+#[derive(Serialize)]
+pub struct V1FilterEntity {
+    pub id: String,
+    pub phrase: String,
+    pub context: Vec<&'static str>,
+    pub whole_word: bool,
+    pub expires_at: Option<String>,
+    pub irreversible: bool,
+}
+
+pub fn filter(filter: &crate::model::Filter) -> FilterEntity {
+    FilterEntity {
+        id: filter.id.to_string(),
+        title: filter.title.clone(),
+        context: filter
+            .context
+            .iter()
+            .map(|context| context.name())
+            .collect(),
+        expires_at: filter.expires_ms.map(iso8601_ms),
+        filter_action: filter.action.name(),
+        keywords: filter.keywords.iter().map(filter_keyword).collect(),
+        statuses: filter.statuses.iter().map(filter_status).collect(),
+    }
+}
+
+pub fn filter_keyword(keyword: &crate::model::FilterKeyword) -> FilterKeywordEntity {
+    FilterKeywordEntity {
+        id: keyword.id.to_string(),
+        keyword: keyword.keyword.clone(),
+        whole_word: keyword.whole_word,
+    }
+}
+
+pub fn filter_status(entry: &crate::model::FilterStatus) -> FilterStatusEntity {
+    FilterStatusEntity {
+        id: entry.id.to_string(),
+        status_id: entry.status_id.to_string(),
+    }
+}
+
+pub fn v1_filter(
+    filter: &crate::model::Filter,
+    keyword: &crate::model::FilterKeyword,
+) -> V1FilterEntity {
+    V1FilterEntity {
+        id: keyword.id.to_string(),
+        phrase: keyword.keyword.clone(),
+        context: filter
+            .context
+            .iter()
+            .map(|context| context.name())
+            .collect(),
+        whole_word: keyword.whole_word,
+        expires_at: filter.expires_ms.map(iso8601_ms),
+        irreversible: filter.action == crate::model::FilterAction::Hide,
     }
 }

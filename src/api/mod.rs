@@ -31,7 +31,7 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
     use v1::admin::{domain_allows, domain_blocks};
-    use v1::{accounts, apps, instance, notifications, polls, saved, statuses, timelines};
+    use v1::{accounts, apps, instance, lists, notifications, polls, saved, statuses, timelines};
     Router::new()
         .route("/api/v1/apps", post(apps::create))
         .route(
@@ -138,6 +138,19 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
+        .route("/api/v1/timelines/list/{id}", get(lists::timeline))
+        .route("/api/v1/lists", get(lists::index).post(lists::create))
+        .route(
+            "/api/v1/lists/{id}",
+            get(lists::get).put(lists::update).delete(lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(lists::accounts)
+                .post(lists::add_accounts)
+                .delete(lists::remove_accounts),
+        )
+        .route("/api/v1/accounts/{id}/lists", get(lists::of_account))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route(
@@ -157,6 +170,44 @@ pub fn routes() -> Router<App> {
             get(saved::get_markers).post(saved::set_markers),
         )
         .route("/api/v2/search", get(v2::search::search))
+        .route(
+            "/api/v2/filters",
+            get(v2::filters::index).post(v2::filters::create),
+        )
+        .route(
+            "/api/v2/filters/{id}",
+            get(v2::filters::get)
+                .put(v2::filters::update)
+                .delete(v2::filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(v2::filters::keywords).post(v2::filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filter_keywords/{id}",
+            get(v2::filters::get_keyword)
+                .put(v2::filters::update_keyword)
+                .delete(v2::filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(v2::filters::statuses).post(v2::filters::add_status),
+        )
+        .route(
+            "/api/v2/filter_statuses/{id}",
+            get(v2::filters::get_status).delete(v2::filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(v2::filters::v1_index).post(v2::filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(v2::filters::v1_get)
+                .put(v2::filters::v1_update)
+                .delete(v2::filters::v1_delete),
+        )
         .route("/api/v1/polls/{id}", get(polls::get))
         .route("/api/v1/polls/{id}/votes", post(polls::vote))
         .route("/api/v1/streaming", get(streaming::websocket))

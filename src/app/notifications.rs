@@ -59,6 +59,8 @@ pub fn list(
     page: Page,
 ) -> Result<Vec<NotificationView>, AppError> {
     app.store.read(|tx| {
+        let context = crate::model::FilterContext::Notifications;
+        let active = !super::filters::active(app, tx, viewer, context)?.is_empty();
         notifications::page(
             tx,
             viewer,
@@ -74,7 +76,21 @@ pub fn list(
                 if !wanted {
                     return Ok(None);
                 }
-                view(app, tx, notification)
+                let Some(mut found) = view(app, tx, notification)? else {
+                    return Ok(None);
+                };
+                // A `hide` filter of the notifications context drops the notification.
+                if active {
+                    if let Some(status) = found.status.take() {
+                        match super::filters::apply(app, tx, Some(viewer), context, vec![status])?
+                            .pop()
+                        {
+                            Some(status) => found.status = Some(status),
+                            None => return Ok(None),
+                        }
+                    }
+                }
+                Ok(Some(found))
             },
         )
     })

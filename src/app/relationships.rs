@@ -208,6 +208,7 @@ pub(crate) fn remove_follow(
     followee: AccountId,
 ) -> Result<(), AppError> {
     if Edge::FOLLOW.remove(tx, follower.0, followee.0)?.is_some() {
+        super::lists::forget_member(tx, follower, followee)?;
         accounts::adjust_counts(tx, follower, 0, 0, -1, None)?;
         accounts::adjust_counts(tx, followee, 0, -1, 0, None)?;
         let statuses = timelines::account_page(

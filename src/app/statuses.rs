@@ -186,6 +186,9 @@ pub(crate) fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Resu
         if Edge::MUTE.contains(tx, owner.0, status.account_id.0)? && owner != status.account_id {
             continue;
         }
+        if super::lists::excluded_from_home(app, tx, owner, status.account_id)? {
+            continue;
+        }
         timelines::push_home(
             tx,
             owner,
@@ -303,9 +306,22 @@ pub fn context(
             replies.reverse();
             stack.extend(replies);
         }
+        let thread = crate::model::FilterContext::Thread;
         Ok((
-            views::status_views(app, tx, viewer, ancestors)?,
-            views::status_views(app, tx, viewer, descendants)?,
+            super::filters::apply(
+                app,
+                tx,
+                viewer,
+                thread,
+                views::status_views(app, tx, viewer, ancestors)?,
+            )?,
+            super::filters::apply(
+                app,
+                tx,
+                viewer,
+                thread,
+                views::status_views(app, tx, viewer, descendants)?,
+            )?,
         ))
     })
 }

@@ -1,15 +1,17 @@
 //! Timelines: home, public (local, remote), hashtag, an account's statuses, favourites and
 //! bookmarks. Each is one range scan, filtered by visibility, blocks and mutes.
 
-use crate::model::{AccountId, Status, StatusId};
+use crate::model::{AccountId, FilterContext, RepliesPolicy, Status, StatusId};
 use crate::store::{Edge, Page, Reader, statuses, timelines};
 
 use super::views::{self, StatusView};
-use super::{App, AppError, domains};
+use super::{App, AppError, domains, filters};
 
 /// Index keys a filtered page looks at before it returns what it has: a page of a timeline
 /// full of muted accounts must not scan the whole table.
 const SCAN_KEYS_MAX: usize = 2_000;
+/// Merge rounds of one list timeline page (see `list`).
+const LIST_ROUNDS_MAX: usize = 10;
 
 /// Whether a status belongs in the viewer's timelines: visible, and neither its author nor
 /// (for a reblog) the original's author is blocked or muted by the viewer.
@@ -74,16 +76,19 @@ pub(crate) fn keep_public(
     }
 }
 
+/// Views of `found`, with the viewer's filters of `context` applied.
 fn render(
     app: &App,
     reader: &impl Reader,
     viewer: Option<AccountId>,
+    context: FilterContext,
     found: Vec<Status>,
 ) -> Result<Vec<StatusView>, AppError> {
-    found
+    let views = found
         .into_iter()
         .map(|status| views::status_view(app, reader, viewer, status))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    filters::apply(app, reader, viewer, context, views)
 }
 
 pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>, AppError> {
@@ -91,7 +96,96 @@ pub fn home(app: &App, viewer: AccountId, page: Page) -> Result<Vec<StatusView>,
         let found = timelines::home_page(tx, viewer, page, SCAN_KEYS_MAX, |id| {
             keep(app, tx, Some(viewer), id)
         })?;
-        render(app, tx, Some(viewer), found)
+        render(app, tx, Some(viewer), FilterContext::Home, found)
+    })
+}
+
+/// A list's timeline: the members' statuses, merged at read time (see `lists`), filtered
+/// as the home feed is, and the list's replies policy applied.
+pub fn list(
+    app: &App,
+    viewer: AccountId,
+    id: u64,
+    page: Page,
+) -> Result<Vec<StatusView>, AppError> {
+    app.store.read(|tx| {
+        let list = match crate::store::lists::get(tx, id, app.bytes_max())? {
+            Some(list) if list.owner == viewer => list,
+            _ => return Err(AppError::NotFound),
+        };
+        let members = crate::store::lists::members(tx, id, super::lists::LIST_ACCOUNTS_MAX)?;
+        let ascending = page.ascending();
+        let mut cursor = page;
+        let mut found = Vec::new();
+        // Rounds: each takes up to `limit` ids of every member, merged; the merge is exact up
+        // to the nearest last id of a member whose batch was full, the next round's cursor.
+        for _ in 0..LIST_ROUNDS_MAX {
+            let mut ids = Vec::new();
+            let mut boundary: Option<StatusId> = None;
+            for member in &members {
+                let batch = timelines::account_page(tx, *member, cursor, page.limit, |id| {
+                    Ok::<_, AppError>(Some(id))
+                })?;
+                if batch.len() >= page.limit {
+                    // Newest first: the far end is the last id, or the first one ascending.
+                    let far = if ascending {
+                        batch[0]
+                    } else {
+                        batch[batch.len() - 1]
+                    };
+                    boundary = Some(match boundary {
+                        None => far,
+                        Some(current) if ascending => current.min(far),
+                        Some(current) => current.max(far),
+                    });
+                }
+                ids.extend(batch);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            if !ascending {
+                ids.reverse();
+            }
+            for id in ids {
+                if found.len() >= page.limit {
+                    break;
+                }
+                if boundary.is_some_and(|edge| if ascending { id > edge } else { id < edge }) {
+                    break;
+                }
+                let Some(status) = keep(app, tx, Some(viewer), id)? else {
+                    continue;
+                };
+                if let Some(parent) = status.in_reply_to_account_id {
+                    let shown = parent == status.account_id
+                        || match list.replies_policy {
+                            RepliesPolicy::None => false,
+                            RepliesPolicy::List => {
+                                parent == viewer || members.binary_search(&parent).is_ok()
+                            }
+                            RepliesPolicy::Followed => {
+                                parent == viewer || Edge::FOLLOW.contains(tx, viewer.0, parent.0)?
+                            }
+                        };
+                    if !shown {
+                        continue;
+                    }
+                }
+                found.push(status);
+            }
+            match boundary {
+                Some(edge) if found.len() < page.limit => {
+                    if ascending {
+                        cursor.min_id = Some(edge.0);
+                    } else {
+                        cursor.max_id = Some(edge.0);
+                    }
+                }
+                _ => break,
+            }
+        }
+        found.sort_unstable_by_key(|status| std::cmp::Reverse(status.id));
+        render(app, tx, Some(viewer), FilterContext::Home, found)
     })
 }
 
@@ -116,7 +210,7 @@ pub fn public(
             }
             keep_public(app, tx, viewer, id)
         })?;
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Public, found)
     })
 }
 
@@ -137,7 +231,7 @@ pub fn tag(
             }
             keep_public(app, tx, viewer, id)
         })?;
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Public, found)
     })
 }
 
@@ -201,7 +295,7 @@ pub fn account(
                 Ok(Some(status))
             })?
         };
-        render(app, tx, viewer, found)
+        render(app, tx, viewer, FilterContext::Account, found)
     })
 }
 

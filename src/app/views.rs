@@ -52,6 +52,8 @@ pub struct StatusView {
     pub reactions: Vec<(String, u32, bool)>,
     /// The poll, and the viewer's choices in it if they voted.
     pub poll: Option<(crate::model::Poll, Option<Vec<u32>>)>,
+    /// The viewer's filters that match, in a timeline that applies them (`filters::apply`).
+    pub filtered: Vec<super::filters::FilterMatch>,
 }
 
 /// The relation between the viewer and another account.
@@ -252,6 +254,7 @@ fn status_view_inner(
         quote,
         reactions,
         poll,
+        filtered: Vec::new(),
     })
 }
 

@@ -128,6 +128,9 @@ impl Store {
             checked += decode_all::<model::LocalUser>(tx, schema::USERS, bytes_max, &mut problems)?;
             checked += decode_all::<model::Status>(tx, schema::STATUSES, bytes_max, &mut problems)?;
             checked += decode_all::<model::App>(tx, schema::APPS, bytes_max, &mut problems)?;
+            checked += decode_all::<model::List>(tx, schema::LISTS, bytes_max, &mut problems)?;
+            check_lists(tx, &mut problems)?;
+            checked += decode_all::<model::Filter>(tx, schema::FILTERS, bytes_max, &mut problems)?;
             for (name, table) in [("recipient_notificationid", schema::NOTIFICATIONS)] {
                 for entry in tx.open_table(table)?.iter()? {
                     let (key, value) = entry?;
@@ -241,6 +244,35 @@ fn decode_all<R: records::Record>(
         }
     }
     Ok(checked)
+}
+
+/// Every list has its owner entry, and list membership is the same in both directions.
+fn check_lists(tx: &ReadTransaction, problems: &mut Vec<String>) -> Result<(), StoreError> {
+    let lists = tx.open_table(schema::LISTS)?;
+    let owners = tx.open_table(schema::OWNER_LISTS)?;
+    for entry in owners.iter()? {
+        let (owner, list) = entry?.0.value();
+        if lists.get(list)?.is_none() {
+            problems.push(format!(
+                "owner_listid ({owner}, {list}) points at a missing list"
+            ));
+        }
+    }
+    if owners.len()? != lists.len()? {
+        problems.push("owner_listid and listid_list differ in length".into());
+    }
+    let members = tx.open_table(schema::LIST_ACCOUNTS)?;
+    let reverse = tx.open_table(schema::ACCOUNT_LISTS)?;
+    for entry in members.iter()? {
+        let (list, account) = entry?.0.value();
+        if lists.get(list)?.is_none() || reverse.get((account, list))?.is_none() {
+            problems.push(format!("listid_accountid ({list}, {account}) is dangling"));
+        }
+    }
+    if members.len()? != reverse.len()? {
+        problems.push("listid_accountid and accountid_listid differ in length".into());
+    }
+    Ok(())
 }
 
 /// Every edge has its by-id entries and every by-id entry has its edge.

@@ -16,6 +16,8 @@ pub mod schema;
 pub mod accounts;
 pub mod client_state;
 pub mod domains;
+pub mod filters;
+pub mod lists;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;
@@ -246,7 +248,7 @@ impl Page {
     }
 
     /// Whether to scan from the low end (min_id) rather than the newest.
-    fn ascending(&self) -> bool {
+    pub fn ascending(&self) -> bool {
         self.min_id.is_some()
     }
 }

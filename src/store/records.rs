@@ -251,6 +251,26 @@ impl Record for model::Token {
     const KIND: &'static str = "token";
 }
 
+impl Record for model::List {
+    const KIND: &'static str = "list";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.owner.0 == 0 || self.title.is_empty() {
+            return Err("list without id, owner or title");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::Filter {
+    const KIND: &'static str = "filter";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.owner.0 == 0 || self.title.is_empty() || self.context.is_empty() {
+            return Err("filter without id, owner, title or context");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Marker {
     const KIND: &'static str = "marker";
 }

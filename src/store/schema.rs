@@ -126,6 +126,25 @@ tables! {
     /// Pinned list in pin order: (account, pin id) to status.
     PINS_BY_ID: (u64, u64) => u64 = "account_pinid";
 
+    /// Lists (`model::List`) by id.
+    LISTS: u64 => &[u8] = "listid_list";
+    /// An account's lists: (owner, list id).
+    OWNER_LISTS: (u64, u64) => () = "owner_listid";
+    /// List members: (list id, account).
+    LIST_ACCOUNTS: (u64, u64) => () = "listid_accountid";
+    /// The lists an account is a member of: (account, list id), the reverse of
+    /// `LIST_ACCOUNTS` (for `GET /api/v1/accounts/:id/lists` and exclusive lists at fan-out).
+    ACCOUNT_LISTS: (u64, u64) => () = "accountid_listid";
+
+    /// Filters (`model::Filter`, with their keywords and statuses) by id.
+    FILTERS: u64 => &[u8] = "filterid_filter";
+    /// An account's filters: (owner, filter id).
+    OWNER_FILTERS: (u64, u64) => () = "owner_filterid";
+    /// A filter keyword's id to its filter's id.
+    FILTER_KEYWORD_FILTERS: u64 => u64 = "filterkeywordid_filterid";
+    /// A filtered status entry's id to its filter's id.
+    FILTER_STATUS_FILTERS: u64 => u64 = "filterstatusid_filterid";
+
     /// Notifications (`model::Notification`): (recipient, notification id).
     NOTIFICATIONS: (u64, u64) => &[u8] = "recipient_notificationid";
 

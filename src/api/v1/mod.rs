@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod instance;
+pub mod lists;
 pub mod notifications;
 pub mod polls;
 pub mod saved;

@@ -1,4 +1,5 @@
 //! Mastodon REST API v2.
 
+pub mod filters;
 pub mod instance;
 pub mod search;
