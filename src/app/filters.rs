@@ -179,7 +179,7 @@ pub fn create(app: &App, owner: AccountId, input: FilterInput) -> Result<Filter,
         statuses: Vec::new(),
     };
     apply_input(app, &mut filter, input)?;
-    app.store.write(|tx| {
+    app.write(|tx| {
         if filters::of_owner(tx, owner, app.bytes_max())?.len() >= FILTERS_PER_ACCOUNT_MAX {
             return Err(invalid(format!(
                 "You cannot have more than {FILTERS_PER_ACCOUNT_MAX} filters"
@@ -196,7 +196,7 @@ pub fn update(
     id: u64,
     input: FilterInput,
 ) -> Result<Filter, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let old = owned(app, tx, owner, id)?;
         let mut filter = old.clone();
         apply_input(app, &mut filter, input)?;
@@ -206,7 +206,7 @@ pub fn update(
 }
 
 pub fn delete(app: &App, owner: AccountId, id: u64) -> Result<Filter, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let filter = owned(app, tx, owner, id)?;
         filters::delete(tx, &filter)?;
         Ok(filter)
@@ -220,7 +220,7 @@ fn change<T>(
     id: u64,
     change: impl FnOnce(&mut Filter) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let old = owned(app, tx, owner, id)?;
         let mut filter = old.clone();
         let out = change(&mut filter)?;

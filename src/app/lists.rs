@@ -88,7 +88,7 @@ pub fn create(app: &App, owner: AccountId, update: ListUpdate) -> Result<List, A
         created_ms: crate::util::time::now_ms(),
     };
     apply(&mut list, update)?;
-    app.store.write(|tx| {
+    app.write(|tx| {
         if lists::of_owner(tx, owner)?.len() >= LISTS_PER_ACCOUNT_MAX {
             return Err(AppError::Validation(format!(
                 "You cannot have more than {LISTS_PER_ACCOUNT_MAX} lists"
@@ -100,7 +100,7 @@ pub fn create(app: &App, owner: AccountId, update: ListUpdate) -> Result<List, A
 }
 
 pub fn update(app: &App, owner: AccountId, id: u64, update: ListUpdate) -> Result<List, AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let mut list = owned(app, tx, owner, id)?;
         apply(&mut list, update)?;
         lists::put(tx, &list)?;
@@ -109,7 +109,7 @@ pub fn update(app: &App, owner: AccountId, id: u64, update: ListUpdate) -> Resul
 }
 
 pub fn delete(app: &App, owner: AccountId, id: u64) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         let list = owned(app, tx, owner, id)?;
         lists::delete(tx, &list)?;
         Ok(())
@@ -138,7 +138,7 @@ pub fn add_members(
     id: u64,
     accounts: &[AccountId],
 ) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         owned(app, tx, owner, id)?;
         for account in accounts {
             views::load_account(app, tx, *account)?;
@@ -166,7 +166,7 @@ pub fn remove_members(
     id: u64,
     accounts: &[AccountId],
 ) -> Result<(), AppError> {
-    app.store.write(|tx| {
+    app.write(|tx| {
         owned(app, tx, owner, id)?;
         for account in accounts {
             lists::remove_member(tx, id, *account)?;
