@@ -107,15 +107,17 @@ pub(super) async fn verify_signed(
         .map(|value| value.as_str())
         .unwrap_or("/")
         .to_string();
+    let parts = RequestParts {
+        method,
+        scheme: app.config.scheme(),
+        authority: &app.config.server.host,
+        path_and_query: &path_and_query,
+        headers,
+        body,
+    };
+    // What needs no key first: a stale or tampered request costs no fetch.
+    httpsig::precheck(&parsed, &parts, now_ms() / 1000, &VerifyPolicy::default())?;
     let check = |key: &PublicKey| {
-        let parts = RequestParts {
-            method,
-            scheme: app.config.scheme(),
-            authority: &app.config.server.host,
-            path_and_query: &path_and_query,
-            headers,
-            body,
-        };
         httpsig::verify_request(
             &parsed,
             &parts,

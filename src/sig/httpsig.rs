@@ -548,10 +548,12 @@ fn unix_secs(value: i64) -> Result<u64, SigError> {
 /// covered, the time is within the window, the body matches its digest, and the signature
 /// verifies with `key`. Cheap checks run first, so a stale or mismatched request costs no
 /// RSA operation.
-pub fn verify_request(
+/// The checks that need no key: covered components, the time window and the body digests.
+/// A server runs them before it fetches the signer's key, so that a stale or tampered request
+/// costs no fetch; `verify_request` runs them again.
+pub fn precheck(
     parsed: &ParsedSignature,
     request: &RequestParts<'_>,
-    key: &PublicKey,
     now_unix_secs: u64,
     policy: &VerifyPolicy,
 ) -> Result<(), SigError> {
@@ -564,6 +566,17 @@ pub fn verify_request(
     if parsed.covers(&Component::header("content-digest")) {
         check_content_digest(request.headers, body)?;
     }
+    Ok(())
+}
+
+pub fn verify_request(
+    parsed: &ParsedSignature,
+    request: &RequestParts<'_>,
+    key: &PublicKey,
+    now_unix_secs: u64,
+    policy: &VerifyPolicy,
+) -> Result<(), SigError> {
+    precheck(parsed, request, now_unix_secs, policy)?;
     let algorithm = parsed.algorithm.unwrap_or_else(|| key.default_algorithm());
     let message = signature_base(parsed, request, request.path_and_query)?;
     let verified = key.verify_with(algorithm, &message, &parsed.signature);
