@@ -64,8 +64,9 @@ pub struct InstanceConfig {
     pub title: String,
     pub description: String,
     pub contact_email: String,
-    /// `closed`, `open` or `approval`. Sign-up through the API comes with the administration
-    /// issue; until then accounts are created with `skerry admin account create`.
+    /// `closed`, `open` or `approval`: who may sign up through `POST /api/v1/accounts`
+    /// (an invitation admits anyone, without approval); `skerry admin account create` works
+    /// in every mode.
     pub registrations: String,
 }
 
@@ -93,6 +94,8 @@ pub struct LimitsConfig {
     pub api_requests_per_5min_per_ip: u32,
     /// Loopback clients skip the rate limits, as in Mastodon (local scripts, health checks).
     pub rate_limits_exempt_loopback: bool,
+    /// Sign-ups through the API per client IP per 30 minutes (Mastodon: 5).
+    pub signups_per_30min_per_ip: u32,
 }
 
 /// Outbound federation. The fetch limits themselves (timeouts, redirects, body caps) are
@@ -190,6 +193,7 @@ impl Default for LimitsConfig {
             page_size_max: 40,
             home_feed_entries_max: 800,
             logins_per_5min_per_ip: 25,
+            signups_per_30min_per_ip: 5,
             idempotency_window_secs: 3600,
             api_requests_per_5min_per_ip: 1500,
             rate_limits_exempt_loopback: true,
@@ -306,7 +310,7 @@ impl Config {
                 "\"https\" or \"http\"",
             ));
         }
-        let positive: [(&'static str, u64); 9] = [
+        let positive: [(&'static str, u64); 10] = [
             ("server.connections_max", self.server.connections_max as u64),
             (
                 "server.header_read_timeout_ms",
@@ -333,6 +337,10 @@ impl Config {
             (
                 "limits.logins_per_5min_per_ip",
                 u64::from(self.limits.logins_per_5min_per_ip),
+            ),
+            (
+                "limits.signups_per_30min_per_ip",
+                u64::from(self.limits.signups_per_30min_per_ip),
             ),
         ];
         if let Some((key, value)) = positive.into_iter().find(|(_, value)| *value == 0) {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use skerry::admin::moderation::ModerationCommand;
 use skerry::admin::{self, Command};
 use skerry::app::App;
 use skerry::config::{Config, Overrides};
@@ -80,6 +81,21 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DomainCommand,
     },
+    /// Reports from users and peers
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Invitations
+    Invite {
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
+    /// Print the audit log of admin actions, newest first
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +142,54 @@ enum AccountCommand {
         email: String,
         #[arg(long, default_value = "user", value_parser = ["owner", "admin", "moderator", "user"])]
         role: String,
+    },
+    /// Act on an account (local `alice` or remote `bob@example.com`); recorded in the audit log
+    Moderate {
+        acct: String,
+        #[arg(value_parser = ["warn", "sensitive", "unsensitive", "disable", "enable", "silence",
+            "unsilence", "suspend", "unsuspend", "approve", "reject"])]
+        action: String,
+        /// The reason, kept in the audit log
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        text: String,
+    },
+    /// Give a local account a role
+    Role {
+        acct: String,
+        #[arg(value_parser = ["owner", "admin", "moderator", "user"])]
+        role: String,
+    },
+    /// List sign-ups waiting for approval
+    Pending,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// List open reports (or resolved ones)
+    List {
+        #[arg(long)]
+        resolved: bool,
+    },
+    /// Resolve a report
+    Resolve { id: u64 },
+    /// Reopen a resolved report
+    Reopen { id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum InviteCommand {
+    /// Create an invitation; sign-up with its code works in every registrations mode
+    Create {
+        /// Seconds until it expires (default: never)
+        #[arg(long, value_name = "SECS")]
+        expires_in: Option<u64>,
+        /// How many accounts it admits (default: any number)
+        #[arg(long, value_name = "N")]
+        uses: Option<u32>,
+    },
+    List,
+    Revoke {
+        code: String,
     },
 }
 
@@ -212,13 +276,40 @@ fn main() -> ExitCode {
 
 fn admin_command(command: AdminCommand) -> Command {
     match command {
-        AdminCommand::Account {
-            command: AccountCommand::Create { name, email, role },
-        } => Command::AccountCreate {
-            username: name,
-            email,
-            role,
+        AdminCommand::Account { command } => match command {
+            AccountCommand::Create { name, email, role } => Command::AccountCreate {
+                username: name,
+                email,
+                role,
+            },
+            AccountCommand::Moderate { acct, action, text } => {
+                Command::Moderation(ModerationCommand::Account { acct, action, text })
+            }
+            AccountCommand::Role { acct, role } => {
+                Command::Moderation(ModerationCommand::Role { acct, role })
+            }
+            AccountCommand::Pending => Command::Moderation(ModerationCommand::Pending),
         },
+        AdminCommand::Report { command } => Command::Moderation(match command {
+            ReportCommand::List { resolved } => ModerationCommand::Reports { resolved },
+            ReportCommand::Resolve { id } => ModerationCommand::Report {
+                id,
+                change: "resolve".into(),
+            },
+            ReportCommand::Reopen { id } => ModerationCommand::Report {
+                id,
+                change: "reopen".into(),
+            },
+        }),
+        AdminCommand::Invite { command } => Command::Moderation(match command {
+            InviteCommand::Create { expires_in, uses } => ModerationCommand::InviteCreate {
+                expires_in_secs: expires_in,
+                uses_max: uses,
+            },
+            InviteCommand::List => ModerationCommand::InviteList,
+            InviteCommand::Revoke { code } => ModerationCommand::InviteRevoke { code },
+        }),
+        AdminCommand::Audit { limit } => Command::Moderation(ModerationCommand::Audit { limit }),
         AdminCommand::Token {
             command: TokenCommand::Create { name, scopes },
         } => Command::TokenCreate {

@@ -170,3 +170,120 @@ async fn mastodon_py_drives_a_running_skerry_serve() {
         .unwrap();
     assert!(!health.status.success(), "a stopped server is not healthy");
 }
+
+/// Sign-up and the admin API through Mastodon.py, and the moderation commands of the CLI
+/// through the socket of the same running server.
+#[tokio::test]
+async fn mastodon_py_signs_up_and_moderates() {
+    let python = python();
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let _server = Command::new(env!("CARGO_BIN_EXE_skerry"))
+        .args(["serve", "--listen", &address, "--host", &address, "--data"])
+        .arg(&data)
+        .env("SKERRY_SERVER_SCHEME", "http")
+        .env("SKERRY_LOG_LEVEL", "warn")
+        .env("SKERRY_INSTANCE_REGISTRATIONS", "approval")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_until_serving(port).await;
+    let created = skerry(
+        &data,
+        &[
+            "admin",
+            "account",
+            "create",
+            "mod",
+            "--email",
+            "mod@example.test",
+            "--role",
+            "moderator",
+        ],
+    )
+    .await;
+    assert!(created.status.success());
+    let token = skerry(
+        &data,
+        &[
+            "admin",
+            "token",
+            "create",
+            "mod",
+            "--scopes",
+            "read write admin:read admin:write",
+        ],
+    )
+    .await;
+    let token = String::from_utf8_lossy(&token.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/compat/mastodon_py_admin.py"
+    );
+    let run = Command::new(&python)
+        .args([script, &format!("http://{address}"), &token])
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("Mastodon.py finished in time")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("admin: ok"),
+        "Mastodon.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The command line acts on the same server, and the audit log has everyone's actions.
+    let suspended = skerry(
+        &data,
+        &[
+            "admin",
+            "account",
+            "moderate",
+            "newbie",
+            "suspend",
+            "--text",
+            "ban evasion",
+        ],
+    )
+    .await;
+    assert!(
+        suspended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&suspended.stderr)
+    );
+    let audit = skerry(&data, &["admin", "audit"]).await;
+    let audit = String::from_utf8_lossy(&audit.stdout).to_string();
+    let actions: Vec<(&str, &str)> = audit
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split("  ").collect();
+            (fields[1], fields[2])
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("operator", "suspend"),
+            ("mod", "unsilence"),
+            ("mod", "silence"),
+            ("mod", "approve"),
+        ],
+        "{audit}"
+    );
+    assert!(audit.contains("# ban evasion"), "{audit}");
+    // The operator gives roles.
+    let role = skerry(&data, &["admin", "account", "role", "newbie", "moderator"]).await;
+    assert!(role.status.success());
+    let unknown = skerry(&data, &["admin", "account", "moderate", "nobody", "warn"]).await;
+    assert!(!unknown.status.success());
+}

@@ -36,6 +36,9 @@ mod layers;
 /// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
 /// replies policy, mutes) and exclusive lists keeping their members out of home.
 mod lists;
+/// Moderation: sign-up (approval, invitations, rate limit), roles and their boundaries,
+/// account actions and what they stop (tokens, streams), reports, the audit log.
+mod moderation;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;

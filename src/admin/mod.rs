@@ -10,6 +10,7 @@
 //! API Boundary: the socket speaks one JSON line each way, a `Command` then a `Response`.
 //! Both ends are this binary, so the format may change between versions without notice.
 
+pub mod moderation;
 pub mod socket;
 pub mod startup;
 
@@ -106,6 +107,8 @@ pub enum Command {
     DomainDisallow {
         domain: String,
     },
+    /// Accounts, reports, invitations and the audit log (`admin::moderation`).
+    Moderation(moderation::ModerationCommand),
 }
 
 impl Command {
@@ -124,6 +127,7 @@ impl Command {
             Command::DomainList => "domain_list",
             Command::DomainAllow { .. } => "domain_allow",
             Command::DomainDisallow { .. } => "domain_disallow",
+            Command::Moderation(command) => command.name(),
         }
     }
 
@@ -134,6 +138,7 @@ impl Command {
                 | Command::DbCheck
                 | Command::DbBackup { .. }
                 | Command::DomainList
+                | Command::Moderation(_)
         )
     }
 }
@@ -233,6 +238,7 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
             domains::disallow_domain(app, Actor::Operator, allow.id)?;
             Ok(format!("Removed the allow of {}\n", allow.domain))
         }
+        Command::Moderation(command) => moderation::execute(app, command),
     }
 }
 
@@ -523,6 +529,16 @@ pub(crate) mod tests {
             Command::DomainDisallow {
                 domain: "example.com".into(),
             },
+            Command::Moderation(moderation::ModerationCommand::Account {
+                acct: "bob@example.com".into(),
+                action: "suspend".into(),
+                text: "spam".into(),
+            }),
+            Command::Moderation(moderation::ModerationCommand::Pending),
+            Command::Moderation(moderation::ModerationCommand::InviteCreate {
+                expires_in_secs: Some(3600),
+                uses_max: None,
+            }),
         ];
         for command in commands {
             let line = serde_json::to_string(&command).unwrap();

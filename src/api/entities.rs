@@ -167,6 +167,21 @@ fn permissions(role: Role) -> u64 {
     }
 }
 
+/// Mastodon's `Role` entity of one of our four roles.
+pub fn role(role: Role) -> RoleEntity {
+    RoleEntity {
+        id: (role as u8).to_string(),
+        name: if role == Role::User {
+            String::new()
+        } else {
+            capitalize(role.name())
+        },
+        permissions: permissions(role).to_string(),
+        color: String::new(),
+        highlighted: role != Role::User,
+    }
+}
+
 /// The signed-in user's own account, with `source` and `role`.
 pub fn credential_account(app: &App, view: &AccountView, user: &LocalUser) -> AccountEntity {
     let mut entity = account(app, view);
@@ -187,17 +202,7 @@ pub fn credential_account(app: &App, view: &AccountView, user: &LocalUser) -> Ac
             .collect(),
         follow_requests_count: 0,
     });
-    entity.role = Some(RoleEntity {
-        id: (user.role as u8).to_string(),
-        name: if user.role == Role::User {
-            String::new()
-        } else {
-            capitalize(user.role.name())
-        },
-        permissions: permissions(user.role).to_string(),
-        color: String::new(),
-        highlighted: user.role != Role::User,
-    });
+    entity.role = Some(role(user.role));
     entity
 }
 

@@ -30,7 +30,9 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
-    use v1::admin::{domain_allows, domain_blocks};
+    use v1::admin::{
+        accounts as admin_accounts, domain_allows, domain_blocks, reports as admin_reports,
+    };
     use v1::{accounts, apps, instance, lists, notifications, polls, saved, statuses, timelines};
     Router::new()
         .route("/api/v1/apps", post(apps::create))
@@ -232,4 +234,57 @@ pub fn routes() -> Router<App> {
             get(streaming::hashtag_local),
         )
         .route("/api/v1/streaming/direct", get(streaming::direct))
+        .route(
+            "/api/v1/accounts",
+            post(crate::api::v1::registrations::create),
+        )
+        .route("/api/v1/admin/accounts", get(admin_accounts::list_v1))
+        .route("/api/v2/admin/accounts", get(admin_accounts::list_v2))
+        .route("/api/v1/admin/accounts/{id}", get(admin_accounts::get))
+        .route(
+            "/api/v1/admin/accounts/{id}/action",
+            post(admin_accounts::action),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/approve",
+            post(admin_accounts::approve),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/reject",
+            post(admin_accounts::reject),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/enable",
+            post(admin_accounts::enable),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsilence",
+            post(admin_accounts::unsilence),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsuspend",
+            post(admin_accounts::unsuspend),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsensitive",
+            post(admin_accounts::unsensitive),
+        )
+        .route("/api/v1/admin/reports", get(admin_reports::list))
+        .route("/api/v1/admin/reports/{id}", get(admin_reports::get))
+        .route(
+            "/api/v1/admin/reports/{id}/assign_to_self",
+            post(admin_reports::assign_to_self),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/unassign",
+            post(admin_reports::unassign),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/resolve",
+            post(admin_reports::resolve),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/reopen",
+            post(admin_reports::reopen),
+        )
 }

@@ -26,6 +26,21 @@ pub fn create_local_account(
     email: &str,
     role: Role,
 ) -> Result<(Account, String), AppError> {
+    let password = random::token(18);
+    let account = insert_local_account(app, username, email, role, &password, |_, _| Ok(()))?;
+    Ok((account, password))
+}
+
+/// Creates a local account with `password`; `extra` writes more in the same transaction
+/// (a sign-up's moderation state and invitation use).
+pub(crate) fn insert_local_account(
+    app: &App,
+    username: &str,
+    email: &str,
+    role: Role,
+    password: &str,
+    extra: impl Fn(&redb::WriteTransaction, AccountId) -> Result<(), AppError>,
+) -> Result<Account, AppError> {
     if username.is_empty()
         || username.len() > USERNAME_CHARS_MAX
         || !username
@@ -43,8 +58,7 @@ pub fn create_local_account(
     {
         return Err(AppError::Validation(format!("Email is invalid: {email:?}")));
     }
-    let password = random::token(18);
-    let password_hash = hash_password(&password)?;
+    let password_hash = hash_password(password)?;
     // Key generation takes tens of milliseconds; done before the transaction so the
     // write lock is held only for the writes.
     let private_key =
@@ -86,9 +100,9 @@ pub fn create_local_account(
         accounts::put_account(tx, &account)?;
         accounts::put_user(tx, &user)?;
         accounts::put_private_key(tx, id, &private_key)?;
-        Ok(())
+        extra(tx, id)
     })?;
-    Ok((account, password))
+    Ok(account)
 }
 
 fn hash_password(password: &str) -> Result<String, AppError> {
@@ -144,6 +158,12 @@ pub fn authenticate(
     }
     if account.suspended_ms.is_some() {
         return Err(AppError::Forbidden("Your login is currently disabled"));
+    }
+    if let Some(reason) = app
+        .store
+        .read(|tx| super::moderation::login_refusal(app, tx, user.account_id))?
+    {
+        return Err(AppError::Forbidden(reason));
     }
     Ok(user.account_id)
 }

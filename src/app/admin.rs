@@ -19,7 +19,8 @@ pub enum Actor {
     Account(AccountId),
 }
 
-/// Passes if `actor` is the operator, or a local, active account with at least `role`
+/// Passes if `actor` is the operator, or a local, active (not suspended, disabled or pending)
+/// account with at least `role`
 /// (Mastodon gives `manage_federation` to Admin and Owner, not to Moderator).
 pub fn require_role(
     app: &App,
@@ -33,8 +34,9 @@ pub fn require_role(
     let user = accounts::get_user(reader, id, app.bytes_max())?;
     let active = accounts::get_account(reader, id, app.bytes_max())?
         .is_some_and(|account| account.suspended_ms.is_none());
+    let refused = super::moderation::login_refusal(app, reader, id)?.is_some();
     match user {
-        Some(user) if active && user.role >= role => Ok(()),
+        Some(user) if active && !refused && user.role >= role => Ok(()),
         _ => Err(AppError::Forbidden(NOT_ALLOWED)),
     }
 }

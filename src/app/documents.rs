@@ -13,12 +13,17 @@ pub struct LocalActor {
     pub public_key_pem: String,
 }
 
-/// A local, active account by username.
+/// A local account by username.
+/// A suspended account is found too: peers learn of the suspension from its actor, which
+/// then says `suspended` and shows nothing else of the profile (as Mastodon's).
 pub fn local_actor(app: &App, username: &str) -> Result<LocalActor, AppError> {
-    let view = super::accounts::lookup(app, username)?;
-    if !view.account.is_local() {
-        return Err(AppError::NotFound);
-    }
+    let view = app.store.read(|tx| {
+        let id = accounts::account_id_by_acct(tx, username)?.ok_or(AppError::NotFound)?;
+        let account = accounts::get_account(tx, id, app.bytes_max())?
+            .filter(|account| account.is_local())
+            .ok_or(AppError::NotFound)?;
+        views::account_view(app, tx, account)
+    })?;
     let public_key_pem = keys::public_key_pem(&keys::account_key(app, view.account.id)?)?;
     Ok(LocalActor {
         view,

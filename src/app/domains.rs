@@ -15,12 +15,12 @@
 
 use redb::WriteTransaction;
 
-use crate::model::{Account, AccountId, DomainAllow, DomainBlock, Role, Severity};
+use crate::model::{Account, AccountId, AuditAction, DomainAllow, DomainBlock, Role, Severity};
 use crate::store::{Edge, Page, Reader, accounts, domains};
 use crate::util::time::now_ms;
 
 use super::admin::{self, Actor};
-use super::{App, AppError, relationships};
+use super::{App, AppError, moderation, relationships};
 
 /// Longest domain name (RFC 1035: 253 characters in text form).
 pub const DOMAIN_BYTES_MAX: usize = 253;
@@ -169,6 +169,15 @@ pub fn block_domain(app: &App, actor: Actor, input: BlockInput) -> Result<Domain
         if block.severity == Severity::Suspend {
             sever_follows(app, tx, &block.domain)?;
         }
+        let text = format!("{} {}", block.severity.name(), block.private_comment);
+        moderation::audit(
+            app,
+            tx,
+            actor,
+            AuditAction::BlockDomain,
+            block.domain.clone(),
+            text.trim(),
+        )?;
         Ok(block.clone())
     })
 }
@@ -203,6 +212,15 @@ pub fn update_block(
         if block.severity == Severity::Suspend && !was_suspended {
             sever_follows(app, tx, &block.domain)?;
         }
+        let text = format!("{} {}", block.severity.name(), block.private_comment);
+        moderation::audit(
+            app,
+            tx,
+            actor,
+            AuditAction::UpdateDomainBlock,
+            block.domain.clone(),
+            text.trim(),
+        )?;
         Ok(block)
     })
 }
@@ -213,6 +231,14 @@ pub fn unblock_domain(app: &App, actor: Actor, id: u64) -> Result<DomainBlock, A
         admin::require_role(app, tx, actor, Role::Admin)?;
         let block = domains::get_block(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         domains::remove_block(tx, &block)?;
+        moderation::audit(
+            app,
+            tx,
+            actor,
+            AuditAction::UnblockDomain,
+            block.domain.clone(),
+            "",
+        )?;
         Ok(block)
     })
 }
@@ -301,6 +327,14 @@ pub fn allow_domain(
             )));
         }
         domains::put_allow(tx, &allow)?;
+        moderation::audit(
+            app,
+            tx,
+            actor,
+            AuditAction::AllowDomain,
+            allow.domain.clone(),
+            "",
+        )?;
         Ok((allow.clone(), true))
     })
 }
@@ -311,6 +345,14 @@ pub fn disallow_domain(app: &App, actor: Actor, id: u64) -> Result<DomainAllow, 
         admin::require_role(app, tx, actor, Role::Admin)?;
         let allow = domains::get_allow(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         domains::remove_allow(tx, &allow)?;
+        moderation::audit(
+            app,
+            tx,
+            actor,
+            AuditAction::DisallowDomain,
+            allow.domain.clone(),
+            "",
+        )?;
         Ok(allow)
     })
 }
@@ -420,8 +462,11 @@ pub fn severity_of(
     }
 }
 
-/// Whether an account is on a silenced (limited) domain.
+/// Whether an account is limited: by a moderator, or by the block of its domain.
 pub fn is_silenced(app: &App, reader: &impl Reader, id: AccountId) -> Result<bool, AppError> {
+    if super::moderation::is_silenced(app, reader, id)? {
+        return Ok(true);
+    }
     let Some(account) = accounts::get_account(reader, id, app.bytes_max())? else {
         return Ok(false);
     };

@@ -16,11 +16,13 @@ pub mod keys;
 pub mod lists;
 pub mod markers;
 pub mod metrics;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod outbox;
 pub mod polls;
 pub mod ratelimit;
+pub mod registrations;
 pub mod relationships;
 pub mod remote;
 pub mod search;
@@ -88,6 +90,7 @@ pub struct AppInner {
     pub net: crate::net::Client,
     pub login_limiter: ratelimit::RateLimiter,
     pub api_limiter: ratelimit::RateLimiter,
+    pub signup_limiter: ratelimit::RateLimiter,
     /// Precomputed `https://host`, the prefix of every local URL.
     pub base_url: String,
     /// Fetches remote accounts; installed once by the HTTP server (`federation`), absent in
@@ -150,6 +153,9 @@ impl App {
             FIVE_MINUTES_MS,
             exempt,
         );
+        const THIRTY_MINUTES_MS: u64 = 30 * 60 * 1000;
+        let signup_limiter =
+            ratelimit::RateLimiter::new(limits.signups_per_30min_per_ip, THIRTY_MINUTES_MS, exempt);
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
         App {
@@ -161,6 +167,7 @@ impl App {
                 metrics: metrics::Metrics::default(),
                 login_limiter,
                 api_limiter,
+                signup_limiter,
                 base_url,
                 resolver: std::sync::OnceLock::new(),
                 outbox_ready: tokio::sync::Notify::new(),

@@ -277,6 +277,10 @@ pub fn authenticate_token(app: &App, bearer: &str) -> Result<(Caller, Token), Ap
             if !active {
                 return Err(AppError::Unauthorized);
             }
+            // Mastodon answers 403 with the reason for a disabled or unapproved login.
+            if let Some(reason) = super::moderation::login_refusal(app, tx, account)? {
+                return Err(AppError::Forbidden(reason));
+            }
         }
         Ok((
             Caller {

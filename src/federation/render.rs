@@ -22,6 +22,7 @@ fn actor_context() -> Value {
             "featured": { "@id": "toot:featured", "@type": "@id" },
             "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
             "discoverable": "toot:discoverable",
+            "suspended": "toot:suspended",
             "indexable": "toot:indexable",
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
@@ -81,6 +82,9 @@ pub fn shared_inbox(app: &App) -> String {
 
 /// A local account as a `Person` (or `Service` for bots).
 pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
+    if view.account.suspended_ms.is_some() {
+        return suspended_actor(app, view, public_key_pem);
+    }
     let account = &view.account;
     let urls = actor_urls(app, &account.username);
     let attachment: Vec<Value> = account
@@ -111,6 +115,30 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         "publicKey": { "id": urls.key_id, "owner": urls.id, "publicKeyPem": public_key_pem },
         "tag": tags,
         "attachment": attachment,
+        "endpoints": { "sharedInbox": shared_inbox(app) },
+    })
+}
+
+/// A suspended local account as peers see it: Mastodon's `suspended` flag, the key (so
+/// its earlier signatures still verify) and nothing of the profile.
+fn suspended_actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
+    let account = &view.account;
+    let urls = actor_urls(app, &account.username);
+    json!({
+        "@context": actor_context(),
+        "id": urls.id,
+        "type": if account.bot { "Service" } else { "Person" },
+        "following": urls.following,
+        "followers": urls.followers,
+        "inbox": urls.inbox,
+        "outbox": urls.outbox,
+        "preferredUsername": account.username,
+        "name": "",
+        "summary": "",
+        "url": urls.profile,
+        "manuallyApprovesFollowers": account.locked,
+        "suspended": true,
+        "publicKey": { "id": urls.key_id, "owner": urls.id, "publicKeyPem": public_key_pem },
         "endpoints": { "sharedInbox": shared_inbox(app) },
     })
 }

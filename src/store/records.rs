@@ -229,6 +229,34 @@ impl Record for model::Report {
     const KIND: &'static str = "report";
 }
 
+impl Record for model::AccountModeration {
+    const KIND: &'static str = "account_moderation";
+}
+
+impl Record for model::AuditEntry {
+    const KIND: &'static str = "audit_entry";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 {
+            return Err("audit entry without id");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::ReportState {
+    const KIND: &'static str = "report_state";
+}
+
+impl Record for model::Invite {
+    const KIND: &'static str = "invite";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.code.is_empty() {
+            return Err("invite without id or code");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

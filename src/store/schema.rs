@@ -193,4 +193,17 @@ tables! {
     IDEMPOTENCY: (u64, &str) => (u64, u64) = "account_idempotencykey";
     /// Timeline read positions (`Marker` records): (account, timeline name).
     MARKERS: (u64, &str) => &[u8] = "account_timeline_marker";
+
+    // Moderation (`store::moderation`).
+    /// What moderators did to an account (`AccountModeration` records); absent: nothing.
+    ACCOUNT_MODERATION: u64 => &[u8] = "accountid_moderation";
+    /// Accounts that signed up and wait for approval, oldest first.
+    PENDING_ACCOUNTS: u64 => () = "pending_accountid";
+    /// The audit log (`AuditEntry` records) by entry id, so by time.
+    AUDIT_LOG: u64 => &[u8] = "auditid_entry";
+    /// Where each report stands (`ReportState` records); absent: open and unassigned.
+    REPORT_STATES: u64 => &[u8] = "reportid_state";
+    /// Invitations (`Invite` records) and their codes.
+    INVITES: u64 => &[u8] = "inviteid_invite";
+    INVITE_CODES: &str => u64 = "invitecode_inviteid";
 }

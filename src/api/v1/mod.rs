@@ -7,6 +7,7 @@ pub mod instance;
 pub mod lists;
 pub mod notifications;
 pub mod polls;
+pub mod registrations;
 pub mod saved;
 pub mod statuses;
 pub mod timelines;

@@ -3,8 +3,11 @@
 //! and the like fold into these, `model::scopes`) and a user whose role allows it, which
 //! the `app` operation checks (`app::admin::require_role`).
 
+pub mod accounts;
 pub mod domain_allows;
 pub mod domain_blocks;
+pub mod entities;
+pub mod reports;
 
 use crate::api::pagination::PageParams;
 use crate::app::App;

@@ -1,0 +1,225 @@
+//! Moderation records: per-account moderation state, the pending-approval index, report
+//! states, the audit log and invitations.
+
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
+
+use super::{Page, Reader, StoreError, get_record, page_ids, put_record, schema};
+use crate::model::{AccountId, AccountModeration, AuditEntry, Invite, Report, ReportState};
+
+/// An account's moderation state; the default (nothing done) when absent.
+pub fn get_account_moderation(
+    reader: &impl Reader,
+    id: AccountId,
+    bytes_max: usize,
+) -> Result<AccountModeration, StoreError> {
+    Ok(get_record(reader, schema::ACCOUNT_MODERATION, id.0, bytes_max)?.unwrap_or_default())
+}
+
+/// Writes an account's moderation state, removing the record when nothing is left in it,
+/// and keeps the pending-approval index in step.
+pub fn put_account_moderation(
+    tx: &WriteTransaction,
+    id: AccountId,
+    moderation: &AccountModeration,
+) -> Result<(), StoreError> {
+    if moderation.is_empty() {
+        tx.open_table(schema::ACCOUNT_MODERATION)?.remove(id.0)?;
+    } else {
+        put_record(tx, schema::ACCOUNT_MODERATION, id.0, moderation)?;
+    }
+    let mut pending = tx.open_table(schema::PENDING_ACCOUNTS)?;
+    if moderation.pending {
+        pending.insert(id.0, ())?;
+    } else {
+        pending.remove(id.0)?;
+    }
+    Ok(())
+}
+
+/// Accounts with any moderation state, by id (for the admin lists' status filters, which
+/// would otherwise read every account).
+pub fn moderated_account_ids(reader: &impl Reader, max: usize) -> Result<Vec<u64>, StoreError> {
+    let table = reader.table(schema::ACCOUNT_MODERATION)?;
+    let mut ids = Vec::new();
+    for entry in table.iter()?.take(max) {
+        ids.push(entry?.0.value());
+    }
+    Ok(ids)
+}
+
+pub fn pending_account_ids(reader: &impl Reader, max: usize) -> Result<Vec<u64>, StoreError> {
+    let table = reader.table(schema::PENDING_ACCOUNTS)?;
+    let mut ids = Vec::new();
+    for entry in table.iter()?.take(max) {
+        ids.push(entry?.0.value());
+    }
+    Ok(ids)
+}
+
+pub fn count_pending(reader: &impl Reader) -> Result<u64, StoreError> {
+    Ok(reader.table(schema::PENDING_ACCOUNTS)?.len()?)
+}
+
+pub fn get_report(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<Report>, StoreError> {
+    get_record(reader, schema::REPORTS, id, bytes_max)
+}
+
+/// A page of reports, newest first, each with its state.
+pub fn page_reports(
+    reader: &impl Reader,
+    page: Page,
+    scan_max: usize,
+    bytes_max: usize,
+    mut keep: impl FnMut(&Report, &ReportState) -> bool,
+) -> Result<Vec<(Report, ReportState)>, StoreError> {
+    page_ids(reader, schema::REPORTS, page, scan_max, |id| {
+        let Some(report) = get_report(reader, id, bytes_max)? else {
+            return Ok(None);
+        };
+        let state = get_report_state(reader, id, bytes_max)?;
+        Ok::<_, StoreError>(keep(&report, &state).then_some((report, state)))
+    })
+}
+
+pub fn get_report_state(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<ReportState, StoreError> {
+    Ok(get_record(reader, schema::REPORT_STATES, id, bytes_max)?.unwrap_or_default())
+}
+
+pub fn put_report_state(
+    tx: &WriteTransaction,
+    id: u64,
+    state: &ReportState,
+) -> Result<(), StoreError> {
+    put_record(tx, schema::REPORT_STATES, id, state)
+}
+
+pub fn count_open_reports(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<u64, StoreError> {
+    let reports = reader.table(schema::REPORTS)?;
+    let mut open = 0;
+    for entry in reports.iter()?.take(max) {
+        let id = entry?.0.value();
+        if get_report_state(reader, id, bytes_max)?
+            .resolved_ms
+            .is_none()
+        {
+            open += 1;
+        }
+    }
+    Ok(open)
+}
+
+pub fn append_audit(tx: &WriteTransaction, entry: &AuditEntry) -> Result<(), StoreError> {
+    put_record(tx, schema::AUDIT_LOG, entry.id, entry)
+}
+
+/// A page of the audit log, newest first.
+pub fn page_audit(
+    reader: &impl Reader,
+    page: Page,
+    bytes_max: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    page_ids(reader, schema::AUDIT_LOG, page, page.limit, |id| {
+        get_record(reader, schema::AUDIT_LOG, id, bytes_max)
+    })
+}
+
+pub fn put_invite(tx: &WriteTransaction, invite: &Invite) -> Result<(), StoreError> {
+    put_record(tx, schema::INVITES, invite.id, invite)?;
+    tx.open_table(schema::INVITE_CODES)?
+        .insert(invite.code.as_str(), invite.id)?;
+    Ok(())
+}
+
+pub fn invite_by_code(
+    reader: &impl Reader,
+    code: &str,
+    bytes_max: usize,
+) -> Result<Option<Invite>, StoreError> {
+    let Some(id) = reader
+        .table(schema::INVITE_CODES)?
+        .get(code)?
+        .map(|id| id.value())
+    else {
+        return Ok(None);
+    };
+    get_record(reader, schema::INVITES, id, bytes_max)
+}
+
+pub fn list_invites(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<Invite>, StoreError> {
+    page_ids(reader, schema::INVITES, Page::newest(max), max, |id| {
+        get_record(reader, schema::INVITES, id, bytes_max)
+    })
+}
+
+/// `db check`: decodes every moderation record and follows the indexes to their records.
+pub(super) fn check(
+    tx: &ReadTransaction,
+    bytes_max: usize,
+    problems: &mut Vec<String>,
+) -> Result<u64, StoreError> {
+    use super::maintenance::decode_all;
+    let mut checked = 0;
+    checked +=
+        decode_all::<AccountModeration>(tx, schema::ACCOUNT_MODERATION, bytes_max, problems)?;
+    checked += decode_all::<AuditEntry>(tx, schema::AUDIT_LOG, bytes_max, problems)?;
+    checked += decode_all::<ReportState>(tx, schema::REPORT_STATES, bytes_max, problems)?;
+    checked += decode_all::<Invite>(tx, schema::INVITES, bytes_max, problems)?;
+    let accounts = tx.open_table(schema::ACCOUNTS)?;
+    for entry in tx.open_table(schema::PENDING_ACCOUNTS)?.iter()? {
+        let id = entry?.0.value();
+        if accounts.get(id)?.is_none() {
+            problems.push(format!("pending_accountid {id} has no account"));
+        }
+    }
+    let invites = tx.open_table(schema::INVITES)?;
+    for entry in tx.open_table(schema::INVITE_CODES)?.iter()? {
+        let (code, id) = entry?;
+        if invites.get(id.value())?.is_none() {
+            problems.push(format!(
+                "invitecode_inviteid {:?} points at missing invite {}",
+                code.value(),
+                id.value()
+            ));
+        }
+    }
+    Ok(checked)
+}
+
+/// Removes a local account that never could do anything (a rejected sign-up): its account,
+/// user, key and counters and their indexes. Tokens issued at sign-up stay until they are
+/// used, and then find no account (401).
+pub fn remove_unused_local_account(
+    tx: &WriteTransaction,
+    id: AccountId,
+    bytes_max: usize,
+) -> Result<(), StoreError> {
+    if let Some(account) = super::accounts::get_account(tx, id, bytes_max)? {
+        tx.open_table(schema::ACCT_ACCOUNTID)?
+            .remove(account.acct().to_lowercase().as_str())?;
+    }
+    if let Some(user) = super::accounts::get_user(tx, id, bytes_max)? {
+        tx.open_table(schema::EMAIL_ACCOUNTID)?
+            .remove(user.email.to_lowercase().as_str())?;
+    }
+    tx.open_table(schema::ACCOUNTS)?.remove(id.0)?;
+    tx.open_table(schema::USERS)?.remove(id.0)?;
+    tx.open_table(schema::KEYPAIRS)?.remove(id.0)?;
+    tx.open_table(schema::ACCOUNT_COUNTS)?.remove(id.0)?;
+    Ok(())
+}

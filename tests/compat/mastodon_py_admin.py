@@ -1,0 +1,66 @@
+"""Drives Skerry's sign-up and admin API with Mastodon.py, as an app with admin screens does.
+
+Usage: python mastodon_py_admin.py BASE_URL MODERATOR_TOKEN
+
+The server runs with `registrations = "approval"`. A person signs up through
+`Mastodon.create_account`; their token is refused until the moderator approves them with
+`admin_account_approve`; the moderator then silences, lists by status and unsilences them,
+and reads the report list. Any mismatch raises, so the process exits non-zero; on success it
+prints one line per step and "admin: ok".
+"""
+
+import sys
+
+from mastodon import Mastodon, MastodonAPIError
+
+SCOPES = ["read", "write"]
+
+
+def step(text):
+    print(f"admin: {text}", flush=True)
+
+
+def main():
+    base, moderator_token = sys.argv[1:3]
+    client_id, client_secret = Mastodon.create_app("skerry-signup", scopes=SCOPES, api_base_url=base)
+    newbie = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base,
+                      version_check_mode="none")
+    newbie.create_account("newbie", "correct horse battery", "newbie@example.test", agreement=True,
+                          reason="I like boats", scopes=SCOPES)
+    step("signed up through create_account")
+    try:
+        newbie.account_verify_credentials()
+        raise AssertionError("a pending account's token works")
+    except MastodonAPIError as error:
+        assert "pending approval" in str(error), error
+    step("the token waits for approval")
+
+    moderator = Mastodon(access_token=moderator_token, api_base_url=base, version_check_mode="none")
+    pending = moderator.admin_accounts_v2(status="pending")
+    assert [account.username for account in pending] == ["newbie"], pending
+    entry = pending[0]
+    assert entry.approved is False and entry.invite_request == "I like boats", entry
+    assert entry.account.acct == "newbie"
+    approved = moderator.admin_account_approve(entry)
+    assert approved.approved is True
+    me = newbie.account_verify_credentials()
+    assert me.username == "newbie"
+    step("approved, and the token works")
+
+    moderator.admin_account_moderate(entry, action="silence", text="noisy")
+    silenced = moderator.admin_accounts_v2(status="silenced")
+    assert [account.username for account in silenced] == ["newbie"], silenced
+    assert moderator.admin_account(entry).silenced is True
+    unsilenced = moderator.admin_account_unsilence(entry)
+    assert unsilenced.silenced is False
+    step("silenced, listed by status, unsilenced")
+
+    local = moderator.admin_accounts_v2(origin="local")
+    assert {account.username for account in local} == {"mod", "newbie"}, local
+    assert moderator.admin_reports() == []
+    step("accounts by origin and the (empty) report list")
+    print("admin: ok", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,639 @@
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::json;
+use skerry::model::{AccountId, Report, Role, StatusId};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::rig::{Server, ids};
+
+/// Longest wait for a stream to close after its account is suspended (it re-checks its
+/// token every 2 s).
+const WAIT: Duration = Duration::from_secs(10);
+
+/// An app and its own token (client credentials), as a sign-up form in an app has them.
+async fn app_token(server: &Server) -> String {
+    let app = server
+        .post(
+            "/api/v1/apps",
+            None,
+            json!({"client_name": "signup", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"}),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::OK, "{}", app.json);
+    let token = server
+        .post_form(
+            "/oauth/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", app.json["client_id"].as_str().unwrap()),
+                ("client_secret", app.json["client_secret"].as_str().unwrap()),
+                ("scope", "read write"),
+            ],
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.json);
+    token.json["access_token"].as_str().unwrap().to_string()
+}
+
+async fn sign_up(
+    server: &Server,
+    app_token: &str,
+    username: &str,
+    extra: serde_json::Value,
+) -> crate::rig::Reply {
+    let mut body = json!({
+        "username": username,
+        "email": format!("{username}@example.test"),
+        "password": "correct horse battery",
+        "agreement": true,
+        "locale": "en",
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    server.post("/api/v1/accounts", Some(app_token), body).await
+}
+
+#[tokio::test]
+async fn sign_up_under_approval_waits_for_a_moderator() {
+    let server = Server::start_with(&[("SKERRY_INSTANCE_REGISTRATIONS", "approval")]).await;
+    let moderator = server
+        .user_with_role("mod", Role::Moderator, "read write admin:read admin:write")
+        .await;
+    let token = app_token(&server).await;
+
+    // Validation first: the agreement, the password, the reason's length.
+    let refused = sign_up(&server, &token, "newbie", json!({"agreement": false})).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.json
+    );
+    let refused = sign_up(&server, &token, "newbie", json!({"password": "short"})).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.json
+    );
+    let refused = sign_up(
+        &server,
+        &token,
+        "newbie",
+        json!({"reason": "x".repeat(421)}),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.json
+    );
+    // A user's token cannot sign anyone up.
+    let refused = sign_up(&server, &moderator.token, "newbie", json!({})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.json);
+
+    let reply = sign_up(&server, &token, "newbie", json!({"reason": "I like boats"})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let newbie_token = reply.json["access_token"].as_str().unwrap().to_string();
+    let taken = sign_up(&server, &token, "newbie", json!({})).await;
+    assert_eq!(
+        taken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        taken.json
+    );
+
+    // Pending: the token exists but does not work yet, with Mastodon's reason.
+    let pending = server
+        .get("/api/v1/accounts/verify_credentials", Some(&newbie_token))
+        .await;
+    assert_eq!(pending.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        pending.json["error"],
+        "Your login is currently pending approval"
+    );
+
+    let listed = server
+        .get(
+            "/api/v2/admin/accounts?status=pending",
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    let entries = listed.json.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", listed.json);
+    let entry = &entries[0];
+    assert_eq!(entry["username"], "newbie");
+    assert_eq!(entry["approved"], false);
+    assert_eq!(entry["invite_request"], "I like boats");
+    assert_eq!(entry["email"], "newbie@example.test");
+    assert_eq!(entry["account"]["acct"], "newbie");
+    let id = entry["id"].as_str().unwrap().to_string();
+    // v1 says the same with its booleans.
+    let v1 = server
+        .get(
+            "/api/v1/admin/accounts?pending=true",
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(ids(&v1.json), vec![id.clone()]);
+
+    let approved = server
+        .post(
+            &format!("/api/v1/admin/accounts/{id}/approve"),
+            Some(&moderator.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.json);
+    assert_eq!(approved.json["approved"], true);
+    let me = server
+        .get("/api/v1/accounts/verify_credentials", Some(&newbie_token))
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+    assert_eq!(me.json["username"], "newbie");
+    // Approving twice: nothing is pending any more.
+    let again = server
+        .post(
+            &format!("/api/v1/admin/accounts/{id}/approve"),
+            Some(&moderator.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+
+    // Rejecting a pending sign-up removes it: the name is free again.
+    let reply = sign_up(&server, &token, "spammer", json!({})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let spammer_token = reply.json["access_token"].as_str().unwrap().to_string();
+    let listed = server
+        .get(
+            "/api/v2/admin/accounts?status=pending",
+            Some(&moderator.token),
+        )
+        .await;
+    let spammer = ids(&listed.json)[0].clone();
+    let rejected = server
+        .post(
+            &format!("/api/v1/admin/accounts/{spammer}/reject"),
+            Some(&moderator.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.json);
+    let gone = server
+        .get(
+            &format!("/api/v1/admin/accounts/{spammer}"),
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let dead = server
+        .get("/api/v1/accounts/verify_credentials", Some(&spammer_token))
+        .await;
+    assert_eq!(dead.status, StatusCode::UNAUTHORIZED);
+    let reply = sign_up(&server, &token, "spammer", json!({})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+}
+
+#[tokio::test]
+async fn closed_registrations_admit_only_invitations() {
+    let server = Server::start().await;
+    let token = app_token(&server).await;
+    let closed = sign_up(&server, &token, "walker", json!({})).await;
+    assert_eq!(closed.status, StatusCode::FORBIDDEN, "{}", closed.json);
+    assert!(closed.json["error"].is_string());
+
+    let invite = server
+        .app
+        .run(|app| {
+            skerry::app::registrations::create_invite(
+                app,
+                skerry::app::admin::Actor::Operator,
+                None,
+                Some(1),
+            )
+        })
+        .await
+        .unwrap();
+    let wrong = sign_up(&server, &token, "walker", json!({"invite_code": "nope"})).await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.json
+    );
+    let invited = sign_up(
+        &server,
+        &token,
+        "walker",
+        json!({"invite_code": invite.code}),
+    )
+    .await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.json);
+    // Invited accounts need no approval: the token works at once.
+    let me = server
+        .get(
+            "/api/v1/accounts/verify_credentials",
+            invited.json["access_token"].as_str(),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+    // One use only.
+    let used_up = sign_up(
+        &server,
+        &token,
+        "runner",
+        json!({"invite_code": invite.code}),
+    )
+    .await;
+    assert_eq!(
+        used_up.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        used_up.json
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_are_rate_limited_per_address() {
+    let server = Server::start_with(&[
+        ("SKERRY_INSTANCE_REGISTRATIONS", "open"),
+        ("SKERRY_LIMITS_RATE_LIMITS_EXEMPT_LOOPBACK", "false"),
+        ("SKERRY_LIMITS_SIGNUPS_PER_30MIN_PER_IP", "2"),
+    ])
+    .await;
+    let token = app_token(&server).await;
+    for name in ["one", "two"] {
+        let reply = sign_up(&server, &token, name, json!({})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    }
+    let limited = sign_up(&server, &token, "three", json!({})).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.json
+    );
+    assert!(limited.headers.get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn roles_bound_what_each_may_do() {
+    let server = Server::start().await;
+    let admin_scopes = "read write admin:read admin:write";
+    let owner = server
+        .user_with_role("owner", Role::Owner, admin_scopes)
+        .await;
+    let admin = server
+        .user_with_role("admin", Role::Admin, admin_scopes)
+        .await;
+    let moderator = server
+        .user_with_role("mod", Role::Moderator, admin_scopes)
+        .await;
+    let user = server
+        .user_with_role("user", Role::User, admin_scopes)
+        .await;
+    let victim = server.user("victim").await;
+
+    // A user cannot reach admin endpoints, even with admin scopes.
+    for path in [
+        "/api/v1/admin/accounts",
+        "/api/v2/admin/accounts",
+        "/api/v1/admin/reports",
+    ] {
+        let reply = server.get(path, Some(&user.token)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            reply.json
+        );
+    }
+    // Admin scopes are needed too: a moderator's plain token is refused.
+    let plain = server
+        .user_with_role("plainmod", Role::Moderator, "read write")
+        .await;
+    let reply = server
+        .get("/api/v1/admin/accounts", Some(&plain.token))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // A moderator cannot do an admin's action (domain blocks are `manage_federation`)...
+    let block = server
+        .post(
+            "/api/v1/admin/domain_blocks",
+            Some(&moderator.token),
+            json!({"domain": "spam.example"}),
+        )
+        .await;
+    assert_eq!(block.status, StatusCode::FORBIDDEN, "{}", block.json);
+    // ...nor act on staff at or above their own role.
+    for target in [&admin, &owner] {
+        let reply = server
+            .post(
+                &format!("/api/v1/admin/accounts/{}/action", target.id.0),
+                Some(&moderator.token),
+                json!({"type": "suspend"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.json);
+    }
+    let unknown = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", victim.id.0),
+            Some(&moderator.token),
+            json!({"type": "explode"}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A moderator silences a user: the flag shows, and the filter finds it.
+    let reply = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", victim.id.0),
+            Some(&moderator.token),
+            json!({"type": "silence", "text": "spam"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let silenced = server
+        .get(
+            "/api/v2/admin/accounts?status=silenced",
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(ids(&silenced.json), vec![victim.id.0.to_string()]);
+    let staff = server
+        .get(
+            "/api/v2/admin/accounts?permissions=staff&origin=local",
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(staff.json.as_array().unwrap().len(), 4, "{}", staff.json);
+
+    // A suspended account's token and streams stop at once.
+    let viewer = server.user("viewer").await;
+    let closes = tokio::spawn({
+        let server_base = server.base.clone();
+        let token = viewer.token.clone();
+        async move {
+            let url = format!(
+                "{}/api/v1/streaming?stream=user",
+                server_base.replace("http://", "ws://")
+            );
+            let mut request = url.into_client_request().unwrap();
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            tokio::time::timeout(WAIT, async {
+                loop {
+                    match socket.next().await {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                        Some(Ok(_)) => {}
+                    }
+                }
+            })
+            .await
+            .is_ok()
+        }
+    });
+    // Let the socket open before the suspension.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reply = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", viewer.id.0),
+            Some(&moderator.token),
+            json!({"type": "suspend", "text": "ban evasion"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let me = server
+        .get("/api/v1/accounts/verify_credentials", Some(&viewer.token))
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        closes.await.unwrap(),
+        "the stream stays open after suspension"
+    );
+    let shown = server
+        .get(
+            &format!("/api/v1/admin/accounts/{}", viewer.id.0),
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(shown.json["suspended"], true);
+    // Peers see the suspension on the actor.
+    let actor = server
+        .client
+        .get(server.url("/users/viewer"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let actor: serde_json::Value = actor.json().await.unwrap();
+    assert_eq!(actor["suspended"], true);
+    assert_eq!(actor["name"], "");
+
+    // Unsuspending brings the token back.
+    let reply = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/unsuspend", viewer.id.0),
+            Some(&moderator.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["suspended"], false);
+    let me = server
+        .get("/api/v1/accounts/verify_credentials", Some(&viewer.token))
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+
+    // Disabling a local login: 403 with the reason; enabling it again.
+    let reply = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", viewer.id.0),
+            Some(&admin.token),
+            json!({"type": "disable"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let me = server
+        .get("/api/v1/accounts/verify_credentials", Some(&viewer.token))
+        .await;
+    assert_eq!(me.status, StatusCode::FORBIDDEN);
+    assert_eq!(me.json["error"], "Your login is currently disabled");
+    let reply = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/enable", viewer.id.0),
+            Some(&admin.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.json["disabled"], false);
+
+    // Every action is in the audit log, with who did it and why.
+    let log = server
+        .app
+        .run(|app| {
+            skerry::app::moderation::audit_log(
+                app,
+                skerry::app::admin::Actor::Operator,
+                skerry::store::Page::newest(50),
+            )
+        })
+        .await
+        .unwrap();
+    let lines: Vec<(Option<AccountId>, &str, String, String)> = log
+        .iter()
+        .rev()
+        .map(|entry| {
+            (
+                entry.actor,
+                entry.action.name(),
+                entry.target.clone(),
+                entry.text.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (
+                Some(moderator.id),
+                "silence",
+                "@victim".to_string(),
+                "spam".to_string()
+            ),
+            (
+                Some(moderator.id),
+                "suspend",
+                "@viewer".to_string(),
+                "ban evasion".to_string()
+            ),
+            (
+                Some(moderator.id),
+                "unsuspend",
+                "@viewer".to_string(),
+                String::new()
+            ),
+            (
+                Some(admin.id),
+                "disable",
+                "@viewer".to_string(),
+                String::new()
+            ),
+            (
+                Some(admin.id),
+                "enable",
+                "@viewer".to_string(),
+                String::new()
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn reports_are_assigned_resolved_and_reopened() {
+    let server = Server::start().await;
+    let scopes = "read write admin:read admin:write";
+    let moderator = server.user_with_role("mod", Role::Moderator, scopes).await;
+    let reporter = server.user("reporter").await;
+    let target = server.user("target").await;
+    let status = server.post_status(&target, "something rude").await;
+    let report = Report {
+        id: server.app.next_id(),
+        reporter: reporter.id,
+        target: target.id,
+        statuses: vec![StatusId(status.parse().unwrap())],
+        comment: "rude".into(),
+        uri: None,
+        created_ms: skerry::util::time::now_ms(),
+    };
+    let report_id = report.id;
+    server
+        .app
+        .run(move |app| {
+            app.write(|tx| {
+                skerry::store::statuses::put_report(tx, &report)?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+
+    let open = server
+        .get("/api/v1/admin/reports", Some(&moderator.token))
+        .await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.json);
+    assert_eq!(ids(&open.json), vec![report_id.to_string()]);
+    let entity = &open.json[0];
+    assert_eq!(entity["action_taken"], false);
+    assert_eq!(entity["comment"], "rude");
+    assert_eq!(entity["account"]["username"], "reporter");
+    assert_eq!(entity["target_account"]["username"], "target");
+    assert_eq!(entity["statuses"][0]["id"], status.as_str());
+    assert!(entity["assigned_account"].is_null());
+
+    let path = |action: &str| format!("/api/v1/admin/reports/{report_id}/{action}");
+    let assigned = server
+        .post(&path("assign_to_self"), Some(&moderator.token), json!({}))
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.json);
+    assert_eq!(assigned.json["assigned_account"]["username"], "mod");
+    let resolved = server
+        .post(&path("resolve"), Some(&moderator.token), json!({}))
+        .await;
+    assert_eq!(resolved.json["action_taken"], true);
+    assert_eq!(resolved.json["action_taken_by_account"]["username"], "mod");
+    assert!(
+        resolved.json["action_taken_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    let open = server
+        .get("/api/v1/admin/reports", Some(&moderator.token))
+        .await;
+    assert!(open.json.as_array().unwrap().is_empty());
+    let done = server
+        .get(
+            "/api/v1/admin/reports?resolved=true",
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(ids(&done.json), vec![report_id.to_string()]);
+    let reopened = server
+        .post(&path("reopen"), Some(&moderator.token), json!({}))
+        .await;
+    assert_eq!(reopened.json["action_taken"], false);
+
+    // An action that names the report resolves it.
+    let acted = server
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", target.id.0),
+            Some(&moderator.token),
+            json!({"type": "none", "text": "be nice", "report_id": report_id.to_string()}),
+        )
+        .await;
+    assert_eq!(acted.status, StatusCode::OK, "{}", acted.json);
+    let shown = server
+        .get(
+            &format!("/api/v1/admin/reports/{report_id}"),
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(shown.json["action_taken"], true);
+    let missing = server
+        .get("/api/v1/admin/reports/1", Some(&moderator.token))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
