@@ -50,3 +50,6 @@ mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;
+/// The web pages: sign-in with the form token and two-factor codes, sessions, and the admin
+/// pages under roles (with the storage chart).
+mod web;

@@ -105,6 +105,25 @@ pub(crate) fn insert_local_account(
     Ok(account)
 }
 
+/// Sets a local account's password (8 to 72 bytes, as Mastodon).
+pub fn set_password(app: &App, id: AccountId, password: &str) -> Result<(), AppError> {
+    if password.chars().count() < super::registrations::PASSWORD_CHARS_MIN
+        || password.len() > PASSWORD_BYTES_MAX
+    {
+        return Err(AppError::Validation(format!(
+            "Password must be {} to {PASSWORD_BYTES_MAX} characters",
+            super::registrations::PASSWORD_CHARS_MIN
+        )));
+    }
+    let password_hash = hash_password(password)?;
+    app.write(|tx| {
+        let mut user = accounts::get_user(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        user.password_hash = password_hash.clone();
+        accounts::put_user(tx, &user)?;
+        Ok(())
+    })
+}
+
 fn hash_password(password: &str) -> Result<String, AppError> {
     let mut salt = [0u8; 16];
     random::fill(&mut salt);

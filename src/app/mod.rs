@@ -26,6 +26,7 @@ pub mod registrations;
 pub mod relationships;
 pub mod remote;
 pub mod search;
+pub mod sessions;
 pub mod statuses;
 pub mod stream;
 pub mod text;

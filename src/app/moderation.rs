@@ -607,3 +607,37 @@ pub fn account_by_acct(app: &App, acct: &str) -> Result<AccountId, AppError> {
         .read(|tx| accounts::account_id_by_acct(tx, acct))?
         .ok_or(AppError::NotFound)
 }
+
+/// What the admin dashboard shows at a glance.
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    pub users: u64,
+    pub pending: u64,
+    pub open_reports: u64,
+    pub domain_blocks: u64,
+    pub file_bytes: u64,
+}
+
+pub fn dashboard(app: &App, actor: Actor) -> Result<Dashboard, AppError> {
+    let file_bytes = std::fs::metadata(app.config.database_path()).map_or(0, |meta| meta.len());
+    app.store.read(|tx| {
+        admin::require_role(app, tx, actor, Role::Moderator)?;
+        Ok(Dashboard {
+            users: accounts::count_users(tx)?,
+            pending: moderation::count_pending(tx)?,
+            open_reports: moderation::count_open_reports(tx, REPORT_SCAN_MAX, app.bytes_max())?,
+            domain_blocks: crate::store::domains::count_blocks(tx)?,
+            file_bytes,
+        })
+    })
+}
+
+/// Entries and bytes of every table, and the file size (the storage page).
+pub fn storage(
+    app: &App,
+    actor: Actor,
+) -> Result<crate::store::maintenance::DatabaseStats, AppError> {
+    app.store
+        .read(|tx| admin::require_role(app, tx, actor, Role::Moderator))?;
+    Ok(app.store.stats(&app.config.database_path())?)
+}

@@ -45,6 +45,17 @@ pub fn sign_up(
     input: SignUp,
     client_ip: std::net::IpAddr,
 ) -> Result<(String, Token), AppError> {
+    let (account, _) = create_account(app, input, client_ip)?;
+    super::oauth::issue_token(app, Some(app_id), Some(account), scopes)
+}
+
+/// Creates the account of a sign-up (the API's and the sign-up page's); says whether it
+/// waits for approval.
+pub fn create_account(
+    app: &App,
+    input: SignUp,
+    client_ip: std::net::IpAddr,
+) -> Result<(AccountId, bool), AppError> {
     app.signup_limiter
         .check(client_ip, now_ms())
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
@@ -123,7 +134,7 @@ pub fn sign_up(
     if pending {
         tracing::info!(account = %account.id.0, "sign-up waits for approval");
     }
-    super::oauth::issue_token(app, Some(app_id), Some(account.id), scopes)
+    Ok((account.id, pending))
 }
 
 /// Makes an invitation. Admins (Mastodon's `manage_invites`) and the operator.

@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -36,6 +36,43 @@ pub fn router(app: App) -> Router {
         .route(
             "/oauth/authorize",
             get(crate::web::oauth::show).post(crate::web::oauth::submit),
+        )
+        .route(
+            "/auth/sign_in",
+            get(crate::web::auth::sign_in_page).post(crate::web::auth::sign_in),
+        )
+        .route("/auth/sign_out", post(crate::web::auth::sign_out))
+        .route(
+            "/auth/sign_up",
+            get(crate::web::auth::sign_up_page).post(crate::web::auth::sign_up),
+        )
+        .route("/invite/{code}", get(crate::web::auth::invite))
+        .route(
+            "/settings",
+            get(|| async { axum::response::Redirect::to("/settings/profile") }),
+        )
+        .route(
+            "/settings/{section}",
+            get(crate::web::settings::page).post(crate::web::settings::submit),
+        )
+        .route(
+            "/settings/sessions/{id}/revoke",
+            post(crate::web::settings::revoke_session),
+        )
+        .route("/admin", get(crate::web::admin::dashboard))
+        .route("/admin/{section}", get(crate::web::admin::page))
+        .route("/admin/domain_blocks/new", post(crate::web::admin::act))
+        .route(
+            "/admin/domain_blocks/{id}/delete",
+            post(crate::web::admin::act),
+        )
+        .route(
+            "/admin/accounts/{id}/{operation}",
+            post(crate::web::admin::act),
+        )
+        .route(
+            "/admin/reports/{id}/{operation}",
+            post(crate::web::admin::act),
         )
         .route("/health", get(health::health))
         .route("/livez", get(health::health))

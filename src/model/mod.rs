@@ -11,6 +11,7 @@ pub mod list;
 pub mod moderation;
 pub mod oauth;
 pub mod scopes;
+pub mod session;
 pub mod status;
 
 pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
@@ -22,4 +23,5 @@ pub use list::{List, RepliesPolicy};
 pub use moderation::{AccountModeration, AuditAction, AuditEntry, Invite, ReportState};
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};
+pub use session::{TwoFactor, WebSession};
 pub use status::{Notification, NotificationKind, Poll, PollOption, Report, Status, Visibility};

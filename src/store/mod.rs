@@ -22,6 +22,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;
+pub mod sessions;
 pub mod statuses;
 pub mod timelines;
 

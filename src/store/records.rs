@@ -243,6 +243,26 @@ impl Record for model::AuditEntry {
     }
 }
 
+impl Record for model::WebSession {
+    const KIND: &'static str = "web_session";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.csrf.is_empty() {
+            return Err("session without id or CSRF token");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::TwoFactor {
+    const KIND: &'static str = "two_factor";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.secret.len() < 16 {
+            return Err("two-factor secret shorter than 128 bits");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::ReportState {
     const KIND: &'static str = "report_state";
 }

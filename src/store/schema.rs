@@ -206,4 +206,12 @@ tables! {
     /// Invitations (`Invite` records) and their codes.
     INVITES: u64 => &[u8] = "inviteid_invite";
     INVITE_CODES: &str => u64 = "invitecode_inviteid";
+
+    // Web sign-in (`store::sessions`).
+    /// Browser sessions (`WebSession` records) by the SHA-256 of the cookie's secret.
+    WEB_SESSIONS: &[u8] => &[u8] = "sessionhash_session";
+    /// An account's sessions, by session id, to the hash that finds them.
+    ACCOUNT_SESSIONS: (u64, u64) => &[u8] = "account_sessionid_hash";
+    /// TOTP secrets (`TwoFactor` records) of local accounts.
+    TWO_FACTOR: u64 => &[u8] = "accountid_twofactor";
 }

@@ -1,8 +1,16 @@
 //! Server-rendered HTML pages: the OAuth login and consent page, the out-of-band code page,
-//! and plain public profile and status pages. May import `app` and below; never `api`.
+//! plain public profile and status pages, sign-in and sign-up, settings, and the admin pages.
+//! May import `app` and below; never `api`. Pages have no scripts and a strict CSP; every
+//! form carries an anti-CSRF token (`session`).
 
+pub mod admin;
+pub mod auth;
+mod charts;
 pub mod oauth;
 pub mod profile;
+mod render;
+mod session;
+pub mod settings;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::app::oauth::{self, AuthorizeRequest, OUT_OF_BAND};
-use crate::app::{App, AppError, ClientAddr, accounts};
+use crate::app::{App, AppError, ClientAddr, sessions};
 
 use super::page;
 
@@ -30,6 +30,8 @@ pub struct AuthorizeParams {
     /// Only on the POST: the login form and the choice.
     login: Option<String>,
     password: Option<String>,
+    /// The two-factor code, for accounts that turned it on.
+    otp: Option<String>,
     decision: Option<String>,
 }
 
@@ -113,6 +115,7 @@ fn form(request: &AuthorizeRequest, params: &AuthorizeParams, problem: Option<&s
 <form method=\"post\" action=\"/oauth/authorize\">{fields}\
 <label for=\"login\">Username or e-mail</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required>\
 <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+<label for=\"otp\">Two-factor code (if you turned it on)</label><input id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\">\
 <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button> \
 <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></form>",
         name = html_escape::encode_text(&request.app.name),
@@ -174,10 +177,12 @@ pub async fn submit(
     }
     let login = params.login.clone().unwrap_or_default();
     let password = params.password.clone().unwrap_or_default();
+    let otp = params.otp.clone();
     let code_request = request.clone();
     let outcome = app
         .run(move |app| {
-            let account = accounts::authenticate(app, &login, &password, client.ip)?;
+            let otp = otp.as_deref().filter(|code| !code.trim().is_empty());
+            let account = sessions::authenticate(app, &login, &password, otp, client.ip)?;
             oauth::issue_code(app, &code_request, account)
         })
         .await;

@@ -1,0 +1,376 @@
+//! The admin pages: dashboard, accounts (approve, reject, act), reports (resolve, reopen),
+//! domain blocks, storage (bytes per table as an SVG chart drawn here) and the audit log.
+//! Every page and action runs the same `app` operations as the admin API, as the signed-in
+//! account, so the same role checks apply; a user who is not staff gets 403.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::charts;
+use super::render::render;
+use super::session::{self, Visitor};
+use super::settings::to_sign_in;
+use crate::app::admin::Actor;
+use crate::app::domains::{self, BlockInput};
+use crate::app::moderation::{
+    self, AccountFilter, AccountStatus, ActionKind, ReportChange, ReportFilter, Reversal,
+};
+use crate::app::{App, AppError};
+use crate::model::{AccountId, Role, Severity};
+use crate::store::Page;
+use crate::util::time::iso8601_ms;
+
+/// Rows an admin page lists.
+const ROWS_MAX: usize = 200;
+/// Tables drawn in the storage chart (the rest are in the table below it).
+const CHART_TABLES_MAX: usize = 15;
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    status: Option<String>,
+    resolved: Option<String>,
+}
+
+fn forbidden(visitor: &Visitor, app: &App, error: &AppError) -> Response {
+    render(
+        StatusCode::FORBIDDEN,
+        "message.html",
+        context! { title => "Not allowed", message => session::message(error), ..visitor.context(app) },
+    )
+}
+
+async fn section(
+    app: &App,
+    visitor: &Visitor,
+    actor: Actor,
+    name: String,
+    filters: Filters,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let status = filters.status.clone();
+    let resolved = filters.resolved.as_deref() == Some("true");
+    let section_name = name.clone();
+    let loaded = app
+        .run(move |app| -> Result<minijinja::Value, AppError> {
+            Ok(match section_name.as_str() {
+                "dashboard" => {
+                    let dashboard = moderation::dashboard(app, actor)?;
+                    context! { dashboard => context! {
+                        users => dashboard.users,
+                        pending => dashboard.pending,
+                        open_reports => dashboard.open_reports,
+                        domain_blocks => dashboard.domain_blocks,
+                        database => charts::bytes(dashboard.file_bytes),
+                        registrations => app.config.instance.registrations.clone(),
+                    } }
+                }
+                "accounts" => {
+                    let filter = AccountFilter {
+                        status: status.as_deref().and_then(AccountStatus::parse),
+                        ..AccountFilter::default()
+                    };
+                    let accounts = moderation::list_accounts(app, actor, filter, Page::newest(ROWS_MAX))?;
+                    let rows: Vec<minijinja::Value> = accounts
+                        .iter()
+                        .map(|entry| {
+                            let account = &entry.view.account;
+                            let state = &entry.moderation;
+                            let mut flags = Vec::new();
+                            if state.pending { flags.push("pending"); }
+                            if account.suspended_ms.is_some() { flags.push("suspended"); }
+                            if state.silenced_ms.is_some() { flags.push("limited"); }
+                            if state.disabled_ms.is_some() { flags.push("disabled"); }
+                            if state.sensitized_ms.is_some() { flags.push("sensitive"); }
+                            context! {
+                                id => account.id.0.to_string(),
+                                acct => account.acct(),
+                                local => account.is_local(),
+                                pending => state.pending,
+                                reason => state.reason.clone(),
+                                role => entry.user.as_ref().map_or("remote", |user| user.role.name()),
+                                state => if flags.is_empty() { "active".to_string() } else { flags.join(", ") },
+                            }
+                        })
+                        .collect();
+                    context! { accounts => rows, status => status }
+                }
+                "reports" => {
+                    let filter = ReportFilter { resolved, ..ReportFilter::default() };
+                    let reports = moderation::list_reports(app, actor, filter, Page::newest(ROWS_MAX))?;
+                    let rows: Vec<minijinja::Value> = reports
+                        .iter()
+                        .map(|view| context! {
+                            id => view.report.id.to_string(),
+                            created_at => iso8601_ms(view.report.created_ms),
+                            reporter => view.reporter.view.account.acct(),
+                            target => view.target.view.account.acct(),
+                            statuses => view.statuses.len(),
+                            comment => view.report.comment.clone(),
+                        })
+                        .collect();
+                    context! { reports => rows, resolved => resolved }
+                }
+                "domain_blocks" => {
+                    let blocks = domains::list_blocks(app, actor, Page::newest(ROWS_MAX))?;
+                    let rows: Vec<minijinja::Value> = blocks
+                        .iter()
+                        .map(|block| context! {
+                            id => block.id.to_string(),
+                            domain => block.domain.clone(),
+                            severity => block.severity.name(),
+                            comment => block.private_comment.clone(),
+                        })
+                        .collect();
+                    context! { blocks => rows }
+                }
+                "storage" => {
+                    let stats = moderation::storage(app, actor)?;
+                    let mut tables = stats.tables.clone();
+                    tables.sort_by_key(|table| std::cmp::Reverse(table.stored_bytes + table.metadata_bytes));
+                    let bars: Vec<(String, u64)> = tables
+                        .iter()
+                        .filter(|table| table.entries > 0)
+                        .take(CHART_TABLES_MAX)
+                        .map(|table| (table.name.clone(), table.stored_bytes + table.metadata_bytes))
+                        .collect();
+                    let caption = bars
+                        .iter()
+                        .map(|(name, value)| format!("{name} {}", charts::bytes(*value)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let rows: Vec<minijinja::Value> = tables
+                        .iter()
+                        .map(|table| context! {
+                            name => table.name.clone(),
+                            entries => table.entries,
+                            stored => charts::bytes(table.stored_bytes),
+                            overhead => charts::bytes(table.metadata_bytes + table.fragmented_bytes),
+                        })
+                        .collect();
+                    context! { storage => context! {
+                        file => charts::bytes(stats.file_bytes),
+                        tables => stats.tables.len(),
+                        stored => charts::bytes(stats.tables.iter().map(|table| table.stored_bytes).sum()),
+                        chart => charts::bars("Bytes per table", &bars),
+                        caption => caption,
+                        rows => rows,
+                    } }
+                }
+                "audit" => {
+                    let entries = moderation::audit_log(app, actor, Page::newest(ROWS_MAX))?;
+                    let rows: Vec<minijinja::Value> = entries
+                        .iter()
+                        .map(|entry| context! {
+                            at => iso8601_ms(entry.created_ms),
+                            who => entry.actor.map_or_else(
+                                || "operator".to_string(),
+                                |id| moderation::get_account(app, Actor::Operator, id)
+                                    .map(|view| format!("@{}", view.view.account.acct()))
+                                    .unwrap_or_else(|_| format!("account {}", id.0)),
+                            ),
+                            action => entry.action.name(),
+                            target => entry.target.clone(),
+                            text => entry.text.clone(),
+                        })
+                        .collect();
+                    context! { entries => rows }
+                }
+                _ => return Err(AppError::NotFound),
+            })
+        })
+        .await;
+    match loaded {
+        Ok(data) => render(
+            if error.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            },
+            "admin.html",
+            context! {
+                title => "Administration",
+                section => name,
+                notice => notice,
+                error => error,
+                ..minijinja::value::merge_maps([data, visitor.context(app)])
+            },
+        ),
+        Err(AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => forbidden(visitor, app, &error),
+    }
+}
+
+/// The signed-in staff member as an admin actor, or the response for anyone else.
+fn staff(visitor: &Visitor, app: &App) -> Result<Actor, Box<Response>> {
+    let Some(signed_in) = &visitor.signed_in else {
+        return Err(Box::new(to_sign_in()));
+    };
+    if signed_in.user.role < Role::Moderator {
+        let error = AppError::Forbidden(crate::app::admin::NOT_ALLOWED);
+        return Err(Box::new(forbidden(visitor, app, &error)));
+    }
+    Ok(Actor::Account(signed_in.user.account_id))
+}
+
+pub async fn dashboard(State(app): State<App>, headers: HeaderMap) -> Response {
+    let visitor = Visitor::of(&app, &headers).await;
+    match staff(&visitor, &app) {
+        Ok(actor) => {
+            section(
+                &app,
+                &visitor,
+                actor,
+                "dashboard".into(),
+                Filters::default(),
+                None,
+                None,
+            )
+            .await
+        }
+        Err(response) => *response,
+    }
+}
+
+pub async fn page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(name): Path<String>,
+) -> Response {
+    let visitor = Visitor::of(&app, &headers).await;
+    let filters: Filters =
+        serde_html_form::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    match staff(&visitor, &app) {
+        Ok(actor) => section(&app, &visitor, actor, name, filters, None, None).await,
+        Err(response) => *response,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// Every admin POST: `/admin/{resource}/{id}/{operation}` and `/admin/domain_blocks/new`.
+pub async fn act(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().trim_start_matches("/admin/").to_string();
+    let visitor = Visitor::of(&app, &headers).await;
+    let actor = match staff(&visitor, &app) {
+        Ok(actor) => actor,
+        Err(response) => return *response,
+    };
+    let form: ActionForm = serde_html_form::from_bytes(&body).unwrap_or_default();
+    if !visitor.allows_post(&app, &headers, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let parts: Vec<String> = path.split('/').map(str::to_string).collect();
+    let (back, result) = match parts
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["accounts", id, operation] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let id = AccountId(id);
+            let operation = operation.to_string();
+            let (action, text) = (form.action.clone(), form.text.clone());
+            let result = app
+                .run(move |app| {
+                    let reversal = match (operation.as_str(), action.as_str()) {
+                        ("approve", _) => Some(Reversal::Approve),
+                        ("reject", _) => Some(Reversal::Reject),
+                        ("action", "unsilence") => Some(Reversal::Unsilence),
+                        ("action", "unsuspend") => Some(Reversal::Unsuspend),
+                        ("action", "unsensitive") => Some(Reversal::Unsensitive),
+                        ("action", "enable") => Some(Reversal::Enable),
+                        _ => None,
+                    };
+                    if let Some(reversal) = reversal {
+                        return moderation::reverse(app, actor, id, reversal).map(drop);
+                    }
+                    let kind = ActionKind::parse(&action)
+                        .filter(|_| operation == "action")
+                        .ok_or_else(|| AppError::Validation("Unknown action".into()))?;
+                    moderation::act(app, actor, id, kind, text, None)
+                })
+                .await;
+            ("accounts", result)
+        }
+        ["reports", id, operation] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let change = match *operation {
+                "resolve" => ReportChange::Resolve,
+                "reopen" => ReportChange::Reopen,
+                _ => return StatusCode::NOT_FOUND.into_response(),
+            };
+            let result = app
+                .run(move |app| moderation::change_report(app, actor, id, change).map(drop))
+                .await;
+            ("reports", result)
+        }
+        ["domain_blocks", "new"] => {
+            let input = BlockInput {
+                domain: form.domain.clone(),
+                severity: Severity::parse(&form.severity).unwrap_or(Severity::Suspend),
+                reject_media: false,
+                reject_reports: false,
+                private_comment: form.comment.clone(),
+                public_comment: String::new(),
+                obfuscate: false,
+            };
+            let result = app
+                .run(move |app| domains::block_domain(app, actor, input).map(drop))
+                .await;
+            ("domain_blocks", result)
+        }
+        ["domain_blocks", id, "delete"] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let result = app
+                .run(move |app| domains::unblock_domain(app, actor, id).map(drop))
+                .await;
+            ("domain_blocks", result)
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    match result {
+        // Back to the list, so a reload does not post again.
+        Ok(()) => Redirect::to(&format!("/admin/{back}")).into_response(),
+        Err(error @ AppError::Forbidden(_)) => forbidden(&visitor, &app, &error),
+        Err(error) => {
+            let text = session::message(&error);
+            section(
+                &app,
+                &visitor,
+                actor,
+                back.to_string(),
+                Filters::default(),
+                None,
+                Some(text),
+            )
+            .await
+        }
+    }
+}
