@@ -5,6 +5,9 @@ mod rig;
 
 /// Accounts: credentials, profile updates, lookup, relationships and their lists.
 mod accounts;
+/// Debian's Chromium (playwright-core from npm) through the web pages: sign-up under approval,
+/// approval, two-factor sign-in, the OAuth page, a report, a domain block, the storage chart.
+mod browser;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
 /// A real client, Mastodon.py, against a running `skerry serve`.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs every test.
 # Network use: only the package registries: PyPI through pip for Mastodon.py, npm through
-# `npm ci` for Fedify.
+# `npm ci` for Fedify and playwright-core, Debian's packages through apt for Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +13,29 @@ if ! .venv/bin/python -c "import mastodon, sys; sys.exit(mastodon.__version__ !=
 fi
 export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
 
-# Fedify, the ActivityPub library tests/fedify.rs federates with, exactly as package-lock.json
-# pins it; reinstalled when the lock file changes (its hash is the stamp).
-FEDIFY_DIR="tests/compat/fedify"
-FEDIFY_STAMP="$FEDIFY_DIR/node_modules/.skerry-lock-sha256"
-FEDIFY_LOCK_SHA256="$(sha256sum "$FEDIFY_DIR/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$FEDIFY_STAMP" 2>/dev/null)" != "$FEDIFY_LOCK_SHA256" ]; then
-  npm ci --prefix "$FEDIFY_DIR" --no-audit --no-fund --loglevel=error
-  echo "$FEDIFY_LOCK_SHA256" > "$FEDIFY_STAMP"
+# npm packages of the compatibility tests, exactly as each package-lock.json pins them;
+# reinstalled when the lock file changes (its hash is the stamp).
+npm_ci() {
+  local dir="$1"
+  local stamp="$dir/node_modules/.skerry-lock-sha256"
+  local lock_sha256
+  lock_sha256="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha256" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    echo "$lock_sha256" > "$stamp"
+  fi
+}
+# Fedify, the ActivityPub library tests/fedify.rs federates with.
+npm_ci tests/compat/fedify
+# playwright-core, which drives Chromium in tests/browser.rs.
+npm_ci tests/compat/browser
+
+# Debian's Chromium for tests/browser.rs, installed when missing (as root, or through sudo).
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
