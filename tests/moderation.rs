@@ -637,3 +637,141 @@ async fn reports_are_assigned_resolved_and_reopened() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ip_and_email_blocks_govern_sign_ups_and_access() {
+    let server = Server::start_with(&[("SKERRY_INSTANCE_REGISTRATIONS", "open")]).await;
+    let scopes = "read write admin:read admin:write";
+    let admin = server.user_with_role("admin", Role::Admin, scopes).await;
+    let moderator = server.user_with_role("mod", Role::Moderator, scopes).await;
+    let token = app_token(&server).await;
+
+    // Moderators do not manage blocks (Mastodon's `manage_blocks` is an admin's).
+    let refused = server
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&moderator.token),
+            json!({"ip": "127.0.0.0/8", "severity": "sign_up_block"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let invalid = server
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&admin.token),
+            json!({"ip": "not an address", "severity": "sign_up_block"}),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Sign-ups from a range that needs approval wait, even when registrations are open.
+    let block = server
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&admin.token),
+            json!({"ip": "127.0.0.1/8", "severity": "sign_up_requires_approval", "comment": "test range"}),
+        )
+        .await;
+    assert_eq!(block.status, StatusCode::OK, "{}", block.json);
+    assert_eq!(block.json["ip"], "127.0.0.0/8", "normalized to its network");
+    let id = block.json["id"].as_str().unwrap().to_string();
+    let reply = sign_up(&server, &token, "ranger", json!({})).await;
+    let pending = server
+        .get(
+            "/api/v1/accounts/verify_credentials",
+            reply.json["access_token"].as_str(),
+        )
+        .await;
+    assert_eq!(pending.status, StatusCode::FORBIDDEN);
+
+    // Then refused outright.
+    let updated = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/admin/ip_blocks/{id}")))
+                .json(&json!({"severity": "sign_up_block"})),
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(updated.json["severity"], "sign_up_block");
+    let blocked = sign_up(&server, &token, "ranger2", json!({})).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN, "{}", blocked.json);
+    let deleted = server
+        .send(
+            server
+                .client
+                .delete(server.url(&format!("/api/v1/admin/ip_blocks/{id}"))),
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+
+    // A blocked address is refused in any spelling of it.
+    let email = server
+        .post(
+            "/api/v1/admin/canonical_email_blocks",
+            Some(&admin.token),
+            json!({"email": "Spam.Mer+x@example.test"}),
+        )
+        .await;
+    assert_eq!(email.status, StatusCode::OK, "{}", email.json);
+    assert_eq!(
+        email.json["canonical_email_hash"].as_str().unwrap().len(),
+        64
+    );
+    let tested = server
+        .post(
+            "/api/v1/admin/canonical_email_blocks/test",
+            Some(&admin.token),
+            json!({"email": "spammer@example.test"}),
+        )
+        .await;
+    assert_eq!(tested.json.as_array().unwrap().len(), 1);
+    let refused = sign_up(
+        &server,
+        &token,
+        "spammer",
+        json!({"email": "spam.mer@example.test"}),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.json
+    );
+
+    // `no_access` shuts the range out of everything, the API and the pages alike.
+    let shut = server
+        .post(
+            "/api/v1/admin/ip_blocks",
+            Some(&admin.token),
+            json!({"ip": "127.0.0.1", "severity": "no_access"}),
+        )
+        .await;
+    assert_eq!(shut.status, StatusCode::OK);
+    let id: u64 = shut.json["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        server.get("/api/v1/instance", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let page = server
+        .client
+        .get(server.url("/auth/sign_in"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    server
+        .app
+        .run(move |app| {
+            skerry::app::access::delete_ip_block(app, skerry::app::admin::Actor::Operator, id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        server.get("/api/v1/instance", None).await.status,
+        StatusCode::OK
+    );
+}

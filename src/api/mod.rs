@@ -31,7 +31,8 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
     use v1::admin::{
-        accounts as admin_accounts, domain_allows, domain_blocks, reports as admin_reports,
+        accounts as admin_accounts, domain_allows, domain_blocks, ip_blocks,
+        reports as admin_reports,
     };
     use v1::{accounts, apps, instance, lists, notifications, polls, saved, statuses, timelines};
     Router::new()
@@ -268,6 +269,28 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/admin/accounts/{id}/unsensitive",
             post(admin_accounts::unsensitive),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks",
+            get(ip_blocks::list).post(ip_blocks::create),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks/{id}",
+            get(ip_blocks::get)
+                .put(ip_blocks::update)
+                .delete(ip_blocks::delete),
+        )
+        .route(
+            "/api/v1/admin/canonical_email_blocks",
+            get(ip_blocks::list_email).post(ip_blocks::create_email),
+        )
+        .route(
+            "/api/v1/admin/canonical_email_blocks/test",
+            post(ip_blocks::test_email),
+        )
+        .route(
+            "/api/v1/admin/canonical_email_blocks/{id}",
+            get(ip_blocks::get_email).delete(ip_blocks::delete_email),
         )
         .route("/api/v1/admin/reports", get(admin_reports::list))
         .route("/api/v1/admin/reports/{id}", get(admin_reports::get))

@@ -6,6 +6,7 @@
 //! home feeds, notifications). Operations are synchronous functions over `&App`; the edge
 //! runs them on a blocking thread with `App::run`, since a redb commit waits for fsync.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod documents;
@@ -92,6 +93,8 @@ pub struct AppInner {
     pub login_limiter: ratelimit::RateLimiter,
     pub api_limiter: ratelimit::RateLimiter,
     pub signup_limiter: ratelimit::RateLimiter,
+    /// IP blocks, in memory for the per-request `no_access` check.
+    pub access: access::AccessList,
     /// Precomputed `https://host`, the prefix of every local URL.
     pub base_url: String,
     /// Fetches remote accounts; installed once by the HTTP server (`federation`), absent in
@@ -159,7 +162,7 @@ impl App {
             ratelimit::RateLimiter::new(limits.signups_per_30min_per_ip, THIRTY_MINUTES_MS, exempt);
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
-        App {
+        let app = App {
             inner: Arc::new(AppInner {
                 net,
                 config,
@@ -169,6 +172,7 @@ impl App {
                 login_limiter,
                 api_limiter,
                 signup_limiter,
+                access: access::AccessList::default(),
                 base_url,
                 resolver: std::sync::OnceLock::new(),
                 outbox_ready: tokio::sync::Notify::new(),
@@ -176,7 +180,13 @@ impl App {
                 deliveries_ready: tokio::sync::Notify::new(),
                 stream: stream::Hub::default(),
             }),
+        };
+        // A database that cannot be read yet (a failed migration) is reported by the first
+        // operation; the access list then starts empty.
+        if let Err(error) = access::reload(&app) {
+            tracing::warn!(%error, "IP blocks could not be loaded");
         }
+        app
     }
 
     /// Runs a synchronous operation on a blocking thread: store work waits on disk and on

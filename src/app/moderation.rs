@@ -641,3 +641,48 @@ pub fn storage(
         .read(|tx| admin::require_role(app, tx, actor, Role::Moderator))?;
     Ok(app.store.stats(&app.config.database_path())?)
 }
+
+/// What a forwarded report carries: the remote account, its reported statuses (by their
+/// ids on their server), the comment, and the inbox to send to.
+#[derive(Clone, Debug)]
+pub struct ForwardedReport {
+    pub target_uri: String,
+    pub status_uris: Vec<String>,
+    pub comment: String,
+    pub inbox: String,
+}
+
+/// Queues a report's forwarding to the reported account's server, in the report's own
+/// transaction. Reports of local accounts stay here.
+pub fn forward_report(app: &App, tx: &WriteTransaction, report: &Report) -> Result<bool, AppError> {
+    let remote = accounts::get_account(tx, report.target, app.bytes_max())?
+        .is_some_and(|account| !account.is_local());
+    if remote {
+        super::outbox::enqueue(app, tx, OutboxIntent::Flag { report: report.id })?;
+    }
+    Ok(remote)
+}
+
+/// The forwarding of a report, if its target is remote and still known.
+pub fn report_to_forward(app: &App, id: u64) -> Result<Option<ForwardedReport>, AppError> {
+    app.store.read(|tx| {
+        let Some(report) = moderation::get_report(tx, id, app.bytes_max())? else {
+            return Ok(None);
+        };
+        let Some(actor) = accounts::get_remote_actor(tx, report.target, app.bytes_max())? else {
+            return Ok(None);
+        };
+        let mut status_uris = Vec::new();
+        for status in &report.statuses {
+            if let Some(uri) = crate::store::statuses::status_uri(tx, *status)? {
+                status_uris.push(uri);
+            }
+        }
+        Ok(Some(ForwardedReport {
+            target_uri: actor.uri,
+            status_uris,
+            comment: report.comment.clone(),
+            inbox: actor.shared_inbox.unwrap_or(actor.inbox),
+        }))
+    })
+}

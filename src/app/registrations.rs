@@ -99,7 +99,10 @@ pub fn create_account(
             "Reason is too long (maximum is {REASON_CHARS_MAX} characters)"
         )));
     }
-    let pending = mode == "approval" && invite.is_none();
+    let ip_needs_approval = app
+        .store
+        .read(|tx| super::access::sign_up_check(app, tx, client_ip, &input.email))?;
+    let pending = (mode == "approval" || ip_needs_approval) && invite.is_none();
     let state = AccountModeration {
         pending,
         reason: if pending {

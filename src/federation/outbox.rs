@@ -260,6 +260,23 @@ pub fn prepare(app: &App, intent: &OutboxIntent) -> Result<Option<Prepared>, App
                 inboxes,
             }))
         }
+        OutboxIntent::Flag { report } => {
+            let Some(forward) = crate::app::moderation::report_to_forward(app, *report)? else {
+                return Ok(None);
+            };
+            let mut objects = vec![forward.target_uri];
+            objects.extend(forward.status_uris);
+            let id = format!("{}/reports/{report}", app.base_url);
+            Ok(Some(Prepared {
+                bodies: vec![
+                    render::flag(app, &id, &forward.comment, objects)
+                        .to_string()
+                        .into_bytes(),
+                ],
+                signer: None,
+                inboxes: vec![forward.inbox],
+            }))
+        }
         OutboxIntent::UpdateActor { account } => {
             let local = documents::local_actor(app, &username(app, *account)?)?;
             let inboxes = documents::remote_inboxes(app, *account, true, &[])?;

@@ -143,6 +143,19 @@ fn suspended_actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value
     })
 }
 
+/// A report for a peer: the instance actor flags the account and its statuses (Mastodon's
+/// form; the reporter is not named).
+pub fn flag(app: &App, id: &str, comment: &str, objects: Vec<String>) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": "Flag",
+        "actor": instance_actor_id(app),
+        "content": comment,
+        "object": objects,
+    })
+}
+
 /// The instance actor (`/actor`), an `Application` as in Mastodon.
 pub fn instance_actor(app: &App, public_key_pem: &str) -> Value {
     let id = instance_actor_id(app);

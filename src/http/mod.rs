@@ -250,6 +250,13 @@ fn client_ip(
 
 /// Counts API and OAuth requests per client address; over the limit, 429 as Mastodon sends it.
 async fn rate_limit(State(app): State<App>, request: Request, next: Next) -> Response {
+    // An IP block of `no_access` shuts its range out of everything.
+    if let Some(client) = request.extensions().get::<ClientAddr>() {
+        let now_ms = crate::util::time::now_ms();
+        if app.access.severity(client.ip, now_ms) == Some(crate::model::IpSeverity::NoAccess) {
+            return (StatusCode::FORBIDDEN, "Forbidden").into_response();
+        }
+    }
     let path = request.uri().path();
     let limited = path.starts_with("/api/") || path.starts_with("/oauth/");
     if let (true, Some(client)) = (limited, request.extensions().get::<ClientAddr>()) {

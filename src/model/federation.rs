@@ -78,6 +78,11 @@ pub enum OutboxIntent {
         status: StatusId,
         choices: Vec<u32>,
     },
+    /// A report forwarded to the reported account's server, as a `Flag` from the instance
+    /// actor (the reporter stays anonymous, as in Mastodon).
+    Flag {
+        report: u64,
+    },
 }
 
 /// Who received something that is now being taken back.

@@ -20,7 +20,10 @@ pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
 pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatus};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
-pub use moderation::{AccountModeration, AuditAction, AuditEntry, Invite, ReportState};
+pub use moderation::{
+    AccountModeration, AuditAction, AuditEntry, EmailBlock, Invite, IpBlock, IpSeverity,
+    ReportState,
+};
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};
 pub use session::{TwoFactor, WebSession};

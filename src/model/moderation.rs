@@ -60,9 +60,13 @@ pub enum AuditAction {
     DisallowDomain = 21,
     CreateInvite = 22,
     RevokeInvite = 23,
+    BlockIp = 24,
+    UnblockIp = 25,
+    BlockEmail = 26,
+    UnblockEmail = 27,
 }
 
-const AUDIT_ACTIONS: [AuditAction; 24] = [
+const AUDIT_ACTIONS: [AuditAction; 28] = [
     AuditAction::Warn,
     AuditAction::Sensitize,
     AuditAction::Unsensitize,
@@ -87,6 +91,10 @@ const AUDIT_ACTIONS: [AuditAction; 24] = [
     AuditAction::DisallowDomain,
     AuditAction::CreateInvite,
     AuditAction::RevokeInvite,
+    AuditAction::BlockIp,
+    AuditAction::UnblockIp,
+    AuditAction::BlockEmail,
+    AuditAction::UnblockEmail,
 ];
 
 impl AuditAction {
@@ -116,6 +124,10 @@ impl AuditAction {
             AuditAction::DisallowDomain => "disallow_domain",
             AuditAction::CreateInvite => "create_invite",
             AuditAction::RevokeInvite => "revoke_invite",
+            AuditAction::BlockIp => "block_ip",
+            AuditAction::UnblockIp => "unblock_ip",
+            AuditAction::BlockEmail => "block_email",
+            AuditAction::UnblockEmail => "unblock_email",
         }
     }
 }
@@ -215,4 +227,72 @@ mod tests {
         invite.revoked = true;
         assert!(!invite.is_usable(0));
     }
+}
+
+/// What an IP block does (Mastodon's severities).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum IpSeverity {
+    SignUpRequiresApproval = 0,
+    SignUpBlock = 1,
+    NoAccess = 2,
+}
+
+impl IpSeverity {
+    pub fn name(self) -> &'static str {
+        match self {
+            IpSeverity::SignUpRequiresApproval => "sign_up_requires_approval",
+            IpSeverity::SignUpBlock => "sign_up_block",
+            IpSeverity::NoAccess => "no_access",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<IpSeverity> {
+        [
+            IpSeverity::SignUpRequiresApproval,
+            IpSeverity::SignUpBlock,
+            IpSeverity::NoAccess,
+        ]
+        .into_iter()
+        .find(|severity| severity.name() == name)
+    }
+}
+
+impl From<IpSeverity> for u8 {
+    fn from(severity: IpSeverity) -> u8 {
+        severity as u8
+    }
+}
+
+impl TryFrom<u8> for IpSeverity {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        [
+            IpSeverity::SignUpRequiresApproval,
+            IpSeverity::SignUpBlock,
+            IpSeverity::NoAccess,
+        ]
+        .get(usize::from(value))
+        .copied()
+        .ok_or_else(|| format!("unknown IP block severity {value}"))
+    }
+}
+
+/// A block of an address range: sign-ups need approval, sign-ups refused, or no access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpBlock {
+    pub id: u64,
+    /// CIDR text, normalized (`192.0.2.0/24`, `2001:db8::/32`).
+    pub network: String,
+    pub severity: IpSeverity,
+    pub comment: String,
+    pub created_ms: u64,
+    pub expires_ms: Option<u64>,
+}
+
+/// A blocked e-mail address, kept only as the SHA-256 (hex) of its canonical form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailBlock {
+    pub id: u64,
+    pub hash: String,
 }

@@ -4,7 +4,9 @@
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::{Page, Reader, StoreError, get_record, page_ids, put_record, schema};
-use crate::model::{AccountId, AccountModeration, AuditEntry, Invite, Report, ReportState};
+use crate::model::{
+    AccountId, AccountModeration, AuditEntry, EmailBlock, Invite, IpBlock, Report, ReportState,
+};
 
 /// An account's moderation state; the default (nothing done) when absent.
 pub fn get_account_moderation(
@@ -180,6 +182,8 @@ pub(super) fn check(
     checked += decode_all::<AuditEntry>(tx, schema::AUDIT_LOG, bytes_max, problems)?;
     checked += decode_all::<ReportState>(tx, schema::REPORT_STATES, bytes_max, problems)?;
     checked += decode_all::<Invite>(tx, schema::INVITES, bytes_max, problems)?;
+    checked += decode_all::<IpBlock>(tx, schema::IP_BLOCKS, bytes_max, problems)?;
+    checked += decode_all::<EmailBlock>(tx, schema::EMAIL_BLOCKS, bytes_max, problems)?;
     let accounts = tx.open_table(schema::ACCOUNTS)?;
     for entry in tx.open_table(schema::PENDING_ACCOUNTS)?.iter()? {
         let id = entry?.0.value();
@@ -221,5 +225,82 @@ pub fn remove_unused_local_account(
     tx.open_table(schema::USERS)?.remove(id.0)?;
     tx.open_table(schema::KEYPAIRS)?.remove(id.0)?;
     tx.open_table(schema::ACCOUNT_COUNTS)?.remove(id.0)?;
+    Ok(())
+}
+
+/// Every IP block, oldest first, up to `max`.
+pub fn list_ip_blocks(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<IpBlock>, StoreError> {
+    let table = reader.table(schema::IP_BLOCKS)?;
+    let mut out = Vec::new();
+    for entry in table.iter()?.take(max) {
+        out.push(super::records::decode(entry?.1.value(), bytes_max)?);
+    }
+    Ok(out)
+}
+
+pub fn get_ip_block(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<IpBlock>, StoreError> {
+    get_record(reader, schema::IP_BLOCKS, id, bytes_max)
+}
+
+pub fn put_ip_block(tx: &WriteTransaction, block: &IpBlock) -> Result<(), StoreError> {
+    put_record(tx, schema::IP_BLOCKS, block.id, block)
+}
+
+pub fn remove_ip_block(tx: &WriteTransaction, id: u64) -> Result<bool, StoreError> {
+    Ok(tx.open_table(schema::IP_BLOCKS)?.remove(id)?.is_some())
+}
+
+pub fn email_block_by_hash(
+    reader: &impl Reader,
+    hash: &str,
+    bytes_max: usize,
+) -> Result<Option<EmailBlock>, StoreError> {
+    let Some(id) = reader
+        .table(schema::EMAIL_BLOCK_HASHES)?
+        .get(hash)?
+        .map(|id| id.value())
+    else {
+        return Ok(None);
+    };
+    get_record(reader, schema::EMAIL_BLOCKS, id, bytes_max)
+}
+
+pub fn get_email_block(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<EmailBlock>, StoreError> {
+    get_record(reader, schema::EMAIL_BLOCKS, id, bytes_max)
+}
+
+pub fn page_email_blocks(
+    reader: &impl Reader,
+    page: Page,
+    bytes_max: usize,
+) -> Result<Vec<EmailBlock>, StoreError> {
+    page_ids(reader, schema::EMAIL_BLOCKS, page, page.limit, |id| {
+        get_record(reader, schema::EMAIL_BLOCKS, id, bytes_max)
+    })
+}
+
+pub fn put_email_block(tx: &WriteTransaction, block: &EmailBlock) -> Result<(), StoreError> {
+    put_record(tx, schema::EMAIL_BLOCKS, block.id, block)?;
+    tx.open_table(schema::EMAIL_BLOCK_HASHES)?
+        .insert(block.hash.as_str(), block.id)?;
+    Ok(())
+}
+
+pub fn remove_email_block(tx: &WriteTransaction, block: &EmailBlock) -> Result<(), StoreError> {
+    tx.open_table(schema::EMAIL_BLOCKS)?.remove(block.id)?;
+    tx.open_table(schema::EMAIL_BLOCK_HASHES)?
+        .remove(block.hash.as_str())?;
     Ok(())
 }

@@ -263,6 +263,26 @@ impl Record for model::TwoFactor {
     }
 }
 
+impl Record for model::IpBlock {
+    const KIND: &'static str = "ip_block";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.network.is_empty() {
+            return Err("IP block without id or network");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::EmailBlock {
+    const KIND: &'static str = "email_block";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.hash.len() != 64 {
+            return Err("e-mail block without id or SHA-256");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::ReportState {
     const KIND: &'static str = "report_state";
 }

@@ -206,6 +206,11 @@ tables! {
     /// Invitations (`Invite` records) and their codes.
     INVITES: u64 => &[u8] = "inviteid_invite";
     INVITE_CODES: &str => u64 = "invitecode_inviteid";
+    /// IP blocks (`IpBlock` records).
+    IP_BLOCKS: u64 => &[u8] = "ipblockid_ipblock";
+    /// Blocked e-mail addresses (`EmailBlock` records) and their canonical hashes.
+    EMAIL_BLOCKS: u64 => &[u8] = "emailblockid_emailblock";
+    EMAIL_BLOCK_HASHES: &str => u64 = "emailhash_emailblockid";
 
     // Web sign-in (`store::sessions`).
     /// Browser sessions (`WebSession` records) by the SHA-256 of the cookie's secret.

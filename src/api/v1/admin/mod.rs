@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod domain_allows;
 pub mod domain_blocks;
 pub mod entities;
+pub mod ip_blocks;
 pub mod reports;
 
 use crate::api::pagination::PageParams;
