@@ -24,10 +24,13 @@ const COMMENT_CHARS_MAX: usize = 1_000;
 /// Longest e-mail address looked at, in bytes (RFC 5321's path limit).
 const EMAIL_BYTES_MAX: usize = 254;
 
+/// A block as the per-request check needs it: the range, its severity, when it expires.
+type Rule = (IpNet, IpSeverity, Option<u64>);
+
 /// The in-memory copy of the IP blocks, replaced whole on every change.
 #[derive(Default)]
 pub struct AccessList {
-    blocks: RwLock<Arc<Vec<(IpNet, IpSeverity, Option<u64>)>>>,
+    blocks: RwLock<Arc<Vec<Rule>>>,
 }
 
 impl AccessList {
