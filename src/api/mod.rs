@@ -292,6 +292,14 @@ pub fn routes() -> Router<App> {
             "/api/v1/admin/canonical_email_blocks/{id}",
             get(ip_blocks::get_email).delete(ip_blocks::delete_email),
         )
+        .route(
+            "/api/v1/admin/measures",
+            post(v1::admin::dashboard::measures),
+        )
+        .route(
+            "/api/v1/admin/dimensions",
+            post(v1::admin::dashboard::dimensions),
+        )
         .route("/api/v1/admin/reports", get(admin_reports::list))
         .route("/api/v1/admin/reports/{id}", get(admin_reports::get))
         .route(

@@ -686,3 +686,96 @@ pub fn report_to_forward(app: &App, id: u64) -> Result<Option<ForwardedReport>, 
         }))
     })
 }
+
+/// Days one measure covers at most.
+pub const MEASURE_DAYS_MAX: u64 = 366;
+
+/// One of the admin dashboard's measures: a total over the range and one value per day.
+#[derive(Clone, Debug)]
+pub struct Measure {
+    pub key: &'static str,
+    pub total: u64,
+    pub previous_total: u64,
+    /// (start of the day in ms, value)
+    pub data: Vec<(u64, u64)>,
+}
+
+/// The measures Skerry keeps (Mastodon's `new_users`, `opened_reports`, `resolved_reports`)
+/// over the days from `start_ms` to `end_ms`; `previous_total` is the same length of time
+/// just before. Keys it does not keep are left out.
+pub fn measures(
+    app: &App,
+    actor: Actor,
+    keys: &[String],
+    start_ms: u64,
+    end_ms: u64,
+) -> Result<Vec<Measure>, AppError> {
+    use crate::util::time::DAY_MS;
+    let start = start_ms - start_ms % DAY_MS;
+    let end = (end_ms - end_ms % DAY_MS).min(start + (MEASURE_DAYS_MAX - 1) * DAY_MS);
+    if end < start {
+        return Err(AppError::Validation("end_at is before start_at".into()));
+    }
+    let days = (end - start) / DAY_MS + 1;
+    let previous_start = start.saturating_sub(days * DAY_MS);
+    app.store.read(|tx| {
+        admin::require_role(app, tx, actor, Role::Moderator)?;
+        let mut out = Vec::new();
+        for key in keys {
+            let (name, times): (&'static str, Vec<u64>) = match key.as_str() {
+                "new_users" => (
+                    "new_users",
+                    accounts::local_user_ids(tx, ACCOUNT_SCAN_MAX)?
+                        .into_iter()
+                        .filter_map(|id| {
+                            accounts::get_account(tx, id, app.bytes_max())
+                                .ok()
+                                .flatten()
+                        })
+                        .map(|account| account.created_ms)
+                        .collect(),
+                ),
+                "opened_reports" | "resolved_reports" => {
+                    let all = moderation::page_reports(
+                        tx,
+                        Page::newest(REPORT_SCAN_MAX),
+                        REPORT_SCAN_MAX,
+                        app.bytes_max(),
+                        |_, _| true,
+                    )?;
+                    if key == "opened_reports" {
+                        (
+                            "opened_reports",
+                            all.iter().map(|(report, _)| report.created_ms).collect(),
+                        )
+                    } else {
+                        (
+                            "resolved_reports",
+                            all.iter()
+                                .filter_map(|(_, state)| state.resolved_ms)
+                                .collect(),
+                        )
+                    }
+                }
+                _ => continue,
+            };
+            let mut data: Vec<(u64, u64)> =
+                (0..days).map(|day| (start + day * DAY_MS, 0)).collect();
+            let mut previous_total = 0;
+            for time in times {
+                if time >= start && time < end + DAY_MS {
+                    data[((time - start) / DAY_MS) as usize].1 += 1;
+                } else if time >= previous_start && time < start {
+                    previous_total += 1;
+                }
+            }
+            out.push(Measure {
+                key: name,
+                total: data.iter().map(|(_, value)| value).sum(),
+                previous_total,
+                data,
+            });
+        }
+        Ok(out)
+    })
+}

@@ -6,3 +6,4 @@ pub mod ids;
 pub mod lenient;
 pub mod random;
 pub mod time;
+pub mod units;

@@ -37,6 +37,23 @@ pub fn iso8601_day(ms: u64) -> String {
     )
 }
 
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 24 * 3600 * 1000;
+
+/// The start of the UTC day of `2022-09-14` (or of an ISO 8601 time starting so), in Unix
+/// milliseconds; `None` if it is not such a date.
+pub fn parse_day(text: &str) -> Option<u64> {
+    let day = text.get(..10)?;
+    let mut parts = day.split('-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let seconds = date.midnight().assume_utc().unix_timestamp();
+    u64::try_from(seconds).ok().map(|seconds| seconds * 1000)
+}
+
 fn split(ms: u64) -> (time::Date, time::Time) {
     let nanos = i128::from(ms) * 1_000_000;
     let moment = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
@@ -47,6 +64,15 @@ fn split(ms: u64) -> (time::Date, time::Time) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_parse_to_their_utc_midnight() {
+        assert_eq!(parse_day("1970-01-02"), Some(DAY_MS));
+        assert_eq!(parse_day("2022-09-14T12:00:00Z"), parse_day("2022-09-14"));
+        assert_eq!(iso8601_day(parse_day("2024-02-29").unwrap()), "2024-02-29");
+        assert_eq!(parse_day("2023-02-29"), None);
+        assert_eq!(parse_day("yesterday"), None);
+    }
 
     #[test]
     fn timestamps_keep_three_fraction_digits() {

@@ -10,6 +10,7 @@ prints one line per step and "admin: ok".
 """
 
 import sys
+from datetime import datetime, timedelta, timezone
 
 from mastodon import Mastodon, MastodonAPIError
 
@@ -59,6 +60,19 @@ def main():
     assert {account.username for account in local} == {"mod", "newbie"}, local
     assert moderator.admin_reports() == []
     step("accounts by origin and the (empty) report list")
+
+    today = datetime.now(timezone.utc)
+    measures = moderator.admin_measures(today - timedelta(days=6), today, new_users=True,
+                                        opened_reports=True, interactions=True)
+    by_key = {measure.key: measure for measure in measures}
+    assert set(by_key) == {"new_users", "opened_reports"}, by_key.keys()
+    assert by_key["new_users"].total == "2", by_key["new_users"]
+    assert len(by_key["new_users"].data) == 7
+    assert str(by_key["new_users"].data[-1].value) == "2", by_key["new_users"].data
+    dimensions = moderator.admin_dimensions(today - timedelta(days=6), today, space_usage=True)
+    usage = dimensions[0].data[0]
+    assert dimensions[0].key == "space_usage" and int(usage.value) > 0, dimensions
+    step("dashboard measures and the database's size")
     print("admin: ok", flush=True)
 
 

@@ -4,6 +4,7 @@
 //! the `app` operation checks (`app::admin::require_role`).
 
 pub mod accounts;
+pub mod dashboard;
 pub mod domain_allows;
 pub mod domain_blocks;
 pub mod entities;
