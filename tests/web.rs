@@ -342,3 +342,89 @@ async fn admin_pages_follow_roles_and_draw_storage() {
     assert!(storage.body.contains("statusid_status"));
     assert!(!storage.body.contains("<script"));
 }
+
+#[tokio::test]
+async fn public_pages_carry_opengraph_rel_me_and_their_activitypub_twin() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let reply = server
+        .send(
+            server
+                .client
+                .patch(server.url("/api/v1/accounts/update_credentials"))
+                .form(&[
+                    ("display_name", "Alice <A.>"),
+                    ("note", "Sailing & code"),
+                    ("fields_attributes[0][name]", "Site"),
+                    ("fields_attributes[0][value]", "https://alice.example/"),
+                ]),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let mut browser = Browser::new(&server);
+    let profile = browser.get("/@alice").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    // Attribute values are entity-escaped (`/` too); a browser reads them decoded.
+    let body = &html_escape::decode_html_entities(&profile.body).into_owned();
+    assert!(
+        body.contains("<link rel=\"me\" href=\"https://alice.example/\">"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<meta property=\"og:type\" content=\"profile\">"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<meta property=\"og:description\" content=\"Sailing & code\">"),
+        "{body}"
+    );
+    // The display name is escaped, in the title and everywhere else.
+    assert!(
+        profile.body.contains("Alice &lt;A.&gt;") && !profile.body.contains("Alice <A.>"),
+        "{}",
+        profile.body
+    );
+    let actor = format!(
+        "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}/users/alice\">",
+        server.base
+    );
+    assert!(body.contains(&actor), "{body}");
+
+    // A post behind a content warning previews the warning, not its text.
+    let posted = server
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            serde_json::json!({"status": "the secret plot", "spoiler_text": "spoilers"}),
+        )
+        .await;
+    let id = posted.json["id"].as_str().unwrap();
+    let page = browser.get(&format!("/@alice/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = Page {
+        body: html_escape::decode_html_entities(&page.body).into_owned(),
+        ..page
+    };
+    assert!(
+        page.body
+            .contains("<meta property=\"og:description\" content=\"spoilers\">"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<meta property=\"og:type\" content=\"article\">")
+    );
+    assert!(
+        page.body
+            .contains(&format!("/users/alice/statuses/{id}\">")),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        browser.get("/@alice/123").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(browser.get("/@nobody").await.status, StatusCode::NOT_FOUND);
+}

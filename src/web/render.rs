@@ -11,7 +11,7 @@ use minijinja::Environment;
 /// No scripts at all, no framing, styles inline only, images from here or inline SVG.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ("sign_up.html", include_str!("../../templates/sign_up.html")),
@@ -21,6 +21,8 @@ const TEMPLATES: [(&str, &str); 6] = [
         include_str!("../../templates/settings.html"),
     ),
     ("admin.html", include_str!("../../templates/admin.html")),
+    ("profile.html", include_str!("../../templates/profile.html")),
+    ("status.html", include_str!("../../templates/status.html")),
 ];
 
 /// Parsed once; templates are part of the binary, so a broken one fails the first test.
