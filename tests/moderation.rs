@@ -775,3 +775,54 @@ async fn ip_and_email_blocks_govern_sign_ups_and_access() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn suspending_a_remote_account_ends_its_follows_and_hides_it() {
+    use crate::federation_e2e::{eventually, host, instance, relationship, resolve};
+    let a = instance().await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let moderator = a
+        .user_with_role("mod", Role::Moderator, "read write admin:read admin:write")
+        .await;
+    b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", host(&b))).await;
+    a.post(
+        &format!("/api/v1/accounts/{bob_on_a}/follow"),
+        Some(&alice.token),
+        json!({}),
+    )
+    .await;
+    eventually("alice follows bob", || async {
+        (relationship(&a, &alice, &bob_on_a).await["following"] == true).then_some(())
+    })
+    .await;
+
+    let reply = a
+        .post(
+            &format!("/api/v1/admin/accounts/{bob_on_a}/action"),
+            Some(&moderator.token),
+            json!({"type": "suspend", "text": "spam"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let me = a
+        .get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await;
+    assert_eq!(me.json["following_count"], 0);
+    assert_eq!(
+        a.get(&format!("/api/v1/accounts/{bob_on_a}"), Some(&alice.token))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Staff still see it, marked.
+    let shown = a
+        .get(
+            &format!("/api/v1/admin/accounts/{bob_on_a}"),
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(shown.json["suspended"], true);
+    assert_eq!(shown.json["domain"], host(&b));
+}

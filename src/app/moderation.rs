@@ -15,7 +15,7 @@ use crate::model::{
     Account, AccountId, AccountModeration, AuditAction, AuditEntry, LocalUser, OutboxIntent,
     Report, ReportState, Role,
 };
-use crate::store::{Page, Reader, accounts, moderation, schema};
+use crate::store::{Edge, Page, Reader, accounts, moderation, schema};
 use crate::util::time::now_ms;
 
 use super::admin::{self, Actor};
@@ -311,6 +311,9 @@ pub fn act(
                 if account.suspended_ms.is_none() {
                     account.suspended_ms = Some(now);
                     accounts::put_account(tx, &account)?;
+                    if !account.is_local() {
+                        sever_follows(tx, target)?;
+                    }
                     if account.is_local() {
                         // Peers learn of it from the actor, which now says `suspended`.
                         super::outbox::enqueue(
@@ -330,6 +333,27 @@ pub fn act(
         }
         Ok(())
     })
+}
+
+/// Ends every follow and follow request between a suspended remote account and local ones,
+/// with their counters and home entries (as a domain suspension does for a whole domain).
+fn sever_follows(tx: &WriteTransaction, target: AccountId) -> Result<(), AppError> {
+    /// Follows looked at per direction; past it, the rest stay but are inert (nothing is
+    /// shown of or sent to a suspended account).
+    const EDGES_MAX: usize = 100_000;
+    for followee in Edge::FOLLOW.all_of_a(tx, target.0, EDGES_MAX)? {
+        super::relationships::remove_follow(tx, target, AccountId(followee))?;
+    }
+    for follower in Edge::FOLLOW.all_of_b(tx, target.0, EDGES_MAX)? {
+        super::relationships::remove_follow(tx, AccountId(follower), target)?;
+    }
+    for other in Edge::FOLLOW_REQUEST.all_of_a(tx, target.0, EDGES_MAX)? {
+        Edge::FOLLOW_REQUEST.remove(tx, target.0, other)?;
+    }
+    for other in Edge::FOLLOW_REQUEST.all_of_b(tx, target.0, EDGES_MAX)? {
+        Edge::FOLLOW_REQUEST.remove(tx, other, target.0)?;
+    }
+    Ok(())
 }
 
 /// Undoes an action, or approves or rejects a pending sign-up. Rejecting removes the
