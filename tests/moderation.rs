@@ -826,3 +826,80 @@ async fn suspending_a_remote_account_ends_its_follows_and_hides_it() {
     assert_eq!(shown.json["suspended"], true);
     assert_eq!(shown.json["domain"], host(&b));
 }
+
+#[tokio::test]
+async fn a_suspended_accounts_content_is_deleted_after_its_grace_or_at_once() {
+    let server = Server::start().await;
+    let scopes = "read write admin:read admin:write";
+    let admin = server.user_with_role("admin", Role::Admin, scopes).await;
+    let moderator = server.user_with_role("mod", Role::Moderator, scopes).await;
+    let spammer = server.user("spammer").await;
+    let fan = server.user("fan").await;
+    let first = server.post_status(&spammer, "buy now").await;
+    let second = server.post_status(&spammer, "buy more").await;
+    let boosted = server
+        .post(
+            &format!("/api/v1/statuses/{first}/reblog"),
+            Some(&fan.token),
+            json!({}),
+        )
+        .await;
+    let boost = boosted.json["id"].as_str().unwrap().to_string();
+    let exists = |id: String| {
+        let app = server.app.clone();
+        async move {
+            app.run(move |app| {
+                let id = StatusId(id.parse().unwrap());
+                Ok(app
+                    .store
+                    .read(|tx| skerry::store::statuses::get_status(tx, id, 1 << 20))?)
+            })
+            .await
+            .unwrap()
+            .is_some()
+        }
+    };
+
+    // Only a suspended account's content can go, and only an admin can make it go now.
+    let path = format!("/api/v1/admin/accounts/{}", spammer.id.0);
+    let early = server
+        .send(server.client.delete(server.url(&path)), Some(&admin.token))
+        .await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN);
+    server
+        .post(
+            &format!("{path}/action"),
+            Some(&moderator.token),
+            json!({"type": "suspend"}),
+        )
+        .await;
+    let moderated = server
+        .send(
+            server.client.delete(server.url(&path)),
+            Some(&moderator.token),
+        )
+        .await;
+    assert_eq!(moderated.status, StatusCode::FORBIDDEN);
+    // The grace period keeps it all, so unsuspending loses nothing.
+    let purged = server
+        .app
+        .run(|app| skerry::app::moderation::purge_due(app, skerry::util::time::now_ms()))
+        .await
+        .unwrap();
+    assert_eq!(purged, 0);
+    assert!(exists(first.clone()).await && exists(second.clone()).await);
+
+    let deleted = server
+        .send(server.client.delete(server.url(&path)), Some(&admin.token))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
+    for id in [first, second, boost] {
+        assert!(!exists(id.clone()).await, "status {id} is gone");
+    }
+    let fan_home = server.get("/api/v1/timelines/home", Some(&fan.token)).await;
+    assert!(
+        fan_home.json.as_array().unwrap().is_empty(),
+        "{}",
+        fan_home.json
+    );
+}

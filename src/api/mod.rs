@@ -241,7 +241,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/admin/accounts", get(admin_accounts::list_v1))
         .route("/api/v2/admin/accounts", get(admin_accounts::list_v2))
-        .route("/api/v1/admin/accounts/{id}", get(admin_accounts::get))
+        .route(
+            "/api/v1/admin/accounts/{id}",
+            get(admin_accounts::get).delete(admin_accounts::delete),
+        )
         .route(
             "/api/v1/admin/accounts/{id}/action",
             post(admin_accounts::action),

@@ -25,6 +25,15 @@ use super::{App, AppError};
 /// Longest reason or note given with an action, in characters (Mastodon: 5,000 for a
 /// warning's text).
 pub const ACTION_TEXT_CHARS_MAX: usize = 5_000;
+/// How long a suspended account's content stays (so that a mistaken suspension can be undone)
+/// before it is deleted: Mastodon's 30 days.
+pub const SUSPENDED_CONTENT_GRACE_MS: u64 = 30 * 24 * 3600 * 1000;
+/// Statuses deleted per transaction when a suspended account's content goes: small
+/// transactions, so the purge never holds the write lock for long.
+const PURGE_STATUSES_PER_TX: usize = 200;
+/// Accounts whose content is purged per pass.
+const PURGE_ACCOUNTS_PER_PASS: usize = 16;
+
 /// Accounts an admin list looks at to fill one page when it filters (by status, origin,
 /// name): a bound on the work of one request on a large instance.
 const ACCOUNT_SCAN_MAX: usize = 20_000;
@@ -311,6 +320,7 @@ pub fn act(
                 if account.suspended_ms.is_none() {
                     account.suspended_ms = Some(now);
                     accounts::put_account(tx, &account)?;
+                    moderation::schedule_purge(tx, target, now + SUSPENDED_CONTENT_GRACE_MS)?;
                     if !account.is_local() {
                         sever_follows(tx, target)?;
                     }
@@ -386,6 +396,7 @@ pub fn reverse(
             Reversal::Unsuspend => {
                 if account.suspended_ms.take().is_some() {
                     accounts::put_account(tx, &account)?;
+                    moderation::cancel_purge(tx, target)?;
                     if account.is_local() {
                         super::outbox::enqueue(
                             app,
@@ -802,4 +813,105 @@ pub fn measures(
         }
         Ok(out)
     })
+}
+
+/// `DELETE /api/v1/admin/accounts/:id`: deletes a suspended account's content now rather
+/// than after the grace period. Admins only (Mastodon's `delete_user_data`).
+pub fn delete_content_now(
+    app: &App,
+    actor: Actor,
+    target: AccountId,
+) -> Result<AdminAccountView, AppError> {
+    let view = app.write(|tx| {
+        admin::require_role(app, tx, actor, Role::Admin)?;
+        check_target(app, tx, actor, target)?;
+        let account =
+            accounts::get_account(tx, target, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        if account.suspended_ms.is_none() {
+            return Err(AppError::Forbidden(admin::NOT_ALLOWED));
+        }
+        moderation::schedule_purge(tx, target, 0)?;
+        audit(
+            app,
+            tx,
+            actor,
+            AuditAction::DeleteData,
+            handle(&account),
+            "",
+        )?;
+        admin_view(app, tx, target)
+    })?;
+    purge_due(app, crate::util::time::now_ms())?;
+    Ok(view)
+}
+
+/// Deletes the content (statuses and their reblogs) of suspended accounts whose grace period
+/// is over, in small transactions; returns the statuses deleted. Peers already saw the
+/// suspension on the actor; statuses are not sent as one `Delete` each.
+pub fn purge_due(app: &App, now_ms: u64) -> Result<usize, AppError> {
+    let due = app
+        .store
+        .read(|tx| moderation::purges_due(tx, now_ms, PURGE_ACCOUNTS_PER_PASS))?;
+    let mut deleted = 0;
+    for account in due {
+        loop {
+            let removed = app.write(|tx| -> Result<usize, AppError> {
+                // Unsuspended since the pass began: keep everything.
+                if moderation::purge_time(tx, account)?.is_none_or(|when| when > now_ms) {
+                    return Ok(0);
+                }
+                let ids = moderation::status_ids_of(tx, account, PURGE_STATUSES_PER_TX)?;
+                if ids.is_empty() {
+                    moderation::cancel_purge(tx, account)?;
+                    return Ok(0);
+                }
+                for id in &ids {
+                    let id = crate::model::StatusId(*id);
+                    for (reblog, reblogger) in
+                        Edge::REBLOG.page_of_b(tx, id.0, Page::newest(usize::MAX))?
+                    {
+                        Edge::REBLOG.remove(tx, reblogger, id.0)?;
+                        let reblog = crate::model::StatusId(reblog);
+                        if let Some(reblog) =
+                            crate::store::statuses::get_status(tx, reblog, app.bytes_max())?
+                        {
+                            super::statuses::remove_status(app, tx, &reblog)?;
+                        }
+                    }
+                    if let Some(status) =
+                        crate::store::statuses::get_status(tx, id, app.bytes_max())?
+                    {
+                        super::statuses::remove_status(app, tx, &status)?;
+                    }
+                }
+                Ok(ids.len())
+            })?;
+            if removed == 0 {
+                break;
+            }
+            deleted += removed;
+        }
+    }
+    if deleted > 0 {
+        tracing::info!(deleted, "deleted the content of suspended accounts");
+    }
+    Ok(deleted)
+}
+
+/// Runs `purge_due` every `PURGE_INTERVAL` until `shutdown` turns true.
+pub async fn purge_loop(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            () = tokio::time::sleep(PURGE_INTERVAL) => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = crate::util::time::now_ms();
+        if let Err(error) = app.run(move |app| purge_due(app, now)).await {
+            tracing::warn!(%error, "purging suspended accounts failed");
+        }
+    }
 }

@@ -304,3 +304,60 @@ pub fn remove_email_block(tx: &WriteTransaction, block: &EmailBlock) -> Result<(
         .remove(block.hash.as_str())?;
     Ok(())
 }
+
+/// Schedules the deletion of a suspended account's content at `purge_ms`.
+pub fn schedule_purge(
+    tx: &WriteTransaction,
+    id: AccountId,
+    purge_ms: u64,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::SUSPENDED_ACCOUNTS)?
+        .insert(id.0, purge_ms)?;
+    Ok(())
+}
+
+pub fn cancel_purge(tx: &WriteTransaction, id: AccountId) -> Result<(), StoreError> {
+    tx.open_table(schema::SUSPENDED_ACCOUNTS)?.remove(id.0)?;
+    Ok(())
+}
+
+pub fn purge_time(reader: &impl Reader, id: AccountId) -> Result<Option<u64>, StoreError> {
+    Ok(reader
+        .table(schema::SUSPENDED_ACCOUNTS)?
+        .get(id.0)?
+        .map(|when| when.value()))
+}
+
+/// Accounts whose content is due for deletion at `now_ms`, up to `max`.
+pub fn purges_due(
+    reader: &impl Reader,
+    now_ms: u64,
+    max: usize,
+) -> Result<Vec<AccountId>, StoreError> {
+    let table = reader.table(schema::SUSPENDED_ACCOUNTS)?;
+    let mut due = Vec::new();
+    for entry in table.iter()? {
+        let (id, when) = entry?;
+        if when.value() <= now_ms {
+            due.push(AccountId(id.value()));
+            if due.len() >= max {
+                break;
+            }
+        }
+    }
+    Ok(due)
+}
+
+/// Up to `max` status ids of an account, newest first.
+pub fn status_ids_of(
+    reader: &impl Reader,
+    id: AccountId,
+    max: usize,
+) -> Result<Vec<u64>, StoreError> {
+    let table = reader.table(schema::ACCOUNT_STATUSES)?;
+    let mut out = Vec::new();
+    for entry in table.range((id.0, 0)..=(id.0, u64::MAX))?.rev().take(max) {
+        out.push(entry?.0.value().1);
+    }
+    Ok(out)
+}

@@ -206,6 +206,8 @@ tables! {
     /// Invitations (`Invite` records) and their codes.
     INVITES: u64 => &[u8] = "inviteid_invite";
     INVITE_CODES: &str => u64 = "invitecode_inviteid";
+    /// Suspended accounts whose content is still here, to when it is deleted (ms).
+    SUSPENDED_ACCOUNTS: u64 => u64 = "accountid_purgems";
     /// IP blocks (`IpBlock` records).
     IP_BLOCKS: u64 => &[u8] = "ipblockid_ipblock";
     /// Blocked e-mail addresses (`EmailBlock` records) and their canonical hashes.

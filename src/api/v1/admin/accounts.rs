@@ -215,6 +215,20 @@ async fn reverse(
     }))
 }
 
+/// Deletes a suspended account's content now (Mastodon's "permanently delete data").
+pub async fn delete(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<AdminAccountEntity>, ApiError> {
+    let actor = Actor::Account(auth.user(Scope::AdminWrite)?);
+    let id = AccountId(parse_id(&id)?);
+    let view = app
+        .run(move |app| moderation::delete_content_now(app, actor, id))
+        .await?;
+    Ok(Json(entities::account(&app, &view)))
+}
+
 macro_rules! reversal_handlers {
     ($($name:ident => $reversal:expr;)*) => {
         $(
