@@ -34,6 +34,10 @@ const PURGE_STATUSES_PER_TX: usize = 200;
 /// Accounts whose content is purged per pass.
 const PURGE_ACCOUNTS_PER_PASS: usize = 16;
 
+/// Notes a report holds, and the longest note in characters (Mastodon: 500).
+const REPORT_NOTES_MAX: usize = 100;
+pub const REPORT_NOTE_CHARS_MAX: usize = 500;
+
 /// Accounts an admin list looks at to fill one page when it filters (by status, origin,
 /// name): a bound on the work of one request on a large instance.
 const ACCOUNT_SCAN_MAX: usize = 20_000;
@@ -59,6 +63,8 @@ pub struct AdminReportView {
     pub resolved_by: Option<AdminAccountView>,
     /// The reported statuses that still exist.
     pub statuses: Vec<views::StatusView>,
+    /// Moderators' notes, oldest first.
+    pub notes: Vec<crate::model::ReportNote>,
 }
 
 /// `POST /api/v1/admin/accounts/:id/action` kinds; each also counts as a warning.
@@ -502,6 +508,7 @@ fn report_view(
         assigned: optional(state.assigned_to)?,
         resolved_by: optional(state.resolved_by)?,
         statuses: views::status_views(app, reader, None, report.statuses.iter().copied())?,
+        notes: moderation::report_notes(reader, report.id, REPORT_NOTES_MAX, app.bytes_max())?,
         report,
         state,
     })
@@ -914,4 +921,36 @@ pub async fn purge_loop(app: App, mut shutdown: tokio::sync::watch::Receiver<boo
             tracing::warn!(%error, "purging suspended accounts failed");
         }
     }
+}
+
+/// Adds a moderator's note to a report.
+pub fn add_report_note(app: &App, actor: Actor, report: u64, text: &str) -> Result<(), AppError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > REPORT_NOTE_CHARS_MAX {
+        return Err(AppError::Validation(format!(
+            "Note must be 1 to {REPORT_NOTE_CHARS_MAX} characters"
+        )));
+    }
+    let note = crate::model::ReportNote {
+        id: app.next_id(),
+        author: match actor {
+            Actor::Operator => None,
+            Actor::Account(id) => Some(id),
+        },
+        text: text.to_string(),
+        created_ms: crate::util::time::now_ms(),
+    };
+    app.write(|tx| {
+        admin::require_role(app, tx, actor, Role::Moderator)?;
+        moderation::get_report(tx, report, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        if moderation::report_notes(tx, report, REPORT_NOTES_MAX, app.bytes_max())?.len()
+            >= REPORT_NOTES_MAX
+        {
+            return Err(AppError::Validation(format!(
+                "A report holds at most {REPORT_NOTES_MAX} notes"
+            )));
+        }
+        moderation::add_report_note(tx, report, &note)?;
+        Ok(())
+    })
 }

@@ -22,7 +22,7 @@ pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
 pub use moderation::{
     AccountModeration, AuditAction, AuditEntry, EmailBlock, Invite, IpBlock, IpSeverity,
-    ReportState,
+    ReportNote, ReportState,
 };
 pub use oauth::{App, AuthCode, Token};
 pub use scopes::{Scope, ScopeSet};

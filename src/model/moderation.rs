@@ -172,6 +172,15 @@ pub struct ReportState {
     pub updated_ms: u64,
 }
 
+/// A moderator's note on a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportNote {
+    pub id: u64,
+    pub author: Option<AccountId>,
+    pub text: String,
+    pub created_ms: u64,
+}
+
 /// An invitation link: sign-up with its code works even when registrations are closed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {

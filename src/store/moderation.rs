@@ -5,7 +5,8 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransacti
 
 use super::{Page, Reader, StoreError, get_record, page_ids, put_record, schema};
 use crate::model::{
-    AccountId, AccountModeration, AuditEntry, EmailBlock, Invite, IpBlock, Report, ReportState,
+    AccountId, AccountModeration, AuditEntry, EmailBlock, Invite, IpBlock, Report, ReportNote,
+    ReportState,
 };
 
 /// An account's moderation state; the default (nothing done) when absent.
@@ -183,6 +184,13 @@ pub(super) fn check(
     checked += decode_all::<ReportState>(tx, schema::REPORT_STATES, bytes_max, problems)?;
     checked += decode_all::<Invite>(tx, schema::INVITES, bytes_max, problems)?;
     checked += decode_all::<IpBlock>(tx, schema::IP_BLOCKS, bytes_max, problems)?;
+    for entry in tx.open_table(schema::REPORT_NOTES)?.iter()? {
+        let (key, value) = entry?;
+        checked += 1;
+        if let Err(error) = super::records::decode::<ReportNote>(value.value(), bytes_max) {
+            problems.push(format!("reportid_noteid_note {:?}: {error}", key.value()));
+        }
+    }
     checked += decode_all::<EmailBlock>(tx, schema::EMAIL_BLOCKS, bytes_max, problems)?;
     let accounts = tx.open_table(schema::ACCOUNTS)?;
     for entry in tx.open_table(schema::PENDING_ACCOUNTS)?.iter()? {
@@ -360,4 +368,30 @@ pub fn status_ids_of(
         out.push(entry?.0.value().1);
     }
     Ok(out)
+}
+
+pub fn add_report_note(
+    tx: &WriteTransaction,
+    report: u64,
+    note: &ReportNote,
+) -> Result<(), StoreError> {
+    let bytes = super::records::encode(note)?;
+    tx.open_table(schema::REPORT_NOTES)?
+        .insert((report, note.id), bytes.as_slice())?;
+    Ok(())
+}
+
+/// A report's notes, oldest first, up to `max`.
+pub fn report_notes(
+    reader: &impl Reader,
+    report: u64,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<ReportNote>, StoreError> {
+    let table = reader.table(schema::REPORT_NOTES)?;
+    let mut notes = Vec::new();
+    for entry in table.range((report, 0)..=(report, u64::MAX))?.take(max) {
+        notes.push(super::records::decode(entry?.1.value(), bytes_max)?);
+    }
+    Ok(notes)
 }

@@ -203,6 +203,8 @@ tables! {
     AUDIT_LOG: u64 => &[u8] = "auditid_entry";
     /// Where each report stands (`ReportState` records); absent: open and unassigned.
     REPORT_STATES: u64 => &[u8] = "reportid_state";
+    /// Moderators' notes on reports (`ReportNote` records): (report, note id).
+    REPORT_NOTES: (u64, u64) => &[u8] = "reportid_noteid_note";
     /// Invitations (`Invite` records) and their codes.
     INVITES: u64 => &[u8] = "inviteid_invite";
     INVITE_CODES: &str => u64 = "invitecode_inviteid";

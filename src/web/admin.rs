@@ -111,6 +111,15 @@ async fn section(
                             target => view.target.view.account.acct(),
                             statuses => view.statuses.len(),
                             comment => view.report.comment.clone(),
+                            notes => view.notes.iter().map(|note| context! {
+                                author => note.author.map_or_else(
+                                    || "operator".to_string(),
+                                    |id| moderation::get_account(app, Actor::Operator, id)
+                                        .map(|view| format!("@{}", view.view.account.acct()))
+                                        .unwrap_or_default(),
+                                ),
+                                text => note.text.clone(),
+                            }).collect::<Vec<_>>(),
                         })
                         .collect();
                     context! { reports => rows, resolved => resolved }
@@ -320,12 +329,17 @@ pub async fn act(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Byt
                 return StatusCode::NOT_FOUND.into_response();
             };
             let change = match *operation {
-                "resolve" => ReportChange::Resolve,
-                "reopen" => ReportChange::Reopen,
+                "resolve" => Some(ReportChange::Resolve),
+                "reopen" => Some(ReportChange::Reopen),
+                "note" => None,
                 _ => return StatusCode::NOT_FOUND.into_response(),
             };
+            let text = form.text.clone();
             let result = app
-                .run(move |app| moderation::change_report(app, actor, id, change).map(drop))
+                .run(move |app| match change {
+                    Some(change) => moderation::change_report(app, actor, id, change).map(drop),
+                    None => moderation::add_report_note(app, actor, id, &text),
+                })
                 .await;
             ("reports", result)
         }

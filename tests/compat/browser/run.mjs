@@ -128,12 +128,15 @@ try {
   // The owner resolves a report and blocks a domain.
   await admin.goto(`${base}/admin/reports`);
   const reportId = env("REPORT_ID");
+  await admin.getByLabel(`Note on #${reportId}`).fill("Checked the posts: rude, first time.");
+  await admin.getByRole("button", { name: "Add note" }).click();
+  await admin.getByText("@boss: Checked the posts").waitFor();
   await shot(admin, "06-reports");
   await admin.getByRole("button", { name: `Resolve #${reportId}` }).click();
   await admin.waitForURL(`${base}/admin/reports`);
   await admin.goto(`${base}/admin/reports?resolved=true`);
   await admin.getByRole("button", { name: `Reopen #${reportId}` }).waitFor();
-  step("resolved a report");
+  step("noted and resolved a report");
   await admin.goto(`${base}/admin/domain_blocks`);
   await admin.getByLabel("Domain").fill("spam.example");
   await admin.getByLabel("Severity").selectOption("suspend");
