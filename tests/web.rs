@@ -329,6 +329,26 @@ async fn admin_pages_follow_roles_and_draw_storage() {
     let list = admin_browser.get("/admin/domain_blocks").await;
     assert!(list.body.contains("<td>spam.example</td>"));
 
+    // The dashboard shows the queues and the hosts that fail deliveries.
+    server
+        .app
+        .run(|app| {
+            app.write(|tx| {
+                skerry::store::queues::record_host_failure(tx, "down.example", 1_000)?;
+                skerry::store::queues::record_host_failure(tx, "down.example", 2_000)?;
+                Ok::<_, skerry::app::AppError>(())
+            })
+        })
+        .await
+        .unwrap();
+    let dashboard = admin_browser.get("/admin").await;
+    assert!(
+        dashboard.body.contains("<td>down.example</td><td>2</td>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains("Deliveries queued"));
+
     // The storage page draws bytes per table from the database itself.
     server.post_status(&admin, "something to store").await;
     let storage = admin_browser.get("/admin/storage").await;

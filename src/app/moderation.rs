@@ -658,7 +658,15 @@ pub struct Dashboard {
     pub open_reports: u64,
     pub domain_blocks: u64,
     pub file_bytes: u64,
+    /// Deliveries waiting to be sent (or retried), and activities waiting to be applied.
+    pub deliveries_queued: u64,
+    pub inbound_queued: u64,
+    /// (host, consecutive failures, first failure ms, last failure ms), worst first.
+    pub failing_hosts: Vec<(String, u32, u64, u64)>,
 }
+
+/// Failing hosts the dashboard lists.
+const FAILING_HOSTS_LISTED: usize = 20;
 
 pub fn dashboard(app: &App, actor: Actor) -> Result<Dashboard, AppError> {
     let file_bytes = std::fs::metadata(app.config.database_path()).map_or(0, |meta| meta.len());
@@ -670,6 +678,9 @@ pub fn dashboard(app: &App, actor: Actor) -> Result<Dashboard, AppError> {
             open_reports: moderation::count_open_reports(tx, REPORT_SCAN_MAX, app.bytes_max())?,
             domain_blocks: crate::store::domains::count_blocks(tx)?,
             file_bytes,
+            deliveries_queued: crate::store::queues::count_deliveries(tx)?,
+            inbound_queued: crate::store::queues::count_inbound(tx)?,
+            failing_hosts: moderation::failing_hosts(tx, FAILING_HOSTS_LISTED)?,
         })
     })
 }

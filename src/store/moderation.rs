@@ -395,3 +395,25 @@ pub fn report_notes(
     }
     Ok(notes)
 }
+
+/// Hosts whose deliveries fail: (host, consecutive failures, first and last failure ms), most
+/// failures first, up to `max`.
+pub fn failing_hosts(
+    reader: &impl Reader,
+    max: usize,
+) -> Result<Vec<(String, u32, u64, u64)>, StoreError> {
+    /// Hosts looked at; a server failing to reach more than this has other problems to show.
+    const SCAN_MAX: usize = 10_000;
+    let table = reader.table(schema::HOSTS)?;
+    let mut hosts = Vec::new();
+    for entry in table.iter()?.take(SCAN_MAX) {
+        let (host, (failures, first_ms, last_ms)) = {
+            let (host, value) = entry?;
+            (host.value().to_string(), value.value())
+        };
+        hosts.push((host, failures, first_ms, last_ms));
+    }
+    hosts.sort_by(|a, b| b.1.cmp(&a.1));
+    hosts.truncate(max);
+    Ok(hosts)
+}

@@ -67,6 +67,14 @@ async fn section(
                         domain_blocks => dashboard.domain_blocks,
                         database => charts::bytes(dashboard.file_bytes),
                         registrations => app.config.instance.registrations.clone(),
+                        deliveries => dashboard.deliveries_queued,
+                        inbound => dashboard.inbound_queued,
+                        failing => dashboard.failing_hosts.iter().map(|(host, failures, first, last)| context! {
+                            host => host.clone(),
+                            failures => failures,
+                            since => iso8601_ms(*first),
+                            last => iso8601_ms(*last),
+                        }).collect::<Vec<_>>(),
                     } }
                 }
                 "accounts" => {
