@@ -413,7 +413,7 @@ pub fn failing_hosts(
         };
         hosts.push((host, failures, first_ms, last_ms));
     }
-    hosts.sort_by(|a, b| b.1.cmp(&a.1));
+    hosts.sort_by_key(|host| std::cmp::Reverse(host.1));
     hosts.truncate(max);
     Ok(hosts)
 }
