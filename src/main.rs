@@ -49,7 +49,7 @@ enum TopCommand {
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
     },
-    /// Manage accounts, tokens and domain blocks
+    /// Manage accounts, tokens, domain blocks and relays
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -80,6 +80,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DomainCommand,
     },
+    /// Relay subscriptions
+    Relay {
+        #[command(subcommand)]
+        command: RelayCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RelayCommand {
+    /// Subscribe to a relay: its inbox URL (https://relay.example/inbox, Mastodon style) or
+    /// its actor URL (https://relay.example/actor, LitePub style)
+    Add { url: String },
+    /// List relays with their state, activities received per day and last contact
+    List,
+    /// Unsubscribe from a relay, named by its id or URL
+    Remove { relay: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,6 +261,11 @@ fn admin_command(command: AdminCommand) -> Command {
             DomainCommand::List => Command::DomainList,
             DomainCommand::Allow { host } => Command::DomainAllow { domain: host },
             DomainCommand::Disallow { host } => Command::DomainDisallow { domain: host },
+        },
+        AdminCommand::Relay { command } => match command {
+            RelayCommand::Add { url } => Command::RelayAdd { url },
+            RelayCommand::List => Command::RelayList,
+            RelayCommand::Remove { relay } => Command::RelayRemove { relay },
         },
     }
 }

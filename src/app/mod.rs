@@ -11,6 +11,7 @@ pub mod admin;
 pub mod documents;
 pub mod domains;
 pub mod filters;
+pub mod ingest;
 pub mod instance;
 pub mod keys;
 pub mod lists;
@@ -22,6 +23,7 @@ pub mod outbox;
 pub mod polls;
 pub mod ratelimit;
 pub mod relationships;
+pub mod relays;
 pub mod remote;
 pub mod search;
 pub mod statuses;
@@ -102,6 +104,10 @@ pub struct AppInner {
     pub deliveries_ready: tokio::sync::Notify,
     /// Committed statuses, deletions and notifications, for the streaming API.
     pub stream: stream::Hub,
+    /// Wakes the relay subscriber when the admin adds a relay.
+    pub relays_ready: tokio::sync::Notify,
+    /// The inbox's group commit, backpressure count, verification bound and key caches.
+    pub ingest: ingest::Ingest,
 }
 
 impl std::ops::Deref for App {
@@ -152,6 +158,7 @@ impl App {
         );
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
+        let ingest = ingest::Ingest::new(config.federation.verify_threads_max);
         App {
             inner: Arc::new(AppInner {
                 net,
@@ -167,6 +174,8 @@ impl App {
                 inbound_ready: tokio::sync::Notify::new(),
                 deliveries_ready: tokio::sync::Notify::new(),
                 stream: stream::Hub::default(),
+                relays_ready: tokio::sync::Notify::new(),
+                ingest,
             }),
         }
     }

@@ -193,4 +193,7 @@ tables! {
     IDEMPOTENCY: (u64, &str) => (u64, u64) = "account_idempotencykey";
     /// Timeline read positions (`Marker` records): (account, timeline name).
     MARKERS: (u64, &str) => &[u8] = "account_timeline_marker";
+
+    /// Relays this instance subscribes to (`model::Relay`) by id.
+    RELAYS: u64 => &[u8] = "relayid_relay";
 }

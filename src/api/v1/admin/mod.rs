@@ -5,6 +5,7 @@
 
 pub mod domain_allows;
 pub mod domain_blocks;
+pub mod relays;
 
 use crate::api::pagination::PageParams;
 use crate::app::App;
