@@ -65,6 +65,9 @@ pub struct Ingest {
     /// Activities committed to the inbound queue and not yet applied (the queue's length,
     /// kept here so that backpressure costs no read transaction).
     pub queued: AtomicU64,
+    /// Activities the worker took off the queue since start (applied or refused), for
+    /// `/metrics` and the load tool.
+    pub applied_total: AtomicU64,
     /// Bytes of bodies in the channel (`COMMIT_PENDING_BYTES_MAX`).
     pending_bytes: Semaphore,
     /// Bounds signature checks running at once on the blocking pool
@@ -87,6 +90,7 @@ impl Ingest {
         Ingest {
             sender: std::sync::OnceLock::new(),
             queued: AtomicU64::new(0),
+            applied_total: AtomicU64::new(0),
             pending_bytes: Semaphore::new(COMMIT_PENDING_BYTES_MAX),
             verify_permits: Semaphore::new(threads),
             keys: Mutex::new(HashMap::new()),
@@ -145,6 +149,7 @@ impl Ingest {
 
     /// The worker took `count` activities off the queue.
     pub fn applied(&self, count: u64) {
+        self.applied_total.fetch_add(count, Ordering::Relaxed);
         let _ = self
             .queued
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {

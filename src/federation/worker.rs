@@ -107,9 +107,13 @@ const RELAY_RETRY: Duration = Duration::from_secs(60);
 /// Sends the Follow of relays the admin added. Its own task, so that a slow relay actor
 /// fetch (up to the fetch deadline) never holds up the other workers.
 async fn relay_loop(app: App, mut shutdown: watch::Receiver<bool>) {
-    while wait(&app.relays_ready, RELAY_RETRY, &mut shutdown).await {
+    // Relays added while the server was stopped are subscribed at start.
+    loop {
         if let Err(error) = super::relays::subscribe_pending(&app).await {
             tracing::warn!(%error, "relay subscriber");
+        }
+        if !wait(&app.relays_ready, RELAY_RETRY, &mut shutdown).await {
+            return;
         }
     }
 }
