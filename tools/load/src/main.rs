@@ -80,7 +80,19 @@ async fn main() -> anyhow::Result<()> {
     let target = options.text("target", "http://127.0.0.1:8080");
     check_loopback(&target)?;
     match mode.as_str() {
-        "ingest" => ingest(&target, &options).await,
+        "ingest" => {
+            let report = ingest(&target, &options).await?;
+            // A run where something acknowledged was not applied is a failure of the server.
+            if report.applied < report.accepted as u64 {
+                bail!(
+                    "{} of {} accepted activities were applied ({} errors)",
+                    report.applied,
+                    report.accepted,
+                    report.errors
+                );
+            }
+            Ok(())
+        }
         "fanout" => fanout(&target, &options).await,
         _ => bail!("{USAGE}"),
     }
@@ -323,7 +335,13 @@ async fn drained(
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
     Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(1024)
         .build()?)
@@ -337,7 +355,15 @@ fn percentile(sorted: &[u64], fraction: f64) -> u64 {
     sorted[index]
 }
 
-async fn ingest(target: &str, options: &Options) -> anyhow::Result<()> {
+/// What an ingest run counted (also printed).
+#[derive(Debug)]
+struct IngestReport {
+    accepted: usize,
+    applied: u64,
+    errors: u64,
+}
+
+async fn ingest(target: &str, options: &Options) -> anyhow::Result<IngestReport> {
     let instances_count = (options.number("instances", 8)? as usize).clamp(1, INSTANCES_MAX);
     let actors_per_instance = (options.number("actors", 4)? as usize).clamp(1, 100);
     let total = (options.number("activities", 20_000)? as usize).min(ACTIVITIES_MAX);
@@ -587,7 +613,11 @@ async fn ingest(target: &str, options: &Options) -> anyhow::Result<()> {
         rss_peak.load(Ordering::Relaxed),
         errors.values().sum::<u64>()
     );
-    Ok(())
+    Ok(IngestReport {
+        accepted,
+        applied,
+        errors: errors.values().sum(),
+    })
 }
 
 async fn fanout(target: &str, options: &Options) -> anyhow::Result<()> {
@@ -701,4 +731,84 @@ async fn fanout(target: &str, options: &Options) -> anyhow::Result<()> {
         bail!("not every delivery arrived by --seconds-max");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_off_loopback_are_refused() {
+        assert!(check_loopback("http://127.0.0.1:8080").is_ok());
+        assert!(check_loopback("http://localhost:8080/").is_ok());
+        assert!(check_loopback("http://[::1]:8080").is_ok());
+        assert!(check_loopback("http://192.0.2.1:8080").is_err());
+        assert!(check_loopback("https://127.0.0.1:8080").is_err());
+        assert!(check_loopback("http://example.org").is_err());
+    }
+
+    #[test]
+    fn percentiles_of_sorted_latencies() {
+        let sorted: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&sorted, 0.5), 51);
+        assert_eq!(percentile(&sorted, 0.99), 99);
+        assert_eq!(percentile(&[], 0.99), 0);
+    }
+
+    /// The tool against a real server in this process: a short run where every activity must
+    /// be accepted and applied.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_short_ingest_run_against_a_server_is_accepted_and_applied() {
+        use skerry::config::{Config, Overrides};
+        let directory = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let file = directory.path().join("skerry.toml");
+        std::fs::write(&file, "").unwrap();
+        let environment: Vec<(String, String)> = [
+            ("SKERRY_SERVER_SCHEME", "http"),
+            ("SKERRY_SERVER_HOST", host.as_str()),
+            ("SKERRY_SERVER_LISTEN", host.as_str()),
+            ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ]
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+        let overrides = Overrides {
+            data_dir: Some(directory.path().join("data")),
+            ..Overrides::default()
+        };
+        let app =
+            skerry::app::App::open(Config::load(Some(&file), environment, &overrides).unwrap())
+                .unwrap();
+        skerry::app::accounts::create_local_account(
+            &app,
+            "alice",
+            "alice@example.org",
+            skerry::model::Role::User,
+        )
+        .unwrap();
+        tokio::spawn(skerry::http::serve(app, listener, std::future::pending()));
+        let args: Vec<String> = [
+            "--instances",
+            "2",
+            "--actors",
+            "1",
+            "--activities",
+            "60",
+            "--concurrency",
+            "4",
+            "--seconds-max",
+            "60",
+        ]
+        .iter()
+        .map(|arg| arg.to_string())
+        .collect();
+        let options = Options::parse(&args).unwrap();
+        let report = ingest(&format!("http://{host}"), &options).await.unwrap();
+        assert_eq!(
+            (report.accepted, report.applied, report.errors),
+            (60, 60, 0)
+        );
+    }
 }
