@@ -38,6 +38,11 @@ struct Cli {
     command: TopCommand,
 }
 
+/// Threads of tokio's blocking pool (its default is 512). Store work serializes on redb's one
+/// writer and signature checks are bounded by `federation.verify_threads_max`, so more threads
+/// would add only memory: each one under load grows its own allocator arena.
+const BLOCKING_THREADS_MAX: usize = 32;
+
 #[derive(Debug, Subcommand)]
 enum TopCommand {
     /// Run the server
@@ -195,6 +200,7 @@ fn main() -> ExitCode {
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS_MAX)
         .enable_all()
         .build()
     {

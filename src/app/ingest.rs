@@ -25,7 +25,7 @@ pub const COMMIT_CHANNEL_CAPACITY: usize = 4096;
 pub const COMMIT_BATCH_MAX: usize = 1024;
 /// Bytes of activity bodies waiting for the committer at once: with the channel's capacity,
 /// what bounds the committer's memory at any arrival rate.
-pub const COMMIT_PENDING_BYTES_MAX: usize = 16 * 1024 * 1024;
+pub const COMMIT_PENDING_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// What a 503 of a full queue asks peers to wait, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 30;
 /// Signer keys kept parsed in memory.

@@ -19,8 +19,15 @@ use super::FederationError;
 use super::fetch::{self, parse_options};
 use super::vocab::{self, Activity, ActivityKind, Note, Object, ObjectRef};
 
-/// Activities applied per turn of the worker.
-pub const ACTIVITIES_PER_BATCH: usize = 64;
+/// Activities applied per turn of the worker (one durable commit each).
+pub const ACTIVITIES_PER_BATCH: usize = 128;
+/// Bytes of activity bodies read into one batch (at least one activity is): what bounds the
+/// worker's memory, since a body may be 1 MiB.
+pub const BATCH_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Signers whose activities are applied at once within a batch. One signer's activities are
+/// applied in order (its Create before its Update and Delete); different signers' interleave,
+/// as they would arriving at the same time.
+pub const APPLY_LANES_MAX: usize = 4;
 /// Objects fetched on behalf of one inbound activity (activitypub-federation: 20).
 const FETCHES_PER_ACTIVITY_MAX: usize = 4;
 
@@ -31,29 +38,39 @@ const FETCHES_PER_ACTIVITY_MAX: usize = 4;
 /// so after a crash either all of the batch is applied and gone from the queue, or none of it
 /// is applied and all of it is still queued, to be applied again.
 pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
+    use futures_util::StreamExt;
     let batch = app
         .run(|app| {
-            Ok(app
-                .store
-                .read(|tx| queues::peek_inbound(tx, ACTIVITIES_PER_BATCH, app.bytes_max()))?)
+            Ok(app.store.read(|tx| {
+                queues::peek_inbound_bytes(
+                    tx,
+                    ACTIVITIES_PER_BATCH,
+                    BATCH_BODY_BYTES_MAX,
+                    app.bytes_max(),
+                )
+            })?)
         })
         .await?;
-    let mut applied = Vec::with_capacity(batch.len());
-    let mut outcome = Ok(());
-    for (id, item) in &batch {
-        if let Err(error) = apply_one(app, item).await {
-            match error {
-                // Storage trouble: keep the activity and try again later.
-                FederationError::App(AppError::Unavailable(_)) => {
-                    outcome = Err(error);
-                    break;
-                }
-                other => {
-                    tracing::info!(error = %other, signer = %item.signer, "inbound activity refused")
-                }
-            }
+    // One lane per signer, in queue order.
+    let mut lanes: Vec<(String, Vec<(u64, InboundActivity)>)> = Vec::new();
+    for (id, item) in batch {
+        match lanes.iter_mut().find(|(signer, _)| *signer == item.signer) {
+            Some((_, lane)) => lane.push((id, item)),
+            None => lanes.push((item.signer.clone(), vec![(id, item)])),
         }
-        applied.push(*id);
+    }
+    let results: Vec<(Vec<u64>, Option<FederationError>)> = futures_util::stream::iter(lanes)
+        .map(|(_, lane)| apply_lane(app, lane))
+        .buffer_unordered(APPLY_LANES_MAX)
+        .collect()
+        .await;
+    let mut applied = Vec::new();
+    let mut outcome = Ok(());
+    for (ids, error) in results {
+        applied.extend(ids);
+        if let Some(error) = error {
+            outcome = Err(error);
+        }
     }
     let count = applied.len();
     app.run(move |app| {
@@ -67,6 +84,28 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
     .await?;
     app.ingest.applied(count as u64);
     outcome.map(|()| count)
+}
+
+/// Applies one signer's activities in order; the ids taken off the queue, and the storage
+/// error that stopped the lane, if one did (the rest of the lane stays queued).
+async fn apply_lane(
+    app: &App,
+    lane: Vec<(u64, InboundActivity)>,
+) -> (Vec<u64>, Option<FederationError>) {
+    let mut applied = Vec::with_capacity(lane.len());
+    for (id, item) in &lane {
+        if let Err(error) = apply_one(app, item).await {
+            match error {
+                // Storage trouble: keep the activity and try again later.
+                FederationError::App(AppError::Unavailable(_)) => return (applied, Some(error)),
+                other => {
+                    tracing::info!(error = %other, signer = %item.signer, "inbound activity refused")
+                }
+            }
+        }
+        applied.push(*id);
+    }
+    (applied, None)
 }
 
 /// `App::run` with the operation's commits deferred to the batch's durable commit
