@@ -116,6 +116,15 @@ pub struct FederationConfig {
     /// Outbound requests (fetches, WebFinger, deliveries) are made; `false` pauses them all:
     /// deliveries stay queued and fetches fail at once, for maintenance or an offline copy.
     pub outbound: bool,
+    /// Verified activities waiting in the inbound queue (on disk) past which inboxes answer
+    /// 503 with `Retry-After`: peers retry later rather than this server storing what it
+    /// cannot apply soon.
+    pub inbound_queue_max: u64,
+    /// How long the inbox's group commit waits for more activities before it commits a batch
+    /// (ms); 0 commits what has arrived at once. More waits fewer fsyncs, longer answers.
+    pub inbound_batch_window_ms: u64,
+    /// Signatures verified at once on the blocking pool; 0 means one per CPU.
+    pub verify_threads_max: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -132,6 +141,9 @@ impl Default for FederationConfig {
             allowlist_mode: false,
             authorized_fetch: false,
             outbound: true,
+            inbound_queue_max: 100_000,
+            inbound_batch_window_ms: 2,
+            verify_threads_max: 0,
         }
     }
 }
@@ -311,6 +323,10 @@ impl Config {
             ));
         }
         let positive: [(&'static str, u64); 10] = [
+            (
+                "federation.inbound_queue_max",
+                self.federation.inbound_queue_max,
+            ),
             ("server.connections_max", self.server.connections_max as u64),
             (
                 "server.header_read_timeout_ms",

@@ -39,6 +39,11 @@ struct Cli {
     command: TopCommand,
 }
 
+/// Threads of tokio's blocking pool (its default is 512). Store work serializes on redb's one
+/// writer and signature checks are bounded by `federation.verify_threads_max`, so more threads
+/// would add only memory: each one under load grows its own allocator arena.
+const BLOCKING_THREADS_MAX: usize = 32;
+
 #[derive(Debug, Subcommand)]
 enum TopCommand {
     /// Run the server
@@ -50,7 +55,7 @@ enum TopCommand {
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
     },
-    /// Manage accounts, tokens and domain blocks
+    /// Manage accounts, tokens, domain blocks and relays
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -96,6 +101,22 @@ enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Relay subscriptions
+    Relay {
+        #[command(subcommand)]
+        command: RelayCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RelayCommand {
+    /// Subscribe to a relay: its inbox URL (https://relay.example/inbox, Mastodon style) or
+    /// its actor URL (https://relay.example/actor, LitePub style)
+    Add { url: String },
+    /// List relays with their state, activities received per day and last contact
+    List,
+    /// Unsubscribe from a relay, named by its id or URL
+    Remove { relay: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +264,7 @@ fn main() -> ExitCode {
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS_MAX)
         .enable_all()
         .build()
     {
@@ -336,6 +358,11 @@ fn admin_command(command: AdminCommand) -> Command {
             DomainCommand::List => Command::DomainList,
             DomainCommand::Allow { host } => Command::DomainAllow { domain: host },
             DomainCommand::Disallow { host } => Command::DomainDisallow { domain: host },
+        },
+        AdminCommand::Relay { command } => match command {
+            RelayCommand::Add { url } => Command::RelayAdd { url },
+            RelayCommand::List => Command::RelayList,
+            RelayCommand::Remove { relay } => Command::RelayRemove { relay },
         },
     }
 }

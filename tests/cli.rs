@@ -97,3 +97,65 @@ fn database_commands_work_on_a_stopped_server() {
         "never overwrites"
     );
 }
+
+#[test]
+fn relays_are_added_listed_and_removed_on_a_stopped_server() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data = data.to_str().unwrap();
+    let stdout = |output: std::process::Output| {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let added = stdout(skerry(&[
+        "admin",
+        "relay",
+        "add",
+        "https://relay.example/inbox",
+        "--data",
+        data,
+    ]));
+    assert!(added.contains("Mastodon style"), "{added}");
+    let again = stdout(skerry(&[
+        "admin",
+        "relay",
+        "add",
+        "https://relay.example/inbox",
+        "--data",
+        data,
+    ]));
+    assert!(again.contains("subscribed already"), "{again}");
+    let litepub = stdout(skerry(&[
+        "admin",
+        "relay",
+        "add",
+        "https://other.example/actor",
+        "--data",
+        data,
+    ]));
+    assert!(litepub.contains("LitePub style"), "{litepub}");
+    let refused = skerry(&["admin", "relay", "add", "relay.example", "--data", data]);
+    assert!(!refused.status.success());
+    let list = stdout(skerry(&["admin", "relay", "list", "--data", data]));
+    assert!(
+        list.contains("https://relay.example/inbox  pending  today 0")
+            && list.contains("2 relay(s)"),
+        "{list}"
+    );
+    let removed = stdout(skerry(&[
+        "admin",
+        "relay",
+        "remove",
+        "https://relay.example/inbox",
+        "--data",
+        data,
+    ]));
+    assert!(removed.contains("Unsubscribed"), "{removed}");
+    let list = stdout(skerry(&["admin", "relay", "list", "--data", data]));
+    assert!(list.contains("1 relay(s)"), "{list}");
+    assert!(skerry(&["db", "check", "--data", data]).status.success());
+}

@@ -804,3 +804,57 @@ async fn without_the_private_network_switch_loopback_keys_cannot_be_fetched() {
         assert!(hop.is_err(), "{location}: {hop:?}");
     }
 }
+
+#[tokio::test]
+async fn a_full_inbound_queue_answers_503_with_retry_after_and_takes_nothing() {
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_FEDERATION_INBOUND_QUEUE_MAX", "5"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    let peer = start_peer().await;
+    let mallory = peer.actor("mallory");
+    let follow = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{n}", peer.base),
+            "type": "Follow",
+            "actor": mallory.id,
+            "object": server.url("/users/alice"),
+        })
+    };
+    // The queue counts as full: answered before any key lookup, nothing is queued.
+    let queued = &server.app.ingest.queued;
+    queued.store(5, std::sync::atomic::Ordering::Relaxed);
+    let body = serde_json::to_vec(&follow(1)).unwrap();
+    let headers = signed_headers(&server, &mallory, "/inbox", Some(&body), now_secs());
+    let response = server
+        .client
+        .post(server.url("/inbox"))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "30");
+    assert_eq!(
+        server
+            .app
+            .store
+            .read(skerry::store::queues::count_inbound)
+            .unwrap(),
+        0
+    );
+    // Room again: the peer's retry is taken and applied.
+    queued.store(0, std::sync::atomic::Ordering::Relaxed);
+    let (status, text) = deliver(&server, &mallory, &follow(1)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    drained(&server).await;
+    let followers = server
+        .get(&format!("/api/v1/accounts/{}/followers", alice.id), None)
+        .await;
+    assert_eq!(followers.json.as_array().unwrap().len(), 1);
+    assert_eq!(queued.load(std::sync::atomic::Ordering::Relaxed), 0);
+}

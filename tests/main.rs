@@ -45,6 +45,9 @@ mod moderation;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;
+/// Relays: subscribing (Mastodon and LitePub style), Accept and Reject, both delivery forms
+/// into the federated timeline, domain blocks, unsubscribing; a relay played on loopback.
+mod relays;
 /// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
 mod statuses;
 /// Streaming: WebSocket and server-sent events, what each stream carries, who may see it,

@@ -40,5 +40,8 @@ fi
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
 # binaries' tests and the integration tests (no doc tests: there are none).
-cargo test --bench codec --bench store "$@"
+cargo test --bench codec --bench store --bench ingest "$@"
 cargo test --lib --bins --tests "$@"
+# The load tool (a workspace member with its own dependencies): its tests, which build it and
+# run it briefly against a server.
+cargo test -p skerry-load "$@"

@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::admin::Actor;
 use crate::app::domains::{self, BlockInput, BlockUpdate};
+use crate::app::relays;
 use crate::app::{self, App, AppError};
-use crate::model::{Role, ScopeSet, Severity};
+use crate::model::{RelayStyle, Role, ScopeSet, Severity};
 use crate::store::StoreError;
 
 /// Problems that `db check` lists before it summarises the rest; a damaged database can have
@@ -109,6 +110,16 @@ pub enum Command {
     },
     /// Accounts, reports, invitations and the audit log (`admin::moderation`).
     Moderation(moderation::ModerationCommand),
+    /// Subscribes to a relay: its inbox (Mastodon style) or its actor (LitePub style).
+    RelayAdd {
+        url: String,
+    },
+    /// Relays with their state, activities received and last contact.
+    RelayList,
+    /// Unsubscribes from a relay, named by its id, URL or actor.
+    RelayRemove {
+        relay: String,
+    },
 }
 
 impl Command {
@@ -128,6 +139,9 @@ impl Command {
             Command::DomainAllow { .. } => "domain_allow",
             Command::DomainDisallow { .. } => "domain_disallow",
             Command::Moderation(command) => command.name(),
+            Command::RelayAdd { .. } => "relay_add",
+            Command::RelayList => "relay_list",
+            Command::RelayRemove { .. } => "relay_remove",
         }
     }
 
@@ -139,6 +153,7 @@ impl Command {
                 | Command::DbBackup { .. }
                 | Command::DomainList
                 | Command::Moderation(_)
+                | Command::RelayList
         )
     }
 }
@@ -239,7 +254,53 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
             Ok(format!("Removed the allow of {}\n", allow.domain))
         }
         Command::Moderation(command) => moderation::execute(app, command),
+        Command::RelayAdd { url } => {
+            let (view, created) = relays::add(app, Actor::Operator, &url)?;
+            Ok(if created {
+                format!(
+                    "Subscribing to {} ({} style); the Follow goes out from the running server\n",
+                    view.relay.url,
+                    match view.relay.style {
+                        RelayStyle::Mastodon => "Mastodon",
+                        RelayStyle::LitePub => "LitePub",
+                    }
+                )
+            } else {
+                format!("{} is subscribed already\n", view.relay.url)
+            })
+        }
+        Command::RelayList => list_relays(app),
+        Command::RelayRemove { relay } => {
+            let view = relays::find(app, Actor::Operator, &relay)
+                .map_err(|_| AdminError::NotFound(format!("no relay {relay}")))?;
+            relays::remove(app, Actor::Operator, view.relay.id)?;
+            Ok(format!("Unsubscribed from {}\n", view.relay.url))
+        }
     }
+}
+
+fn list_relays(app: &App) -> Result<String, AdminError> {
+    let views = relays::list(app, Actor::Operator)?;
+    let mut out = String::new();
+    for view in &views {
+        let last_seen = view
+            .relay
+            .last_seen_ms
+            .map_or_else(|| "never".to_string(), crate::util::time::iso8601_ms);
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  today {}  last {} days {}  last seen {}",
+            view.relay.id,
+            view.relay.url,
+            view.state.name(),
+            view.received_today,
+            relays::RECEIVED_DAYS_KEPT,
+            view.received_total,
+            last_seen,
+        );
+    }
+    let _ = writeln!(out, "{} relay(s)", views.len());
+    Ok(out)
 }
 
 /// Blocks a domain, or changes its existing block (the command line has no ids).

@@ -725,3 +725,50 @@ pub fn v1_filter(
         irreversible: filter.action == crate::model::FilterAction::Hide,
     }
 }
+
+/// A relay subscription in `/api/v1/admin/relays` (Skerry's own; Mastodon manages relays
+/// only in its web UI): its state, activities received per day and last contact.
+#[derive(Serialize)]
+pub struct AdminRelayEntity {
+    pub id: String,
+    /// The inbox or actor URL the admin gave.
+    pub url: String,
+    /// `mastodon` (Follow of the public collection to its inbox) or `litepub` (follow its actor).
+    pub style: &'static str,
+    /// `pending`, `accepted`, `rejected` or `failing`.
+    pub state: &'static str,
+    pub actor: Option<String>,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub received_today: u32,
+    /// Per UTC day, newest last: `{"day": "2026-11-28", "activities": 123}`.
+    pub received_per_day: Vec<serde_json::Value>,
+}
+
+pub fn admin_relay(view: &crate::app::relays::RelayView) -> AdminRelayEntity {
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    let relay = &view.relay;
+    AdminRelayEntity {
+        id: relay.id.to_string(),
+        url: relay.url.clone(),
+        style: match relay.style {
+            crate::model::RelayStyle::Mastodon => "mastodon",
+            crate::model::RelayStyle::LitePub => "litepub",
+        },
+        state: view.state.name(),
+        actor: relay.actor.clone(),
+        created_at: iso8601_ms(relay.created_ms),
+        last_seen_at: relay.last_seen_ms.map(iso8601_ms),
+        received_today: view.received_today,
+        received_per_day: relay
+            .received_days
+            .iter()
+            .map(|(day, count)| {
+                serde_json::json!({
+                    "day": crate::util::time::iso8601_day(u64::from(*day) * DAY_MS),
+                    "activities": count,
+                })
+            })
+            .collect(),
+    }
+}

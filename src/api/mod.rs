@@ -31,7 +31,7 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
     use v1::admin::{
-        accounts as admin_accounts, domain_allows, domain_blocks, ip_blocks,
+        accounts as admin_accounts, domain_allows, domain_blocks, ip_blocks, relays,
         reports as admin_reports,
     };
     use v1::{accounts, apps, instance, lists, notifications, polls, saved, statuses, timelines};
@@ -71,6 +71,14 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/admin/domain_allows/{id}",
             get(domain_allows::get).delete(domain_allows::delete),
+        )
+        .route(
+            "/api/v1/admin/relays",
+            get(relays::list).post(relays::create),
+        )
+        .route(
+            "/api/v1/admin/relays/{id}",
+            axum::routing::delete(relays::delete),
         )
         .route(
             "/api/v1/accounts/verify_credentials",

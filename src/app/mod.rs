@@ -12,6 +12,7 @@ pub mod admin;
 pub mod documents;
 pub mod domains;
 pub mod filters;
+pub mod ingest;
 pub mod instance;
 pub mod keys;
 pub mod lists;
@@ -25,6 +26,7 @@ pub mod polls;
 pub mod ratelimit;
 pub mod registrations;
 pub mod relationships;
+pub mod relays;
 pub mod remote;
 pub mod search;
 pub mod sessions;
@@ -109,6 +111,10 @@ pub struct AppInner {
     pub deliveries_ready: tokio::sync::Notify,
     /// Committed statuses, deletions and notifications, for the streaming API.
     pub stream: stream::Hub,
+    /// Wakes the relay subscriber when the admin adds a relay.
+    pub relays_ready: tokio::sync::Notify,
+    /// The inbox's group commit, backpressure count, verification bound and key caches.
+    pub ingest: ingest::Ingest,
 }
 
 impl std::ops::Deref for App {
@@ -162,6 +168,7 @@ impl App {
             ratelimit::RateLimiter::new(limits.signups_per_30min_per_ip, THIRTY_MINUTES_MS, exempt);
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
+        let ingest = ingest::Ingest::new(config.federation.verify_threads_max);
         let app = App {
             inner: Arc::new(AppInner {
                 net,
@@ -179,6 +186,8 @@ impl App {
                 inbound_ready: tokio::sync::Notify::new(),
                 deliveries_ready: tokio::sync::Notify::new(),
                 stream: stream::Hub::default(),
+                relays_ready: tokio::sync::Notify::new(),
+                ingest,
             }),
         };
         // A database that cannot be read yet (a failed migration) is reported by the first

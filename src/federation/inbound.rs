@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::app::relays;
 use crate::app::remote::{self, NoteInput};
 use crate::app::{App, AppError};
 use crate::model::{AccountId, InboundActivity, StatusId, Visibility};
@@ -18,35 +19,103 @@ use super::FederationError;
 use super::fetch::{self, parse_options};
 use super::vocab::{self, Activity, ActivityKind, Note, Object, ObjectRef};
 
-/// Activities applied per turn of the worker.
-pub const ACTIVITIES_PER_BATCH: usize = 64;
+/// Activities applied per turn of the worker (one durable commit each).
+pub const ACTIVITIES_PER_BATCH: usize = 128;
+/// Bytes of activity bodies read into one batch (at least one activity is): what bounds the
+/// worker's memory, since a body may be 1 MiB.
+pub const BATCH_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Signers whose activities are applied at once within a batch. One signer's activities are
+/// applied in order (its Create before its Update and Delete); different signers' interleave,
+/// as they would arriving at the same time.
+pub const APPLY_LANES_MAX: usize = 4;
 /// Objects fetched on behalf of one inbound activity (activitypub-federation: 20).
 const FETCHES_PER_ACTIVITY_MAX: usize = 4;
 
 /// Applies up to one batch of queued activities; returns how many it took off the queue.
+///
+/// Group commit: every write of the batch commits without fsync (`Store::deferred`), and one
+/// durable commit at the end takes the batch off the queue. redb persists commits in order,
+/// so after a crash either all of the batch is applied and gone from the queue, or none of it
+/// is applied and all of it is still queued, to be applied again.
 pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
+    use futures_util::StreamExt;
     let batch = app
         .run(|app| {
-            Ok(app
-                .store
-                .read(|tx| queues::peek_inbound(tx, ACTIVITIES_PER_BATCH, app.bytes_max()))?)
+            Ok(app.store.read(|tx| {
+                queues::peek_inbound_bytes(
+                    tx,
+                    ACTIVITIES_PER_BATCH,
+                    BATCH_BODY_BYTES_MAX,
+                    app.bytes_max(),
+                )
+            })?)
         })
         .await?;
-    for (id, item) in &batch {
+    // One lane per signer, in queue order.
+    let mut lanes: Vec<(String, Vec<(u64, InboundActivity)>)> = Vec::new();
+    for (id, item) in batch {
+        match lanes.iter_mut().find(|(signer, _)| *signer == item.signer) {
+            Some((_, lane)) => lane.push((id, item)),
+            None => lanes.push((item.signer.clone(), vec![(id, item)])),
+        }
+    }
+    let results: Vec<(Vec<u64>, Option<FederationError>)> = futures_util::stream::iter(lanes)
+        .map(|(_, lane)| apply_lane(app, lane))
+        .buffer_unordered(APPLY_LANES_MAX)
+        .collect()
+        .await;
+    let mut applied = Vec::new();
+    let mut outcome = Ok(());
+    for (ids, error) in results {
+        applied.extend(ids);
+        if let Some(error) = error {
+            outcome = Err(error);
+        }
+    }
+    let count = applied.len();
+    app.run(move |app| {
+        Ok(app.store.write(|tx| {
+            for id in &applied {
+                queues::remove_inbound(tx, *id)?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })?)
+    })
+    .await?;
+    app.ingest.applied(count as u64);
+    outcome.map(|()| count)
+}
+
+/// Applies one signer's activities in order; the ids taken off the queue, and the storage
+/// error that stopped the lane, if one did (the rest of the lane stays queued).
+async fn apply_lane(
+    app: &App,
+    lane: Vec<(u64, InboundActivity)>,
+) -> (Vec<u64>, Option<FederationError>) {
+    let mut applied = Vec::with_capacity(lane.len());
+    for (id, item) in &lane {
         if let Err(error) = apply_one(app, item).await {
             match error {
                 // Storage trouble: keep the activity and try again later.
-                FederationError::App(AppError::Unavailable(_)) => return Err(error),
+                FederationError::App(AppError::Unavailable(_)) => return (applied, Some(error)),
                 other => {
                     tracing::info!(error = %other, signer = %item.signer, "inbound activity refused")
                 }
             }
         }
-        let id = *id;
-        app.run(move |app| Ok(app.store.write(|tx| queues::remove_inbound(tx, id))?))
-            .await?;
+        applied.push(*id);
     }
-    Ok(batch.len())
+    (applied, None)
+}
+
+/// `App::run` with the operation's commits deferred to the batch's durable commit
+/// (`process_batch`).
+async fn deferred<T: Send + 'static>(
+    app: &App,
+    operation: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    app.run(move |app| crate::store::Store::deferred(|| operation(app)))
+        .await
 }
 
 /// Applies one verified activity, or says why it was refused. An activity seen before is
@@ -58,31 +127,43 @@ pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), Federati
     let Object::Activity(activity) = vocab::parse(&value, parse_options(app))? else {
         return Err(FederationError::refused("not an activity"));
     };
-    if activity.actor != item.signer {
+    // What an accepted relay delivers is relay content: its Announces, and activities of
+    // others that it forwards (the only case where the signer is not the actor).
+    let relay = app
+        .store
+        .read(|tx| relays::accepted_relay_of(app, tx, &item.signer))?;
+    if activity.actor != item.signer && relay.is_none() {
         return Err(FederationError::refused("the signer is not the actor"));
     }
     // The inbox checked the domain when it queued the activity; a block since then drops it.
-    let host = fetch::host_of(&item.signer)
-        .ok_or_else(|| FederationError::refused("signer without host"))?;
-    fetch::check_domain(app, &host)?;
+    for uri in [&item.signer, &activity.actor] {
+        let host =
+            fetch::host_of(uri).ok_or_else(|| FederationError::refused("signer without host"))?;
+        fetch::check_domain(app, &host)?;
+    }
     if !vocab::same_origin(&activity.id, &activity.actor) {
         return Err(FederationError::refused(
             "activity id on another origin than its actor",
         ));
     }
     let activity_id = activity.id.clone();
-    let first_time = app
-        .run(move |app| {
-            Ok(app
-                .store
-                .write(|tx| queues::mark_seen(tx, &activity_id, now_ms()))?)
-        })
-        .await?;
+    let first_time = deferred(app, move |app| {
+        Ok(app
+            .store
+            .write(|tx| queues::mark_seen(tx, &activity_id, now_ms()))?)
+    })
+    .await?;
     if !first_time {
         return Ok(());
     }
-    let actor = fetch::ensure_actor(app, &activity.actor).await?;
     let mut budget = FETCHES_PER_ACTIVITY_MAX;
+    if let Some(relay) = relay {
+        let forwarded = activity.actor != item.signer;
+        if forwarded || activity.kind == ActivityKind::Announce {
+            return relay_content(app, relay.id, &activity, forwarded, &mut budget).await;
+        }
+    }
+    let actor = fetch::ensure_actor(app, &activity.actor).await?;
     match activity.kind {
         ActivityKind::Create => create(app, actor, &activity, &mut budget).await,
         ActivityKind::Update => update(app, actor, &activity).await,
@@ -258,29 +339,31 @@ async fn create(
     if let (Some(question), false) = (&note.in_reply_to, note.name.is_empty()) {
         if note.content_html.trim().is_empty() || note.content_html == note.name {
             let lookup = question.clone();
-            let target = app
-                .run(move |app| app.store.read(|tx| remote::status_by_uri(app, tx, &lookup)))
-                .await?;
+            let target = deferred(app, move |app| {
+                app.store.read(|tx| remote::status_by_uri(app, tx, &lookup))
+            })
+            .await?;
             if let Some(target) = target.filter(|status| {
                 remote::local_account_exists(app, status.account_id).unwrap_or(false)
             }) {
                 let option = note.name.clone();
-                app.run(move |app| crate::app::polls::remote_vote(app, actor, target.id, &option))
-                    .await?;
+                deferred(app, move |app| {
+                    crate::app::polls::remote_vote(app, actor, target.id, &option)
+                })
+                .await?;
                 return Ok(());
             }
         }
     }
     let input = note_input(app, actor, &note).await?;
     let parent = input.in_reply_to.clone();
-    let stored = app
-        .run(move |app| {
-            if !is_wanted(app, &input)? {
-                return Ok(false);
-            }
-            Ok(remote::create_status(app, input)?.is_some())
-        })
-        .await?;
+    let stored = deferred(app, move |app| {
+        if !is_wanted(app, &input)? {
+            return Ok(false);
+        }
+        Ok(remote::create_status(app, input)?.is_some())
+    })
+    .await?;
     if let (true, Some(parent)) = (stored, parent) {
         fetch_ancestors(app, note.id.clone(), parent, budget).await;
     }
@@ -292,14 +375,13 @@ async fn create(
 async fn fetch_ancestors(app: &App, mut child: String, mut uri: String, budget: &mut usize) {
     while *budget > 0 {
         let lookup = uri.clone();
-        let known = app
-            .run(move |app| {
-                Ok(app
-                    .store
-                    .read(|tx| remote::status_by_uri(app, tx, &lookup))?
-                    .is_some())
-            })
-            .await;
+        let known = deferred(app, move |app| {
+            Ok(app
+                .store
+                .read(|tx| remote::status_by_uri(app, tx, &lookup))?
+                .is_some())
+        })
+        .await;
         if !matches!(known, Ok(false)) {
             return;
         }
@@ -316,8 +398,7 @@ async fn fetch_ancestors(app: &App, mut child: String, mut uri: String, budget: 
             return;
         };
         let next = input.in_reply_to.clone();
-        if app
-            .run(move |app| remote::create_status(app, input))
+        if deferred(app, move |app| remote::create_status(app, input))
             .await
             .is_err()
         {
@@ -325,10 +406,11 @@ async fn fetch_ancestors(app: &App, mut child: String, mut uri: String, budget: 
         }
         // The child was stored before its parent: link it now.
         let (child_uri, parent_uri) = (child.clone(), uri.clone());
-        if app
-            .run(move |app| remote::link_reply(app, &child_uri, &parent_uri))
-            .await
-            .is_err()
+        if deferred(app, move |app| {
+            remote::link_reply(app, &child_uri, &parent_uri)
+        })
+        .await
+        .is_err()
         {
             return;
         }
@@ -342,7 +424,7 @@ async fn update(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
         ObjectRef::Embedded(object) => match object.as_ref() {
             Object::Actor(updated) if updated.id == activity.actor => {
                 let input = fetch::actor_input(updated, &activity.actor)?;
-                app.run(move |app| remote::upsert_actor(app, input)).await?;
+                deferred(app, move |app| remote::upsert_actor(app, input)).await?;
                 Ok(())
             }
             Object::Note(note)
@@ -350,8 +432,7 @@ async fn update(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
                     && vocab::same_origin(&note.id, &activity.actor) =>
             {
                 let input = note_input(app, actor, note).await?;
-                app.run(move |app| remote::update_status(app, input))
-                    .await?;
+                deferred(app, move |app| remote::update_status(app, input)).await?;
                 Ok(())
             }
             _ => Err(FederationError::refused(
@@ -365,7 +446,7 @@ async fn update(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
 async fn delete(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
     let target = object_id(activity)?;
     if target == activity.actor {
-        app.run(move |app| remote::delete_actor(app, actor)).await?;
+        deferred(app, move |app| remote::delete_actor(app, actor)).await?;
         return Ok(());
     }
     if !vocab::same_origin(&target, &activity.actor) {
@@ -373,8 +454,7 @@ async fn delete(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
             "a Delete of another origin's object",
         ));
     }
-    app.run(move |app| remote::delete_by_uri(app, actor, &target))
-        .await?;
+    deferred(app, move |app| remote::delete_by_uri(app, actor, &target)).await?;
     Ok(())
 }
 
@@ -386,14 +466,13 @@ async fn announce(
 ) -> Result<(), FederationError> {
     let target = object_id(activity)?;
     let lookup = target.clone();
-    let mut status = app
-        .run(move |app| {
-            Ok(app
-                .store
-                .read(|tx| remote::status_by_uri(app, tx, &lookup))?
-                .map(|status| status.id))
-        })
-        .await?;
+    let mut status = deferred(app, move |app| {
+        Ok(app
+            .store
+            .read(|tx| remote::status_by_uri(app, tx, &lookup))?
+            .map(|status| status.id))
+    })
+    .await?;
     if status.is_none() {
         // Announced posts are fetched from their own origin, never taken from the Announce.
         let note = fetch_note(app, &target, budget).await?;
@@ -404,14 +483,13 @@ async fn announce(
             ));
         }
         let input = note_input(app, author, &note).await?;
-        status = app
-            .run(move |app| {
-                remote::create_status(app, input.clone())?;
-                Ok(app
-                    .store
-                    .read(|tx| crate::store::statuses::status_id_by_uri(tx, &input.uri))?)
-            })
-            .await?;
+        status = deferred(app, move |app| {
+            remote::create_status(app, input.clone())?;
+            Ok(app
+                .store
+                .read(|tx| crate::store::statuses::status_id_by_uri(tx, &input.uri))?)
+        })
+        .await?;
     }
     let Some(original) = status else {
         return Ok(());
@@ -425,28 +503,29 @@ async fn announce(
     } else {
         Visibility::Unlisted
     };
-    app.run(move |app| remote::announce(app, actor, &id, original, published, visibility))
-        .await?;
+    deferred(app, move |app| {
+        remote::announce(app, actor, &id, original, published, visibility)
+    })
+    .await?;
     Ok(())
 }
 
 /// The status an activity's object names, if we have it.
 async fn known_status(app: &App, uri: String) -> Result<Option<StatusId>, FederationError> {
-    Ok(app
-        .run(move |app| {
-            Ok(app
-                .store
-                .read(|tx| remote::status_by_uri(app, tx, &uri))?
-                .map(|status| status.id))
-        })
-        .await?)
+    Ok(deferred(app, move |app| {
+        Ok(app
+            .store
+            .read(|tx| remote::status_by_uri(app, tx, &uri))?
+            .map(|status| status.id))
+    })
+    .await?)
 }
 
 async fn like(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
     let Some(status) = known_status(app, object_id(activity)?).await? else {
         return Ok(());
     };
-    app.run(move |app| remote::like(app, actor, status)).await?;
+    deferred(app, move |app| remote::like(app, actor, status)).await?;
     // Misskey's reactions are Likes with the emoji as `content`: kept as a reaction too.
     if activity.content.is_some() {
         react(app, actor, activity, true).await?;
@@ -475,8 +554,10 @@ async fn react(
     } else {
         None
     };
-    app.run(move |app| remote::react(app, actor, status, emoji.as_deref()))
-        .await?;
+    deferred(app, move |app| {
+        remote::react(app, actor, status, emoji.as_deref())
+    })
+    .await?;
     Ok(())
 }
 
@@ -505,8 +586,10 @@ async fn flag(app: &App, actor: AccountId, activity: &Activity) -> Result<(), Fe
         activity.content.clone().unwrap_or_default(),
         activity.id.clone(),
     );
-    app.run(move |app| remote::report(app, actor, target, reported, &comment, &uri))
-        .await?;
+    deferred(app, move |app| {
+        remote::report(app, actor, target, reported, &comment, &uri)
+    })
+    .await?;
     Ok(())
 }
 async fn follow(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
@@ -517,8 +600,7 @@ async fn follow(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
         ));
     };
     let id = activity.id.clone();
-    app.run(move |app| remote::follow(app, actor, followee, &id))
-        .await?;
+    deferred(app, move |app| remote::follow(app, actor, followee, &id)).await?;
     Ok(())
 }
 
@@ -526,6 +608,30 @@ async fn follow(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
 /// a bare id is one of our follow URLs (`https://host/follows/ID`).
 async fn answer(app: &App, actor: AccountId, activity: &Activity) -> Result<(), FederationError> {
     let accepted = activity.kind == ActivityKind::Accept;
+    // A relay's answer to the instance actor's Follow (`app::relays::follow_id`).
+    let follow_id = match &activity.object {
+        ObjectRef::Embedded(object) => match object.as_ref() {
+            Object::Activity(follow) => Some(follow.id.clone()),
+            _ => None,
+        },
+        other => other.id().map(str::to_string),
+    };
+    if let Some(relay_id) = follow_id
+        .as_deref()
+        .and_then(|id| relays::relay_id_of_follow(app, id))
+    {
+        let signer = activity.actor.clone();
+        let matched = deferred(app, move |app| {
+            relays::answer(app, relay_id, &signer, accepted)
+        })
+        .await?;
+        if !matched {
+            return Err(FederationError::refused(
+                "an answer to no relay Follow of ours",
+            ));
+        }
+        return Ok(());
+    }
     let follower = match &activity.object {
         ObjectRef::Embedded(object) => match object.as_ref() {
             Object::Activity(follow) if follow.kind == ActivityKind::Follow => {
@@ -544,8 +650,10 @@ async fn answer(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
                 .and_then(|rest| rest.parse::<u64>().ok());
             match follow_id {
                 Some(follow_id) => {
-                    app.run(move |app| remote::requester_of_follow(app, actor, follow_id))
-                        .await?
+                    deferred(app, move |app| {
+                        remote::requester_of_follow(app, actor, follow_id)
+                    })
+                    .await?
                 }
                 None => None,
             }
@@ -554,8 +662,10 @@ async fn answer(app: &App, actor: AccountId, activity: &Activity) -> Result<(), 
     let Some(follower) = follower else {
         return Err(FederationError::refused("an answer to no Follow of ours"));
     };
-    app.run(move |app| remote::answer_our_follow(app, follower, actor, accepted))
-        .await?;
+    deferred(app, move |app| {
+        remote::answer_our_follow(app, follower, actor, accepted)
+    })
+    .await?;
     Ok(())
 }
 
@@ -564,8 +674,7 @@ async fn undo(app: &App, actor: AccountId, activity: &Activity) -> Result<(), Fe
         // A bare id: it can only name an Announce we stored under its id.
         let target = object_id(activity)?;
         if vocab::same_origin(&target, &activity.actor) {
-            app.run(move |app| remote::delete_by_uri(app, actor, &target))
-                .await?;
+            deferred(app, move |app| remote::delete_by_uri(app, actor, &target)).await?;
         }
         return Ok(());
     };
@@ -582,28 +691,24 @@ async fn undo(app: &App, actor: AccountId, activity: &Activity) -> Result<(), Fe
             let Some(followee) = remote::local_account_by_uri(app, &object_id(undone)?)? else {
                 return Ok(());
             };
-            app.run(move |app| remote::unfollow(app, actor, followee))
-                .await?;
+            deferred(app, move |app| remote::unfollow(app, actor, followee)).await?;
         }
         ActivityKind::Like => {
             let Some(status) = known_status(app, object_id(undone)?).await? else {
                 return Ok(());
             };
-            app.run(move |app| remote::unlike(app, actor, status))
-                .await?;
+            deferred(app, move |app| remote::unlike(app, actor, status)).await?;
         }
         ActivityKind::Announce => {
             let id = undone.id.clone();
-            app.run(move |app| remote::delete_by_uri(app, actor, &id))
-                .await?;
+            deferred(app, move |app| remote::delete_by_uri(app, actor, &id)).await?;
         }
         ActivityKind::EmojiReact => react(app, actor, undone, false).await?,
         ActivityKind::Block => {
             let Some(blocked) = remote::local_account_by_uri(app, &object_id(undone)?)? else {
                 return Ok(());
             };
-            app.run(move |app| remote::unblock(app, actor, blocked))
-                .await?;
+            deferred(app, move |app| remote::unblock(app, actor, blocked)).await?;
         }
         _ => {}
     }
@@ -614,8 +719,7 @@ async fn block(app: &App, actor: AccountId, activity: &Activity) -> Result<(), F
     let Some(blocked) = remote::local_account_by_uri(app, &object_id(activity)?)? else {
         return Ok(());
     };
-    app.run(move |app| remote::block(app, actor, blocked))
-        .await?;
+    deferred(app, move |app| remote::block(app, actor, blocked)).await?;
     Ok(())
 }
 
@@ -649,9 +753,8 @@ async fn move_account(
         ));
     }
     let input = fetch::actor_input(&new_actor, final_url.as_str())?;
-    let new = app.run(move |app| remote::upsert_actor(app, input)).await?;
-    app.run(move |app| remote::move_account(app, actor, new))
-        .await?;
+    let new = deferred(app, move |app| remote::upsert_actor(app, input)).await?;
+    deferred(app, move |app| remote::move_account(app, actor, new)).await?;
     Ok(())
 }
 
@@ -665,7 +768,55 @@ async fn featured(app: &App, actor: AccountId, activity: &Activity) -> Result<()
         return Ok(());
     };
     let featured = activity.kind == ActivityKind::Add;
-    app.run(move |app| remote::set_featured(app, actor, status, featured))
-        .await?;
+    deferred(app, move |app| {
+        remote::set_featured(app, actor, status, featured)
+    })
+    .await?;
+    Ok(())
+}
+
+/// What a relay delivers: an `Announce` of a post, or another server's `Create` (or
+/// `Announce`) forwarded as it was. The post is never taken from the activity: it is fetched
+/// from its own origin within the activity's fetch budget, its author must be of that origin
+/// (and, for a forwarded Create, the Create's actor), and it is stored whether or not a
+/// local account follows its author: relay content is for the federated timeline.
+async fn relay_content(
+    app: &App,
+    relay_id: u64,
+    activity: &Activity,
+    forwarded: bool,
+    budget: &mut usize,
+) -> Result<(), FederationError> {
+    if !matches!(activity.kind, ActivityKind::Create | ActivityKind::Announce) {
+        return Err(FederationError::refused(
+            "a relay forwards only Create and Announce",
+        ));
+    }
+    let target = object_id(activity)?;
+    let known = known_status(app, target.clone()).await?.is_some();
+    if !known {
+        let note = fetch_note(app, &target, budget).await?;
+        if !vocab::same_origin(&note.attributed_to, &note.id) {
+            return Err(FederationError::refused(
+                "relayed post attributed to another origin",
+            ));
+        }
+        if forwarded
+            && activity.kind == ActivityKind::Create
+            && note.attributed_to != activity.actor
+        {
+            return Err(FederationError::refused("a Create of someone else's post"));
+        }
+        let host = fetch::host_of(&note.attributed_to)
+            .ok_or_else(|| FederationError::refused("author without host"))?;
+        fetch::check_domain(app, &host)?;
+        let author = fetch::ensure_actor(app, &note.attributed_to).await?;
+        let input = note_input(app, author, &note).await?;
+        deferred(app, move |app| remote::create_status(app, input)).await?;
+    }
+    deferred(app, move |app| {
+        app.write(|tx| relays::count_received(app, tx, relay_id, now_ms()))
+    })
+    .await?;
     Ok(())
 }

@@ -11,11 +11,11 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::app::ingest::{self, CachedKey, EnqueueError};
 use crate::app::{App, remote};
 use crate::model::InboundActivity;
 use crate::sig::httpsig::{self, RequestParts, VerifyPolicy};
 use crate::sig::{PublicKey, SigError};
-use crate::store::queues;
 use crate::util::time::now_ms;
 
 use super::FederationError;
@@ -50,6 +50,44 @@ async fn signer_key(
     key_id: &str,
     refresh: bool,
 ) -> Result<(PublicKey, String), FederationError> {
+    if !refresh {
+        if let Some(cached) = app.ingest.cached_key(key_id) {
+            return Ok((cached.key, cached.actor_uri));
+        }
+        // A key whose lookup failed a moment ago fails again without a fetch.
+        if app.ingest.key_failed_recently(key_id, now_ms()) {
+            return Err(FederationError::refused(
+                "the signer's key could not be found",
+            ));
+        }
+    }
+    match lookup_key(app, key_id, refresh).await {
+        Ok((key, actor, fetched_ms)) => {
+            app.ingest.cache_key(
+                key_id,
+                CachedKey {
+                    key: key.clone(),
+                    actor_uri: actor.clone(),
+                    fetched_ms,
+                },
+            );
+            Ok((key, actor))
+        }
+        Err(error) => {
+            if !matches!(error, FederationError::App(_)) {
+                app.ingest.record_key_failure(key_id, now_ms());
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `signer_key` without the caches: the stored actor, or a fetch.
+async fn lookup_key(
+    app: &App,
+    key_id: &str,
+    refresh: bool,
+) -> Result<(PublicKey, String, u64), FederationError> {
     // Mastodon's key ids are `actor#main-key`; others fetch to the actor or to a key with an owner.
     let actor_uri = key_id.split('#').next().unwrap_or(key_id).to_string();
     let mut account = match remote::actor_by_uri(app, &actor_uri)? {
@@ -76,7 +114,11 @@ async fn signer_key(
     if actor.key_id != key_id {
         return Err(FederationError::refused("the key is not the actor's"));
     }
-    Ok((PublicKey::from_pem(&actor.public_key_pem)?, actor.uri))
+    Ok((
+        PublicKey::from_pem(&actor.public_key_pem)?,
+        actor.uri,
+        actor.fetched_ms,
+    ))
 }
 
 /// Verifies the request; returns the signer's actor id.
@@ -117,17 +159,8 @@ pub(super) async fn verify_signed(
     };
     // What needs no key first: a stale or tampered request costs no fetch.
     httpsig::precheck(&parsed, &parts, now_ms() / 1000, &VerifyPolicy::default())?;
-    let check = |key: &PublicKey| {
-        httpsig::verify_request(
-            &parsed,
-            &parts,
-            key,
-            now_ms() / 1000,
-            &VerifyPolicy::default(),
-        )
-    };
     let (key, actor) = signer_key(app, &key_id, false).await?;
-    match check(&key) {
+    match check_on_pool(app, &parsed, method, &path_and_query, headers, key).await {
         Ok(()) => Ok(actor),
         Err(SigError::SignatureInvalid) => {
             // The actor may have a new key: fetch it once more and check again, but not more
@@ -139,12 +172,52 @@ pub(super) async fn verify_signed(
             if recently_fetched {
                 return Err(SigError::SignatureInvalid.into());
             }
+            app.ingest.forget_key(&key_id);
             let (key, actor) = signer_key(app, &key_id, true).await?;
-            check(&key)?;
+            check_on_pool(app, &parsed, method, &path_and_query, headers, key).await?;
             Ok(actor)
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The signature itself (the prechecks ran already), on the blocking pool with at most
+/// `federation.verify_threads_max` at once: an RSA check is CPU work that must not stall the
+/// async workers, and a flood of requests must not queue unbounded work there either.
+async fn check_on_pool(
+    app: &App,
+    parsed: &httpsig::ParsedSignature,
+    method: &axum::http::Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    key: PublicKey,
+) -> Result<(), SigError> {
+    let _permit = app
+        .ingest
+        .verify_permits
+        .acquire()
+        .await
+        .map_err(|_| SigError::SignatureInvalid)?;
+    let (parsed, method, path, headers, app) = (
+        parsed.clone(),
+        method.clone(),
+        path_and_query.to_string(),
+        headers.clone(),
+        app.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let parts = RequestParts {
+            method: &method,
+            scheme: app.config.scheme(),
+            authority: &app.config.server.host,
+            path_and_query: &path,
+            headers: &headers,
+            body: None,
+        };
+        httpsig::verify_signature(&parsed, &parts, &key, &VerifyPolicy::default())
+    })
+    .await
+    .unwrap_or(Err(SigError::SignatureInvalid))
 }
 
 pub async fn shared_inbox(
@@ -167,6 +240,11 @@ pub async fn personal_inbox(
 }
 
 async fn receive(app: App, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    // A full queue refuses before any work (parse, key lookup, verification) is spent.
+    let queued = app.ingest.queued.load(std::sync::atomic::Ordering::Relaxed);
+    if queued >= app.config.federation.inbound_queue_max {
+        return busy();
+    }
     if body.len() > INBOX_BODY_BYTES_MAX {
         return answer(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
     }
@@ -194,7 +272,14 @@ async fn receive(app: App, uri: Uri, headers: HeaderMap, body: Bytes) -> Respons
             .as_str()
             .or_else(|| actor.get("id").and_then(Value::as_str))
     });
-    if actor != Some(signer.as_str()) {
+    // A relay forwards others' activities with its own signature (FEDERATION.md, *Relays*);
+    // the worker refetches what they name from its origin.
+    let from_relay = || {
+        app.store
+            .read(|tx| crate::app::relays::accepted_relay_of(&app, tx, &signer))
+            .is_ok_and(|relay| relay.is_some())
+    };
+    if actor != Some(signer.as_str()) && !from_relay() {
         return answer(
             StatusCode::UNAUTHORIZED,
             "the signer is not the activity's actor",
@@ -205,20 +290,24 @@ async fn receive(app: App, uri: Uri, headers: HeaderMap, body: Bytes) -> Respons
         body: body.to_vec(),
         received_ms: now_ms(),
     };
-    let stored = app
-        .run(move |app| {
-            app.store
-                .write(|tx| queues::push_inbound(tx, app.next_id(), &item))?;
-            Ok(())
-        })
-        .await;
-    match stored {
-        Ok(()) => {
-            app.inbound_ready.notify_one();
-            StatusCode::ACCEPTED.into_response()
+    match ingest::enqueue(&app, item).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(EnqueueError::Full) => busy(),
+        Err(EnqueueError::Unavailable(error)) => {
+            tracing::warn!(%error, "inbound queue unavailable");
+            crate::federation::FederationError::from(error)
+                .http_status()
+                .into_response()
         }
-        Err(error) => crate::federation::FederationError::from(error)
-            .http_status()
-            .into_response(),
     }
+}
+
+/// 503 with `Retry-After`: the queue is full, peers retry later (backpressure).
+fn busy() -> Response {
+    let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, "inbound queue full");
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from(ingest::RETRY_AFTER_SECS),
+    );
+    response
 }

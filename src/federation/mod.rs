@@ -20,6 +20,7 @@ pub mod fetch;
 pub mod inbound;
 pub mod inbox;
 pub mod outbox;
+pub mod relays;
 pub mod render;
 pub mod sanitize;
 pub mod vocab;

@@ -277,6 +277,19 @@ pub fn prepare(app: &App, intent: &OutboxIntent) -> Result<Option<Prepared>, App
                 inboxes: vec![forward.inbox],
             }))
         }
+        OutboxIntent::RelayUndo {
+            inbox,
+            follow_id,
+            object,
+        } => {
+            let follow = render::relay_follow(app, follow_id, object);
+            let undo = render::undo(&render::instance_actor_id(app), follow);
+            Ok(Some(Prepared {
+                bodies: vec![undo.to_string().into_bytes()],
+                signer: None,
+                inboxes: vec![inbox.clone()],
+            }))
+        }
         OutboxIntent::UpdateActor { account } => {
             let local = documents::local_actor(app, &username(app, *account)?)?;
             let inboxes = documents::remote_inboxes(app, *account, true, &[])?;

@@ -504,3 +504,16 @@ pub fn vote(
         },
     })
 }
+
+/// The instance actor's `Follow` of a relay: of the public collection (Mastodon style) or of
+/// the relay's actor (LitePub style), addressed to the object as relays expect.
+pub fn relay_follow(app: &App, follow_id: &str, object: &str) -> Value {
+    let mut follow = activity(
+        follow_id.to_string(),
+        "Follow",
+        &instance_actor_id(app),
+        Value::String(object.to_string()),
+    );
+    follow["to"] = json!([object]);
+    follow
+}

@@ -19,10 +19,14 @@ const ERROR_PAUSE: Duration = Duration::from_secs(5);
 
 /// Starts the workers; they stop when `shutdown` turns true or its sender is dropped.
 pub fn spawn(app: App, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    // The inbox's group commit is not among the handles: it runs while the server answers,
+    // which may outlast the workers during a graceful shutdown.
+    let _ = crate::app::ingest::spawn_committer(&app);
     vec![
         tokio::spawn(outbox_loop(app.clone(), shutdown.clone())),
         tokio::spawn(delivery_loop(app.clone(), shutdown.clone())),
-        tokio::spawn(inbound_loop(app, shutdown)),
+        tokio::spawn(inbound_loop(app.clone(), shutdown.clone())),
+        tokio::spawn(relay_loop(app, shutdown)),
     ]
 }
 
@@ -92,6 +96,24 @@ async fn inbound_loop(app: App, mut shutdown: watch::Receiver<bool>) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// How often relays whose Follow could not be sent (their actor did not answer) are tried
+/// again.
+const RELAY_RETRY: Duration = Duration::from_secs(60);
+
+/// Sends the Follow of relays the admin added. Its own task, so that a slow relay actor
+/// fetch (up to the fetch deadline) never holds up the other workers.
+async fn relay_loop(app: App, mut shutdown: watch::Receiver<bool>) {
+    // Relays added while the server was stopped are subscribed at start.
+    loop {
+        if let Err(error) = super::relays::subscribe_pending(&app).await {
+            tracing::warn!(%error, "relay subscriber");
+        }
+        if !wait(&app.relays_ready, RELAY_RETRY, &mut shutdown).await {
+            return;
         }
     }
 }

@@ -56,6 +56,16 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             counter.load(Ordering::Relaxed)
         );
     }
+    let _ = writeln!(
+        out,
+        "# HELP skerry_inbound_queued Verified activities waiting to be applied.\n# TYPE skerry_inbound_queued gauge\nskerry_inbound_queued {}",
+        app.ingest.queued.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP skerry_inbound_applied_total Activities taken off the inbound queue (applied or refused).\n# TYPE skerry_inbound_applied_total counter\nskerry_inbound_applied_total {}",
+        app.ingest.applied_total.load(Ordering::Relaxed)
+    );
     if let Ok(stats) = app.run(instance::stats).await {
         let _ = writeln!(
             out,

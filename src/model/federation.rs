@@ -83,6 +83,13 @@ pub enum OutboxIntent {
     Flag {
         report: u64,
     },
+    /// The end of a relay subscription: an `Undo` of the instance actor's `Follow`, sent to
+    /// where the Follow went (the relay record is gone by then).
+    RelayUndo {
+        inbox: String,
+        follow_id: String,
+        object: String,
+    },
 }
 
 /// Who received something that is now being taken back.
@@ -113,4 +120,55 @@ pub struct InboundActivity {
     pub signer: String,
     pub body: Vec<u8>,
     pub received_ms: u64,
+}
+
+/// How a relay is subscribed to (FEDERATION.md, *Relays*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RelayStyle {
+    /// The URL is the relay's inbox: a `Follow` of the public collection is sent there
+    /// (Mastodon, pub-relay, activity-relay).
+    Mastodon,
+    /// The URL is the relay's actor: the instance actor follows it (Pleroma, Akkoma, aode-relay).
+    LitePub,
+}
+
+/// Where a relay subscription stands. `Failing` is not stored: it is shown when deliveries to
+/// the relay's host keep failing (`app::relays`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RelayState {
+    /// The Follow is (being) sent; no answer yet.
+    Pending,
+    Accepted,
+    Rejected,
+    Failing,
+}
+
+impl RelayState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RelayState::Pending => "pending",
+            RelayState::Accepted => "accepted",
+            RelayState::Rejected => "rejected",
+            RelayState::Failing => "failing",
+        }
+    }
+}
+
+/// A relay this instance subscribes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relay {
+    pub id: u64,
+    /// What the admin gave: the relay's inbox (Mastodon style) or its actor (LitePub style).
+    pub url: String,
+    pub style: RelayStyle,
+    pub state: RelayState,
+    /// The relay's actor id, once known (from the LitePub fetch or the signer of its Accept).
+    pub actor: Option<String>,
+    /// Where the Follow went, once sent (the Undo goes there too).
+    pub inbox: Option<String>,
+    pub created_ms: u64,
+    /// When the relay last delivered something (or answered).
+    pub last_seen_ms: Option<u64>,
+    /// Activities received per UTC day, newest last: (days since 1970, count), a few days.
+    pub received_days: Vec<(u32, u32)>,
 }

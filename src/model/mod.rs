@@ -16,7 +16,9 @@ pub mod status;
 
 pub use account::{Account, Field, LocalUser, Marker, RemoteActor, Role};
 pub use domain::{DomainAllow, DomainBlock, Severity};
-pub use federation::{Audience, Delivery, InboundActivity, OutboxIntent};
+pub use federation::{
+    Audience, Delivery, InboundActivity, OutboxIntent, Relay, RelayState, RelayStyle,
+};
 pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatus};
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};

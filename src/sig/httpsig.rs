@@ -577,6 +577,17 @@ pub fn verify_request(
     policy: &VerifyPolicy,
 ) -> Result<(), SigError> {
     precheck(parsed, request, now_unix_secs, policy)?;
+    verify_signature(parsed, request, key, policy)
+}
+
+/// The signature alone, for a request that passed [`precheck`]: what costs CPU, so that the
+/// caller may run it elsewhere (the body is not needed: its digest was checked).
+pub fn verify_signature(
+    parsed: &ParsedSignature,
+    request: &RequestParts<'_>,
+    key: &PublicKey,
+    policy: &VerifyPolicy,
+) -> Result<(), SigError> {
     let algorithm = parsed.algorithm.unwrap_or_else(|| key.default_algorithm());
     let message = signature_base(parsed, request, request.path_and_query)?;
     let verified = key.verify_with(algorithm, &message, &parsed.signature);

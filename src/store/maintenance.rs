@@ -133,6 +133,7 @@ impl Store {
             checked += decode_all::<model::Filter>(tx, schema::FILTERS, bytes_max, &mut problems)?;
             checked += super::moderation::check(tx, bytes_max, &mut problems)?;
             checked += super::sessions::check(tx, bytes_max, &mut problems)?;
+            checked += decode_all::<model::Relay>(tx, schema::RELAYS, bytes_max, &mut problems)?;
             for (name, table) in [("recipient_notificationid", schema::NOTIFICATIONS)] {
                 for entry in tx.open_table(table)?.iter()? {
                     let (key, value) = entry?;

@@ -133,6 +133,29 @@ pub fn peek_inbound(
     Ok(out)
 }
 
+/// The oldest queued activities, up to `limit` of them and, past the first, up to
+/// `body_bytes_max` bytes of bodies in all.
+pub fn peek_inbound_bytes(
+    reader: &impl Reader,
+    limit: usize,
+    body_bytes_max: usize,
+    bytes_max: usize,
+) -> Result<Vec<(u64, InboundActivity)>, StoreError> {
+    let table = reader.table(schema::INBOUND)?;
+    let mut out: Vec<(u64, InboundActivity)> = Vec::new();
+    let mut bytes = 0usize;
+    for entry in table.iter()?.take(limit) {
+        let (id, value) = entry?;
+        let activity: InboundActivity = records::decode(value.value(), bytes_max)?;
+        bytes = bytes.saturating_add(activity.body.len());
+        if !out.is_empty() && bytes > body_bytes_max {
+            break;
+        }
+        out.push((id.value(), activity));
+    }
+    Ok(out)
+}
+
 pub fn remove_inbound(tx: &WriteTransaction, id: u64) -> Result<(), StoreError> {
     tx.open_table(schema::INBOUND)?.remove(id)?;
     Ok(())

@@ -215,6 +215,16 @@ impl Record for model::DomainAllow {
     const KIND: &'static str = "domain_allow";
 }
 
+impl Record for model::Relay {
+    const KIND: &'static str = "relay";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.url.is_empty() {
+            return Err("relay without id or url");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Poll {
     const KIND: &'static str = "poll";
     fn check(&self) -> Result<(), &'static str> {

@@ -223,4 +223,6 @@ tables! {
     ACCOUNT_SESSIONS: (u64, u64) => &[u8] = "account_sessionid_hash";
     /// TOTP secrets (`TwoFactor` records) of local accounts.
     TWO_FACTOR: u64 => &[u8] = "accountid_twofactor";
+    /// Relays this instance subscribes to (`model::Relay`) by id.
+    RELAYS: u64 => &[u8] = "relayid_relay";
 }

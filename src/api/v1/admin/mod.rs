@@ -10,6 +10,7 @@ pub mod domain_blocks;
 pub mod entities;
 pub mod ip_blocks;
 pub mod reports;
+pub mod relays;
 
 use crate::api::pagination::PageParams;
 use crate::app::App;

@@ -1,0 +1,264 @@
+//! The inbound side's shared state: the group commit of the inbox (many verified activities,
+//! one durable write), the count that backpressure reads, the bound on signature checks
+//! running at once, and caches of signer keys (found and failed).
+//!
+//! Architecture Invariant: an inbox answers 202 only after the commit that holds its activity
+//! returned Ok; a failed commit answers every waiter with the error, so nothing acknowledged
+//! is lost and nothing lost was acknowledged.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::model::InboundActivity;
+use crate::sig::PublicKey;
+use crate::store::queues;
+
+use super::{App, AppError};
+
+/// Activities waiting for the committer at once; the inbox answers 503 when it is full.
+pub const COMMIT_CHANNEL_CAPACITY: usize = 4096;
+/// Activities in one durable commit of the inbox.
+pub const COMMIT_BATCH_MAX: usize = 1024;
+/// Bytes of activity bodies waiting for the committer at once: with the channel's capacity,
+/// what bounds the committer's memory at any arrival rate.
+pub const COMMIT_PENDING_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// What a 503 of a full queue asks peers to wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 30;
+/// Signer keys kept parsed in memory.
+pub const KEY_CACHE_ENTRIES_MAX: usize = 4096;
+/// Key ids whose lookup failed, remembered so that a flood of requests naming a dead or
+/// bogus key costs no fetch each (Fedify's CVE-2026-34148 asked for the same).
+pub const KEY_FAILURES_MAX: usize = 4096;
+/// How long a failed key lookup is remembered.
+pub const KEY_FAILURE_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// Why an activity was not queued.
+#[derive(Debug)]
+pub enum EnqueueError {
+    /// The queue is past `federation.inbound_queue_max`, or the committer is saturated.
+    Full,
+    Unavailable(AppError),
+}
+
+struct Pending {
+    item: InboundActivity,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A signer's key as last looked up: the key, its actor, when the actor was fetched.
+#[derive(Clone)]
+pub struct CachedKey {
+    pub key: PublicKey,
+    pub actor_uri: String,
+    pub fetched_ms: u64,
+}
+
+/// Lives in `App`.
+pub struct Ingest {
+    /// The committer's end; set when the workers start (`spawn_committer`). Without it (tests
+    /// that run no workers, offline tools) activities are committed one by one.
+    sender: std::sync::OnceLock<mpsc::Sender<Pending>>,
+    /// Activities committed to the inbound queue and not yet applied (the queue's length,
+    /// kept here so that backpressure costs no read transaction).
+    pub queued: AtomicU64,
+    /// Activities the worker took off the queue since start (applied or refused), for
+    /// `/metrics` and the load tool.
+    pub applied_total: AtomicU64,
+    /// Bytes of bodies in the channel (`COMMIT_PENDING_BYTES_MAX`).
+    pending_bytes: Semaphore,
+    /// Bounds signature checks running at once on the blocking pool
+    /// (`federation.verify_threads_max`).
+    pub verify_permits: Semaphore,
+    /// Parsed keys by key id. A plain map behind a mutex: lookups are short, and when full it
+    /// is cleared rather than kept in order (a refill costs a read per key).
+    keys: Mutex<HashMap<String, CachedKey>>,
+    /// Key ids whose lookup failed, with the time.
+    key_failures: Mutex<HashMap<String, u64>>,
+}
+
+impl Ingest {
+    pub fn new(verify_threads_max: usize) -> Ingest {
+        let threads = if verify_threads_max == 0 {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        } else {
+            verify_threads_max
+        };
+        Ingest {
+            sender: std::sync::OnceLock::new(),
+            queued: AtomicU64::new(0),
+            applied_total: AtomicU64::new(0),
+            pending_bytes: Semaphore::new(COMMIT_PENDING_BYTES_MAX),
+            verify_permits: Semaphore::new(threads),
+            keys: Mutex::new(HashMap::new()),
+            key_failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn cached_key(&self, key_id: &str) -> Option<CachedKey> {
+        self.keys
+            .lock()
+            .expect("the key cache lock is never held across a panic")
+            .get(key_id)
+            .cloned()
+    }
+
+    pub fn cache_key(&self, key_id: &str, key: CachedKey) {
+        let mut keys = self
+            .keys
+            .lock()
+            .expect("the key cache lock is never held across a panic");
+        if keys.len() >= KEY_CACHE_ENTRIES_MAX {
+            keys.clear();
+        }
+        keys.insert(key_id.to_string(), key);
+    }
+
+    pub fn forget_key(&self, key_id: &str) {
+        self.keys
+            .lock()
+            .expect("the key cache lock is never held across a panic")
+            .remove(key_id);
+    }
+
+    /// Whether the lookup of `key_id` failed less than `KEY_FAILURE_TTL_MS` ago.
+    pub fn key_failed_recently(&self, key_id: &str, now_ms: u64) -> bool {
+        self.key_failures
+            .lock()
+            .expect("the failure cache lock is never held across a panic")
+            .get(key_id)
+            .is_some_and(|failed_ms| now_ms.saturating_sub(*failed_ms) < KEY_FAILURE_TTL_MS)
+    }
+
+    pub fn record_key_failure(&self, key_id: &str, now_ms: u64) {
+        let mut failures = self
+            .key_failures
+            .lock()
+            .expect("the failure cache lock is never held across a panic");
+        if failures.len() >= KEY_FAILURES_MAX {
+            failures.retain(|_, failed_ms| now_ms.saturating_sub(*failed_ms) < KEY_FAILURE_TTL_MS);
+            if failures.len() >= KEY_FAILURES_MAX {
+                failures.clear();
+            }
+        }
+        failures.insert(key_id.to_string(), now_ms);
+    }
+
+    /// The worker took `count` activities off the queue.
+    pub fn applied(&self, count: u64) {
+        self.applied_total.fetch_add(count, Ordering::Relaxed);
+        let _ = self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                Some(queued.saturating_sub(count))
+            });
+    }
+}
+
+/// Commits a verified activity to the inbound queue; Ok means it is on disk.
+pub async fn enqueue(app: &App, item: InboundActivity) -> Result<(), EnqueueError> {
+    if app.ingest.queued.load(Ordering::Relaxed) >= app.config.federation.inbound_queue_max {
+        return Err(EnqueueError::Full);
+    }
+    let Some(sender) = app.ingest.sender.get() else {
+        app.run(move |app| {
+            app.store
+                .write(|tx| queues::push_inbound(tx, app.next_id(), &item))?;
+            Ok(())
+        })
+        .await
+        .map_err(EnqueueError::Unavailable)?;
+        app.ingest.queued.fetch_add(1, Ordering::Relaxed);
+        app.inbound_ready.notify_one();
+        return Ok(());
+    };
+    let bytes = u32::try_from(item.body.len()).unwrap_or(u32::MAX);
+    // Held until the committer answers: bodies waiting in memory stay under the cap.
+    let _bytes = app
+        .ingest
+        .pending_bytes
+        .try_acquire_many(bytes)
+        .map_err(|_| EnqueueError::Full)?;
+    let (done, answer) = oneshot::channel();
+    sender
+        .try_send(Pending { item, done })
+        .map_err(|_| EnqueueError::Full)?;
+    match answer.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(EnqueueError::Unavailable(AppError::Internal(error))),
+        Err(_) => Err(EnqueueError::Unavailable(AppError::Internal(
+            "the inbound committer stopped".into(),
+        ))),
+    }
+}
+
+/// Starts the inbox's group commit (once per `App`; it runs until the runtime stops). Also
+/// counts what is queued already (a restart resumes it).
+pub fn spawn_committer(app: &App) -> Option<tokio::task::JoinHandle<()>> {
+    let (sender, receiver) = mpsc::channel(COMMIT_CHANNEL_CAPACITY);
+    if app.ingest.sender.set(sender).is_err() {
+        return None;
+    }
+    let queued = app.store.read(queues::count_inbound).unwrap_or(0);
+    app.ingest.queued.store(queued, Ordering::Relaxed);
+    Some(tokio::spawn(commit_loop(app.clone(), receiver)))
+}
+
+async fn commit_loop(app: App, mut receiver: mpsc::Receiver<Pending>) {
+    let window = Duration::from_millis(app.config.federation.inbound_batch_window_ms);
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + window;
+        while batch.len() < COMMIT_BATCH_MAX {
+            // What arrived during the last commit is taken at once; then the window.
+            match receiver.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) if window.is_zero() => break,
+                Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                    Ok(Some(pending)) => batch.push(pending),
+                    _ => break,
+                },
+            }
+        }
+        let items: Vec<InboundActivity> = batch
+            .iter_mut()
+            .map(|pending| std::mem::replace(&mut pending.item, empty_item()))
+            .collect();
+        let count = items.len() as u64;
+        let result = app
+            .run(move |app| {
+                app.store.write(|tx| {
+                    for item in &items {
+                        queues::push_inbound(tx, app.next_id(), item)?;
+                    }
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await;
+        let answer = match result {
+            Ok(()) => {
+                app.ingest.queued.fetch_add(count, Ordering::Relaxed);
+                app.inbound_ready.notify_one();
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "inbound queue commit failed");
+                Err(error.to_string())
+            }
+        };
+        for pending in batch {
+            let _ = pending.done.send(answer.clone());
+        }
+    }
+}
+
+fn empty_item() -> InboundActivity {
+    InboundActivity {
+        signer: String::new(),
+        body: Vec::new(),
+        received_ms: 0,
+    }
+}
