@@ -322,7 +322,7 @@ impl Config {
                 "\"https\" or \"http\"",
             ));
         }
-        let positive: [(&'static str, u64); 10] = [
+        let positive: [(&'static str, u64); 11] = [
             (
                 "federation.inbound_queue_max",
                 self.federation.inbound_queue_max,

@@ -22,8 +22,8 @@ pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;
-pub mod sessions;
 pub mod relays;
+pub mod sessions;
 pub mod statuses;
 pub mod timelines;
 

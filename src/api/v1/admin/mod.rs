@@ -9,8 +9,8 @@ pub mod domain_allows;
 pub mod domain_blocks;
 pub mod entities;
 pub mod ip_blocks;
-pub mod reports;
 pub mod relays;
+pub mod reports;
 
 use crate::api::pagination::PageParams;
 use crate::app::App;
