@@ -93,6 +93,8 @@ pub struct LimitsConfig {
     pub api_requests_per_5min_per_ip: u32,
     /// Loopback clients skip the rate limits, as in Mastodon (local scripts, health checks).
     pub rate_limits_exempt_loopback: bool,
+    /// Seconds from now a scheduled status must at least be set to (Mastodon: 5 minutes).
+    pub scheduled_status_lead_secs_min: u64,
 }
 
 /// Outbound federation. The fetch limits themselves (timeouts, redirects, body caps) are
@@ -193,6 +195,7 @@ impl Default for LimitsConfig {
             idempotency_window_secs: 3600,
             api_requests_per_5min_per_ip: 1500,
             rate_limits_exempt_loopback: true,
+            scheduled_status_lead_secs_min: 300,
         }
     }
 }

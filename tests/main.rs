@@ -7,6 +7,12 @@ mod rig;
 mod accounts;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
+/// The rest of the client API: edit history, muted threads, translation (none), direct
+/// conversations, scheduled statuses and the scheduler, followed and featured tags,
+/// endorsements, notes, familiar followers, suggestions, directory, trends, instance
+/// rules/peers/activity, reports, announcements, grouped notifications and the policy;
+/// every answer checked for Mastodon's id and time formats.
+mod client_api;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
 /// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the

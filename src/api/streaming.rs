@@ -187,11 +187,18 @@ impl Session {
                 )
             }
             "list" => {
-                let _ = list;
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "Lists are not supported on this server",
-                ));
+                signed_in(Scope::ReadStatuses)?;
+                let viewer = self.viewer.ok_or_else(ApiError::unauthorized)?;
+                let id: u64 = list
+                    .and_then(|list| list.trim().parse().ok())
+                    .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "Missing list id"))?;
+                // Someone else's list is not found, as on the list timeline. A single-key
+                // read: quick enough to do here rather than on the blocking pool.
+                crate::app::lists::get(&self.app, viewer, id)?;
+                named(
+                    &["list", &id.to_string()],
+                    Kind::Statuses(Timeline::List(id)),
+                )
             }
             _ => {
                 return Err(ApiError::new(
@@ -262,6 +269,21 @@ impl Session {
                     (Kind::User, None) => false,
                 };
                 Ok(reaches.then(|| ("delete", status.to_string())))
+            }
+            Event::Conversation { owner, root } => {
+                let wanted =
+                    matches!(kind, Kind::Statuses(Timeline::Direct)) && self.viewer == Some(owner);
+                if !wanted {
+                    return Ok(None);
+                }
+                match crate::app::conversations::get(app, owner, root) {
+                    Ok(view) => Ok(Some((
+                        "conversation",
+                        json(&entities::conversation(app, &view)),
+                    ))),
+                    Err(AppError::NotFound) => Ok(None),
+                    Err(error) => Err(error),
+                }
             }
             Event::Notification {
                 recipient,
@@ -560,3 +582,4 @@ sse_endpoint!(public_remote, "public:remote");
 sse_endpoint!(hashtag, "hashtag");
 sse_endpoint!(hashtag_local, "hashtag:local");
 sse_endpoint!(direct, "direct");
+sse_endpoint!(list, "list");

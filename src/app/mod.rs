@@ -8,6 +8,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod conversations;
+pub mod discovery;
 pub mod documents;
 pub mod domains;
 pub mod filters;
@@ -23,9 +25,12 @@ pub mod polls;
 pub mod ratelimit;
 pub mod relationships;
 pub mod remote;
+pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod stream;
+pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod views;

@@ -128,6 +128,8 @@ pub fn unfollow(
             None => Edge::FOLLOW_REQUEST.remove(tx, viewer.0, target.0)?,
         };
         remove_follow(tx, viewer, target)?;
+        // An endorsement needs a follow (as Mastodon's): it ends with it.
+        Edge::ENDORSEMENT.remove(tx, viewer.0, target.0)?;
         if let (false, Some(follow_id)) = (account.is_local(), follow_id) {
             outbox::enqueue(
                 app,
@@ -308,6 +310,63 @@ pub fn unmute(
     })
 }
 
+/// Accounts one profile may endorse.
+pub const ENDORSEMENTS_MAX: usize = 500;
+/// Characters of a private note on an account (Mastodon: 2,000).
+pub const NOTE_CHARS_MAX: usize = 2_000;
+
+/// Endorses (features on the viewer's profile) an account the viewer follows, or stops.
+pub fn endorse(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+    endorse: bool,
+) -> Result<RelationshipView, AppError> {
+    app.write(|tx| {
+        views::load_account(app, tx, target)?;
+        if endorse {
+            if !Edge::FOLLOW.contains(tx, viewer.0, target.0)? {
+                return Err(AppError::Validation(
+                    "You must be following this account to endorse it".into(),
+                ));
+            }
+            if Edge::ENDORSEMENT
+                .all_of_a(tx, viewer.0, ENDORSEMENTS_MAX)?
+                .len()
+                >= ENDORSEMENTS_MAX
+                && !Edge::ENDORSEMENT.contains(tx, viewer.0, target.0)?
+            {
+                return Err(AppError::Validation(format!(
+                    "You cannot endorse more than {ENDORSEMENTS_MAX} accounts"
+                )));
+            }
+            Edge::ENDORSEMENT.add(tx, viewer.0, target.0, app.next_id())?;
+        } else {
+            Edge::ENDORSEMENT.remove(tx, viewer.0, target.0)?;
+        }
+        views::relationship(tx, viewer, target)
+    })
+}
+
+/// Sets the viewer's private note on an account (empty removes it).
+pub fn set_note(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+    note: &str,
+) -> Result<RelationshipView, AppError> {
+    if note.chars().count() > NOTE_CHARS_MAX {
+        return Err(AppError::Validation(format!(
+            "Comment is too long (maximum is {NOTE_CHARS_MAX} characters)"
+        )));
+    }
+    app.write(|tx| {
+        views::load_account(app, tx, target)?;
+        crate::store::social::put_note(tx, viewer.0, target.0, note)?;
+        views::relationship(tx, viewer, target)
+    })
+}
+
 /// Which list of accounts to page through.
 #[derive(Clone, Copy, Debug)]
 pub enum AccountList {
@@ -315,6 +374,8 @@ pub enum AccountList {
     Following(AccountId),
     Blocks(AccountId),
     Mutes(AccountId),
+    /// Accounts endorsed on a profile.
+    Endorsements(AccountId),
 }
 
 /// A page of accounts with the edge id each was listed under (for `Link` headers).
@@ -331,6 +392,10 @@ pub fn list(app: &App, list: AccountList, page: Page) -> Result<Vec<(u64, Accoun
             }
             AccountList::Blocks(id) => Edge::BLOCK.page_of_a(tx, id.0, page)?,
             AccountList::Mutes(id) => Edge::MUTE.page_of_a(tx, id.0, page)?,
+            AccountList::Endorsements(id) => {
+                views::load_account(app, tx, id)?;
+                Edge::ENDORSEMENT.page_of_a(tx, id.0, page)?
+            }
         };
         let mut out = Vec::with_capacity(edges.len());
         for (edge_id, account) in edges {
@@ -363,6 +428,14 @@ pub(crate) fn notify(
     }
     if store::mute_hides_notifications(tx, recipient.0, from.0)? {
         return Ok(());
+    }
+    // A muted thread notifies its muter of nothing.
+    if let Some(id) = status {
+        if let Some(found) = crate::store::statuses::get_status(tx, id, app.bytes_max())? {
+            if super::conversations::is_muted(app, tx, recipient, &found)? {
+                return Ok(());
+            }
+        }
     }
     // Accounts on a silenced domain notify only those who follow them (Mastodon's "limit").
     if super::domains::is_silenced(app, tx, from)?

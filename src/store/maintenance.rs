@@ -131,6 +131,12 @@ impl Store {
             checked += decode_all::<model::List>(tx, schema::LISTS, bytes_max, &mut problems)?;
             check_lists(tx, &mut problems)?;
             checked += decode_all::<model::Filter>(tx, schema::FILTERS, bytes_max, &mut problems)?;
+            checked += decode_all::<model::ScheduledStatus>(
+                tx,
+                schema::SCHEDULED_STATUSES,
+                bytes_max,
+                &mut problems,
+            )?;
             for (name, table) in [("recipient_notificationid", schema::NOTIFICATIONS)] {
                 for entry in tx.open_table(table)?.iter()? {
                     let (key, value) = entry?;

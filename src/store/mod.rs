@@ -21,6 +21,7 @@ pub mod lists;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;
+pub mod social;
 pub mod statuses;
 pub mod timelines;
 

@@ -229,6 +229,16 @@ impl Record for model::Report {
     const KIND: &'static str = "report";
 }
 
+impl Record for model::ScheduledStatus {
+    const KIND: &'static str = "scheduled_status";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.owner.0 == 0 {
+            return Err("scheduled status without id or owner");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }

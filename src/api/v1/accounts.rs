@@ -464,3 +464,56 @@ pub async fn reject_follow_request(
 ) -> Result<Json<RelationshipEntity>, ApiError> {
     answer(app, auth, id, false).await
 }
+
+#[derive(Deserialize)]
+pub struct NoteParams {
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /api/v1/accounts/:id/note`: the viewer's private note on an account.
+pub async fn note(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(params): Params<NoteParams>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteAccounts)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::set_note(app, viewer, id, &params.comment))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+async fn endorse_as(
+    app: App,
+    auth: Auth,
+    id: String,
+    endorse: bool,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteAccounts)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::endorse(app, viewer, id, endorse))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+/// `POST /api/v1/accounts/:id/endorse` (and the older `pin`).
+pub async fn endorse(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    endorse_as(app, auth, id, true).await
+}
+
+/// `POST /api/v1/accounts/:id/unendorse` (and the older `unpin`).
+pub async fn unendorse(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    endorse_as(app, auth, id, false).await
+}
