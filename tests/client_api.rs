@@ -1010,3 +1010,85 @@ async fn grouped_notifications_policy_and_requests() {
     .await;
     assert_eq!(v1_policy["filter_not_following"], false);
 }
+
+#[tokio::test]
+async fn status_search_with_operators_and_opted_in_public_statuses() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let opted = server
+        .send(
+            server
+                .client
+                .patch(server.url("/api/v1/accounts/update_credentials"))
+                .json(&json!({"indexable": true})),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(opted.json["indexable"], true);
+    let public = server.post_status(&bob, "Rust in public").await;
+    let hidden = server.post_status(&carol, "Rust in private life").await;
+    let polled = post(
+        &server,
+        &alice,
+        json!({"status": "rust poll", "poll": {"options": ["y", "n"], "expires_in": 600}}),
+    )
+    .await;
+    let reply = post(
+        &server,
+        &alice,
+        json!({"status": "@bob rust reply with https://example.com/x", "in_reply_to_id": public}),
+    )
+    .await;
+    let search = |query: &str| {
+        let path = format!(
+            "/api/v2/search?type=statuses&q={}",
+            query
+                .replace(' ', "%20")
+                .replace('"', "%22")
+                .replace(':', "%3A")
+        );
+        let server = &server;
+        let token = alice.token.clone();
+        async move { ids(&ok(server.get(&path, Some(&token)).await).await["statuses"]) }
+    };
+    let (polled, reply) = (id_of(&polled), id_of(&reply));
+    assert_eq!(
+        search("rust").await,
+        vec![reply.clone(), polled.clone(), public.clone()]
+    );
+    assert_eq!(search("from:bob").await, vec![public.clone()]);
+    assert_eq!(
+        search("from:carol rust").await,
+        Vec::<String>::new(),
+        "not indexable"
+    );
+    assert_eq!(
+        search("in:library rust").await,
+        vec![reply.clone(), polled.clone(), public.clone()],
+        "a replied-to status is in the library"
+    );
+    assert_eq!(search("in:public rust").await, vec![public.clone()]);
+    assert_eq!(search("rust has:poll").await, vec![polled.clone()]);
+    assert_eq!(search("rust -has:poll is:reply").await, vec![reply.clone()]);
+    assert_eq!(search("has:link").await, vec![reply.clone()]);
+    assert_eq!(search("has:media").await, Vec::<String>::new());
+    assert_eq!(search("\"in public\"").await, vec![public.clone()]);
+    assert_eq!(search("rust before:2000-01-01").await, Vec::<String>::new());
+    assert_eq!(
+        search("rust after:2000-01-01 from:me").await,
+        vec![reply.clone(), polled.clone()]
+    );
+    // Once alice favourites carol's status, it is in her library.
+    ok(server
+        .post(
+            &format!("/api/v1/statuses/{hidden}/favourite"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await)
+    .await;
+    assert_eq!(search("from:carol").await, vec![hidden]);
+    assert_eq!(search("from:nobody rust").await, Vec::<String>::new());
+}

@@ -114,7 +114,7 @@ pub fn account(app: &App, view: &AccountView) -> AccountEntity {
         locked: account.locked,
         bot: account.bot,
         discoverable: account.discoverable,
-        indexable: false,
+        indexable: account.indexable,
         group: false,
         hide_collections: false,
         noindex: false,

@@ -29,6 +29,8 @@ pub struct ActorInput {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
+    /// `toot:indexable`: the actor lets its public posts be searched.
+    pub indexable: bool,
     pub fields: Vec<(String, String)>,
     pub inbox: String,
     pub shared_inbox: Option<String>,
@@ -75,6 +77,7 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
                     account.created_ms
                 }),
             suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
+            indexable: input.indexable,
         };
         accounts::put_account(tx, &account)?;
         let actor = RemoteActor {

@@ -38,6 +38,8 @@ pub struct UpdateCredentials {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "lenient::option_bool")]
     discoverable: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    indexable: Option<bool>,
     fields_attributes: Option<FieldsAttributes>,
     source: Option<SourceParams>,
 }
@@ -104,6 +106,7 @@ pub async fn update_credentials(
         locked: params.locked,
         bot: params.bot,
         discoverable: params.discoverable,
+        indexable: params.indexable,
         fields,
         default_visibility,
         default_sensitive: sensitive,
