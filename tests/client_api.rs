@@ -1092,3 +1092,196 @@ async fn status_search_with_operators_and_opted_in_public_statuses() {
     assert_eq!(search("from:carol").await, vec![hidden]);
     assert_eq!(search("from:nobody rust").await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn mastodon_csv_exports_and_imports() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let dave = server.user("dave").await;
+    let erin = server.user("erin").await;
+    let host = server.base.trim_start_matches("http://").to_string();
+    follow(&server, &alice, &bob).await;
+    ok(server
+        .post(
+            &format!("/api/v1/accounts/{}/block", carol.id),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await)
+    .await;
+    ok(server
+        .post(
+            &format!("/api/v1/accounts/{}/mute", dave.id),
+            Some(&alice.token),
+            json!({"notifications": true}),
+        )
+        .await)
+    .await;
+    let saved = server.post_status(&bob, "worth keeping").await;
+    ok(server
+        .post(
+            &format!("/api/v1/statuses/{saved}/bookmark"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await)
+    .await;
+    let list = ok(server
+        .post(
+            "/api/v1/lists",
+            Some(&alice.token),
+            json!({"title": "Close, friends"}),
+        )
+        .await)
+    .await;
+    ok(server
+        .post(
+            &format!("/api/v1/lists/{}/accounts", id_of(&list)),
+            Some(&alice.token),
+            json!({"account_ids": [bob.id.to_string()]}),
+        )
+        .await)
+    .await;
+
+    let export = |file: &'static str| {
+        let server = &server;
+        let token = alice.token.clone();
+        async move {
+            let reply = server
+                .get(&format!("/settings/exports/{file}"), Some(&token))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{file}");
+            assert!(
+                reply.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/csv")
+            );
+            reply.json.as_str().unwrap_or_default().to_string()
+        }
+    };
+    let follows = export("follows.csv").await;
+    assert_eq!(
+        follows,
+        format!(
+            "Account address,Show boosts,Notify on new posts,Languages\nbob@{host},true,false,\n"
+        )
+    );
+    assert_eq!(export("blocks.csv").await, format!("carol@{host}\n"));
+    assert_eq!(
+        export("mutes.csv").await,
+        format!("Account address,Hide notifications\ndave@{host},true\n")
+    );
+    let lists = export("lists.csv").await;
+    assert_eq!(lists, format!("\"Close, friends\",bob@{host}\n"));
+    let bookmarks = export("bookmarks.csv").await;
+    assert_eq!(
+        bookmarks,
+        format!("{}/users/bob/statuses/{saved}\n", server.base)
+    );
+    assert_eq!(export("domain_blocks.csv").await, "");
+    let unknown = server
+        .get("/settings/exports/secrets.csv", Some(&alice.token))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let anonymous = server.get("/settings/exports/follows.csv", None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    // Erin imports alice's files: as Mastodon's form (multipart) and as a CSV body.
+    let import_form = |kind: &'static str, data: String| {
+        let server = &server;
+        let token = erin.token.clone();
+        async move {
+            // Mastodon's import form, as a browser sends it.
+            let boundary = "skerry-test-boundary";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"form_import[type]\"\r\n\r\n{kind}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"form_import[mode]\"\r\n\r\nmerge\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"form_import[data]\"; filename=\"export.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\n{data}\r\n--{boundary}--\r\n"
+            );
+            server
+                .send(
+                    server
+                        .client
+                        .post(server.url("/settings/imports"))
+                        .header(
+                            "content-type",
+                            format!("multipart/form-data; boundary={boundary}"),
+                        )
+                        .body(body),
+                    Some(&token),
+                )
+                .await
+        }
+    };
+    let imported =
+        ok(import_form("following", format!("{follows}nobody@{host},true,false,\n")).await).await;
+    assert_eq!(imported["imported"], 1);
+    assert_eq!(imported["failed"][0]["row"], format!("nobody@{host},true"));
+    for (kind, data) in [
+        ("blocking", export("blocks.csv").await),
+        ("muting", export("mutes.csv").await),
+    ] {
+        let reply = server
+            .send(
+                server
+                    .client
+                    .post(server.url(&format!("/settings/imports?type={kind}")))
+                    .header("content-type", "text/csv")
+                    .body(data),
+                Some(&erin.token),
+            )
+            .await;
+        assert_eq!(reply.json["imported"], 1, "{kind}: {}", reply.json);
+    }
+    assert_eq!(ok(import_form("lists", lists).await).await["imported"], 1);
+    assert_eq!(
+        ok(import_form("bookmarks", bookmarks).await).await["imported"],
+        1
+    );
+    let relationships = ok(server
+        .get(
+            &format!(
+                "/api/v1/accounts/relationships?id[]={}&id[]={}&id[]={}",
+                bob.id, carol.id, dave.id
+            ),
+            Some(&erin.token),
+        )
+        .await)
+    .await;
+    assert_eq!(relationships[0]["following"], true);
+    assert_eq!(relationships[1]["blocking"], true);
+    assert_eq!(relationships[2]["muting"], true);
+    assert_eq!(relationships[2]["muting_notifications"], true);
+    let erins_lists = ok(server.get("/api/v1/lists", Some(&erin.token)).await).await;
+    assert_eq!(erins_lists[0]["title"], "Close, friends");
+    let erins_bookmarks = ok(server.get("/api/v1/bookmarks", Some(&erin.token)).await).await;
+    assert_eq!(ids(&erins_bookmarks), vec![saved]);
+
+    let domain = import_form("domain_blocking", "example.com\n".into()).await;
+    assert_eq!(domain.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let overwrite = server
+        .send(
+            server
+                .client
+                .post(server.url("/settings/imports?type=following&mode=overwrite"))
+                .body(follows),
+            Some(&erin.token),
+        )
+        .await;
+    assert_eq!(overwrite.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let read_only = server.user_with_scopes("reader", "read").await;
+    let forbidden = server
+        .send(
+            server
+                .client
+                .post(server.url("/settings/imports?type=blocking"))
+                .body("x@y\n"),
+            Some(&read_only.token),
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}

@@ -245,6 +245,8 @@ fn more_routes() -> Router<App> {
     };
     use v2::notifications as grouped;
     Router::new()
+        .route("/settings/exports/{file}", get(v1::imports::export))
+        .route("/settings/imports", post(v1::imports::import))
         .route("/api/v1/statuses/{id}/history", get(statuses::history))
         .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
         .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))

@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod documents;
 pub mod domains;
 pub mod filters;
+pub mod imports;
 pub mod instance;
 pub mod keys;
 pub mod lists;
