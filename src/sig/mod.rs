@@ -11,6 +11,7 @@
 //! Ed25519 key; nothing here reads the clock (callers pass `now_unix_secs`).
 
 pub mod httpsig;
+pub mod webpush;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
