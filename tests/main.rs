@@ -45,6 +45,9 @@ mod lists;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;
+/// Web Push: subscriptions (validation, alerts, policy, scope) and pushes to a push service
+/// on loopback that decrypts them and checks the VAPID signature; 410 ends a subscription.
+mod push;
 /// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
 mod statuses;
 /// Streaming: WebSocket and server-sent events, what each stream carries, who may see it,

@@ -10,6 +10,7 @@ mod error;
 mod oauth;
 pub mod pagination;
 mod params;
+pub mod push;
 mod streaming;
 mod v1;
 mod v2;
@@ -247,6 +248,13 @@ fn more_routes() -> Router<App> {
     Router::new()
         .route("/settings/exports/{file}", get(v1::imports::export))
         .route("/settings/imports", post(v1::imports::import))
+        .route(
+            "/api/v1/push/subscription",
+            get(push::get)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
+        )
         .route("/api/v1/statuses/{id}/history", get(statuses::history))
         .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
         .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))

@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod outbox;
 pub mod polls;
+pub mod push;
 pub mod ratelimit;
 pub mod relationships;
 pub mod remote;
@@ -108,6 +109,8 @@ pub struct AppInner {
     pub deliveries_ready: tokio::sync::Notify,
     /// Committed statuses, deletions and notifications, for the streaming API.
     pub stream: stream::Hub,
+    /// Wakes the push worker when a push is queued.
+    pub push_ready: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for App {
@@ -173,6 +176,7 @@ impl App {
                 inbound_ready: tokio::sync::Notify::new(),
                 deliveries_ready: tokio::sync::Notify::new(),
                 stream: stream::Hub::default(),
+                push_ready: tokio::sync::Notify::new(),
             }),
         }
     }

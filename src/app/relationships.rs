@@ -451,6 +451,7 @@ pub(crate) fn notify(
         status_id: status,
     };
     notifications::put_notification(tx, &notification)?;
+    super::push::enqueue(app, tx, &notification)?;
     super::stream::pending(super::stream::Event::Notification {
         recipient,
         notification: notification.id,

@@ -101,6 +101,11 @@ pub async fn serve(
     let mut workers = crate::federation::worker::spawn(app.clone(), workers_stop.clone());
     workers.push(tokio::spawn(crate::app::scheduled::run(
         app.clone(),
+        workers_stop.clone(),
+    )));
+    // The VAPID key is made on first start (the worker makes it before sending anything).
+    workers.push(tokio::spawn(crate::api::push::run(
+        app.clone(),
         workers_stop,
     )));
     // Shared by every connection's service; read-only after start.

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod ids;
 pub mod list;
 pub mod oauth;
+pub mod push;
 pub mod scheduled;
 pub mod scopes;
 pub mod status;
@@ -20,6 +21,7 @@ pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatu
 pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
 pub use oauth::{App, AuthCode, Token};
+pub use push::{PushDelivery, PushPolicy, PushSubscription};
 pub use scheduled::{ScheduledPoll, ScheduledStatus};
 pub use scopes::{Scope, ScopeSet};
 pub use status::{Notification, NotificationKind, Poll, PollOption, Report, Status, Visibility};

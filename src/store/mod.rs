@@ -20,6 +20,7 @@ pub mod filters;
 pub mod lists;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod queues;
 pub mod social;
 pub mod statuses;

@@ -229,6 +229,20 @@ impl Record for model::Report {
     const KIND: &'static str = "report";
 }
 
+impl Record for model::PushSubscription {
+    const KIND: &'static str = "push_subscription";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.endpoint.is_empty() || self.p256dh.len() != 65 || self.auth.len() != 16 {
+            return Err("push subscription without endpoint or keys");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::PushDelivery {
+    const KIND: &'static str = "push_delivery";
+}
+
 impl Record for model::ScheduledStatus {
     const KIND: &'static str = "scheduled_status";
     fn check(&self) -> Result<(), &'static str> {

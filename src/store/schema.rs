@@ -229,4 +229,12 @@ tables! {
     SCHEDULED_DUE: (u64, u64) => () = "duems_scheduledid";
     /// An account's scheduled statuses: (owner, id).
     OWNER_SCHEDULED: (u64, u64) => () = "owner_scheduledid";
+    /// Web Push subscriptions (`model::PushSubscription`) by the SHA-256 of their token.
+    PUSH_SUBSCRIPTIONS: &[u8] => &[u8] = "tokenhash_pushsubscription";
+    /// An account's push subscriptions: (account, token hash).
+    ACCOUNT_PUSH_SUBSCRIPTIONS: (u64, &[u8]) => () = "account_tokenhash_push";
+    /// Pushes waiting to be sent (`model::PushDelivery`).
+    PUSH_DELIVERIES: u64 => &[u8] = "pushid_pushdelivery";
+    /// Pushes by the time they are due: (due ms, push id).
+    PUSH_DUE: (u64, u64) => () = "duems_pushid";
 }
