@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::api::entities::{self, AccountEntity, FamiliarFollowersEntity, SuggestionEntity};
 use crate::api::pagination::{PageParams, bounds, link_headers};
-use crate::api::{ApiError, Auth, MaybeAuth, Query, parse_id};
+use crate::api::{ApiError, Auth, MaybeAuth, Params, Query, parse_id};
 use crate::app::discovery::{self, DirectoryOrder};
 use crate::app::relationships::{self, AccountList};
 use crate::app::{App, tags};
@@ -150,7 +150,8 @@ impl Default for IdList {
 pub async fn familiar_followers(
     State(app): State<App>,
     auth: Auth,
-    Query(params): Query<FamiliarParams>,
+    // Mastodon.py sends the ids of this GET as a JSON body; Rails merges body and query.
+    Params(params): Params<FamiliarParams>,
 ) -> Result<Json<Vec<FamiliarFollowersEntity>>, ApiError> {
     let viewer = auth.user(Scope::ReadFollows)?;
     let ids = match params.id {
