@@ -56,3 +56,5 @@ mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;
+/// masto.js (npm) against a running server: the OAuth code flow and WebSocket streaming.
+mod masto;

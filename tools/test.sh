@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs every test.
 # Network use: only the package registries: PyPI through pip for Mastodon.py, npm through
-# `npm ci` for Fedify.
+# `npm ci` for Fedify and masto.js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,16 @@ FEDIFY_LOCK_SHA256="$(sha256sum "$FEDIFY_DIR/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$FEDIFY_STAMP" 2>/dev/null)" != "$FEDIFY_LOCK_SHA256" ]; then
   npm ci --prefix "$FEDIFY_DIR" --no-audit --no-fund --loglevel=error
   echo "$FEDIFY_LOCK_SHA256" > "$FEDIFY_STAMP"
+fi
+
+# masto.js, the Mastodon client library tests/masto.rs drives (OAuth and WebSocket streaming),
+# pinned by its package-lock.json in the same way.
+MASTO_DIR="tests/compat/masto"
+MASTO_STAMP="$MASTO_DIR/node_modules/.skerry-lock-sha256"
+MASTO_LOCK_SHA256="$(sha256sum "$MASTO_DIR/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$MASTO_STAMP" 2>/dev/null)" != "$MASTO_LOCK_SHA256" ]; then
+  npm ci --prefix "$MASTO_DIR" --no-audit --no-fund --loglevel=error
+  echo "$MASTO_LOCK_SHA256" > "$MASTO_STAMP"
 fi
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
