@@ -42,6 +42,8 @@ mod layers;
 /// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
 /// replies policy, mutes) and exclusive lists keeping their members out of home.
 mod lists;
+/// masto.js (npm) against a running server: the OAuth code flow and WebSocket streaming.
+mod masto;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;
@@ -56,5 +58,3 @@ mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;
-/// masto.js (npm) against a running server: the OAuth code flow and WebSocket streaming.
-mod masto;
