@@ -1181,7 +1181,16 @@ async fn mastodon_csv_exports_and_imports() {
         bookmarks,
         format!("{}/users/bob/statuses/{saved}\n", server.base)
     );
-    assert_eq!(export("domain_blocks.csv").await, "");
+    ok(server
+        .post(
+            "/api/v1/domain_blocks",
+            Some(&alice.token),
+            json!({"domain": "spam.example"}),
+        )
+        .await)
+    .await;
+    let domains = export("domain_blocks.csv").await;
+    assert_eq!(domains, "spam.example\n");
     let unknown = server
         .get("/settings/exports/secrets.csv", Some(&alice.token))
         .await;
@@ -1261,8 +1270,14 @@ async fn mastodon_csv_exports_and_imports() {
     let erins_bookmarks = ok(server.get("/api/v1/bookmarks", Some(&erin.token)).await).await;
     assert_eq!(ids(&erins_bookmarks), vec![saved]);
 
-    let domain = import_form("domain_blocking", "example.com\n".into()).await;
-    assert_eq!(domain.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        ok(import_form("domain_blocking", domains).await).await["imported"],
+        1
+    );
+    assert_eq!(
+        ok(server.get("/api/v1/domain_blocks", Some(&erin.token)).await).await,
+        json!(["spam.example"])
+    );
     let overwrite = server
         .send(
             server
@@ -1284,4 +1299,126 @@ async fn mastodon_csv_exports_and_imports() {
         )
         .await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_users_own_domain_blocks_hide_that_domain() {
+    let server = Server::start_with(&[("SKERRY_FEDERATION_OUTBOUND", "false")]).await;
+    let alice = server.user("alice").await;
+    let alice_id = alice.id;
+    let (remote, status) = server
+        .app
+        .run(move |app| {
+            let input = skerry::app::remote::ActorInput {
+                uri: "https://remote.example/users/bob".into(),
+                username: "bob".into(),
+                host: "remote.example".into(),
+                inbox: "https://remote.example/inbox".into(),
+                key_id: "https://remote.example/users/bob#main-key".into(),
+                public_key_pem: "pem".into(),
+                ..Default::default()
+            };
+            let bob = skerry::app::remote::upsert_actor(app, input)?;
+            let note = skerry::app::remote::NoteInput {
+                uri: "https://remote.example/notes/1".into(),
+                author: bob,
+                in_reply_to: None,
+                content_html: "<p>hello @alice</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                visibility: skerry::model::Visibility::Public,
+                mentions: vec![alice_id],
+                tags: Vec::new(),
+                published_ms: skerry::util::time::now_ms(),
+                updated_ms: None,
+                quote: None,
+                poll: None,
+            };
+            Ok((bob, skerry::app::remote::create_status(app, note)?.unwrap()))
+        })
+        .await
+        .unwrap();
+    let public = ok(server
+        .get("/api/v1/timelines/public", Some(&alice.token))
+        .await)
+    .await;
+    assert_eq!(ids(&public), vec![status.to_string()]);
+    let blocked = ok(server
+        .post(
+            "/api/v1/domain_blocks",
+            Some(&alice.token),
+            json!({"domain": "Remote.Example"}),
+        )
+        .await)
+    .await;
+    assert_eq!(blocked, json!({}));
+    for bad in [
+        "",
+        "not a domain",
+        server.base.trim_start_matches("http://"),
+    ] {
+        let reply = server
+            .post(
+                "/api/v1/domain_blocks",
+                Some(&alice.token),
+                json!({"domain": bad}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(
+        ok(server
+            .get("/api/v1/domain_blocks", Some(&alice.token))
+            .await)
+        .await,
+        json!(["remote.example"])
+    );
+    let relationship = ok(server
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={remote}"),
+            Some(&alice.token),
+        )
+        .await)
+    .await;
+    assert_eq!(relationship[0]["domain_blocking"], true);
+    let public = ok(server
+        .get("/api/v1/timelines/public", Some(&alice.token))
+        .await)
+    .await;
+    assert_eq!(public, json!([]), "statuses of a blocked domain are hidden");
+    let anonymous = ok(server.get("/api/v1/timelines/public", None).await).await;
+    assert_eq!(
+        ids(&anonymous),
+        vec![status.to_string()],
+        "only for the blocker"
+    );
+    assert_eq!(
+        server
+            .get("/settings/exports/domain_blocks.csv", Some(&alice.token))
+            .await
+            .json,
+        "remote.example\n"
+    );
+    let unblocked = server
+        .send(
+            server
+                .client
+                .delete(server.url("/api/v1/domain_blocks?domain=remote.example")),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(unblocked.status, StatusCode::OK);
+    assert_eq!(
+        ok(server
+            .get("/api/v1/domain_blocks", Some(&alice.token))
+            .await)
+        .await,
+        json!([])
+    );
+    let public = ok(server
+        .get("/api/v1/timelines/public", Some(&alice.token))
+        .await)
+    .await;
+    assert_eq!(ids(&public), vec![status.to_string()]);
 }

@@ -418,6 +418,25 @@ async fn list_streams_carry_members_posts_and_direct_streams_carry_conversations
     assert_eq!(stream, json!(["list", list_id]));
     assert_eq!(status["id"], on_list.as_str());
 
+    // Changing a filter tells the user stream, without a payload.
+    send_and_sync(&mut socket, json!({"type": "subscribe", "stream": "user"})).await;
+    let filter = server
+        .post(
+            "/api/v2/filters",
+            Some(&owner.token),
+            json!({"title": "f", "context": ["home"], "keywords_attributes": [{"keyword": "x"}]}),
+        )
+        .await;
+    assert_eq!(filter.status, StatusCode::OK, "{}", filter.json);
+    loop {
+        let frame = next_frame(&mut socket).await;
+        if frame["event"] == "filters_changed" {
+            assert_eq!(frame["stream"], json!(["user"]));
+            assert!(frame.get("payload").is_none(), "{frame}");
+            break;
+        }
+    }
+
     // A direct message to the owner: a `conversation` event on the direct stream.
     let direct = post_visibility(&server, &outsider, "@owner psst", "direct").await;
     let (stream, conversation) = next_event(&mut socket, "conversation").await;

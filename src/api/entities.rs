@@ -530,7 +530,7 @@ pub fn relationship(view: &RelationshipView) -> RelationshipEntity {
         muting_notifications: view.muting_notifications,
         requested: view.requested,
         requested_by: view.requested_by,
-        domain_blocking: false,
+        domain_blocking: view.domain_blocking,
         endorsed: view.endorsed,
         note: view.note.clone(),
     }

@@ -249,6 +249,12 @@ fn more_routes() -> Router<App> {
         .route("/settings/exports/{file}", get(v1::imports::export))
         .route("/settings/imports", post(v1::imports::import))
         .route(
+            "/api/v1/domain_blocks",
+            get(v1::domain_blocks::list)
+                .post(v1::domain_blocks::block)
+                .delete(v1::domain_blocks::unblock),
+        )
+        .route(
             "/api/v1/push/subscription",
             get(push::get)
                 .post(push::create)

@@ -270,6 +270,11 @@ impl Session {
                 };
                 Ok(reaches.then(|| ("delete", status.to_string())))
             }
+            Event::FiltersChanged { owner } => {
+                // Mastodon sends it on the user stream, without a payload.
+                let wanted = matches!(kind, Kind::User) && self.viewer == Some(owner);
+                Ok(wanted.then(|| ("filters_changed", String::new())))
+            }
             Event::Conversation { owner, root } => {
                 let wanted =
                     matches!(kind, Kind::Statuses(Timeline::Direct)) && self.viewer == Some(owner);
@@ -469,11 +474,17 @@ async fn run_socket(session: Session, mut subscriptions: Vec<Subscription>, mut 
                         return;
                     }
                     for frame in session.frames(&subscriptions, event).await {
-                        let text = serde_json::json!({
+                        let mut text = serde_json::json!({
                             "stream": frame.stream,
                             "event": frame.event,
                             "payload": frame.payload,
                         });
+                        // An event without a payload (`filters_changed`) has no key for it.
+                        if frame.payload.is_empty() {
+                            if let Some(object) = text.as_object_mut() {
+                                object.remove("payload");
+                            }
+                        }
                         if socket.send(Message::Text(text.to_string().into())).await.is_err() {
                             return;
                         }

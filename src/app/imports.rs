@@ -130,8 +130,14 @@ pub fn export(app: &App, viewer: AccountId, kind: Kind) -> Result<String, AppErr
                 }
                 write_csv(Some(&["Account address", "Hide notifications"]), rows)
             }
-            // Skerry has no per-user domain blocks yet: the file is empty.
-            Kind::DomainBlocks => Ok(String::new()),
+            Kind::DomainBlocks => {
+                let rows = crate::store::social::user_domain_blocks_page(tx, viewer.0, all)?
+                    .into_iter()
+                    .rev()
+                    .map(|(_, domain)| vec![domain])
+                    .collect();
+                write_csv(None, rows)
+            }
             Kind::Bookmarks => {
                 let mut rows = Vec::new();
                 for (_, id) in Edge::BOOKMARK.page_of_a(tx, viewer.0, all)? {
@@ -225,11 +231,6 @@ pub fn apply(
     kind: Kind,
     rows: Vec<(String, String)>,
 ) -> Result<ImportReport, AppError> {
-    if kind == Kind::DomainBlocks {
-        return Err(AppError::Validation(
-            "Domain blocks of accounts are not supported yet".into(),
-        ));
-    }
     let mut report = ImportReport::default();
     for (first, second) in rows {
         let outcome = apply_row(app, viewer, kind, &first, &second);
@@ -292,11 +293,7 @@ fn apply_row(
             };
             super::lists::add_members(app, viewer, list.id, &[member])?;
         }
-        Kind::DomainBlocks => {
-            return Err(AppError::Validation(
-                "Domain blocks of accounts are not supported yet".into(),
-            ));
-        }
+        Kind::DomainBlocks => super::domain_blocks::block(app, viewer, first)?,
     }
     Ok(())
 }

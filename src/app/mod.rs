@@ -11,6 +11,7 @@ pub mod admin;
 pub mod conversations;
 pub mod discovery;
 pub mod documents;
+pub mod domain_blocks;
 pub mod domains;
 pub mod filters;
 pub mod imports;

@@ -23,7 +23,7 @@ pub fn relationships(
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if crate::store::accounts::get_account(tx, *id, app.bytes_max())?.is_some() {
-                out.push(views::relationship(tx, viewer, *id)?);
+                out.push(views::relationship(app, tx, viewer, *id)?);
             }
         }
         Ok(out)
@@ -51,7 +51,7 @@ pub fn follow(
         if Edge::FOLLOW.contains(tx, viewer.0, target.0)?
             || Edge::FOLLOW_REQUEST.contains(tx, viewer.0, target.0)?
         {
-            return views::relationship(tx, viewer, target);
+            return views::relationship(app, tx, viewer, target);
         }
         if !account.is_local() {
             Edge::FOLLOW_REQUEST.add(tx, viewer.0, target.0, follow_id)?;
@@ -77,7 +77,7 @@ pub fn follow(
         } else {
             complete_follow(app, tx, viewer, target, follow_id)?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -141,7 +141,7 @@ pub fn unfollow(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -199,7 +199,7 @@ pub fn answer_follow_request(
             };
             outbox::enqueue(app, tx, intent)?;
         }
-        views::relationship(tx, viewer, requester)
+        views::relationship(app, tx, viewer, requester)
     })
 }
 
@@ -253,7 +253,7 @@ pub fn block(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -275,7 +275,7 @@ pub fn unblock(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -293,7 +293,7 @@ pub fn mute(
         views::load_account(app, tx, target)?;
         Edge::MUTE.add(tx, viewer.0, target.0, mute_id)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, notifications)?;
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -306,7 +306,7 @@ pub fn unmute(
         views::load_account(app, tx, target)?;
         Edge::MUTE.remove(tx, viewer.0, target.0)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, false)?;
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -344,7 +344,7 @@ pub fn endorse(
         } else {
             Edge::ENDORSEMENT.remove(tx, viewer.0, target.0)?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -363,7 +363,7 @@ pub fn set_note(
     app.write(|tx| {
         views::load_account(app, tx, target)?;
         crate::store::social::put_note(tx, viewer.0, target.0, note)?;
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -427,6 +427,9 @@ pub(crate) fn notify(
         return Ok(());
     }
     if store::mute_hides_notifications(tx, recipient.0, from.0)? {
+        return Ok(());
+    }
+    if super::domain_blocks::hides_id(app, tx, recipient, from)? {
         return Ok(());
     }
     // A muted thread notifies its muter of nothing.

@@ -40,6 +40,10 @@ pub enum Event {
         recipient: AccountId,
         notification: NotificationId,
     },
+    /// `owner` created, changed or deleted a filter: clients refetch them.
+    FiltersChanged {
+        owner: AccountId,
+    },
     /// A direct status changed `owner`'s conversation named by its thread's `root`.
     Conversation {
         owner: AccountId,

@@ -74,6 +74,8 @@ pub struct RelationshipView {
     pub requested_by: bool,
     /// The viewer endorses the other account on their profile.
     pub endorsed: bool,
+    /// The viewer blocks the other account's domain.
+    pub domain_blocking: bool,
     /// The viewer's private note on the other account.
     pub note: String,
 }
@@ -285,10 +287,12 @@ pub fn status_views(
 }
 
 pub fn relationship(
+    app: &App,
     reader: &impl Reader,
     viewer: AccountId,
     other: AccountId,
 ) -> Result<RelationshipView, AppError> {
+    let domain_blocking = super::domain_blocks::hides_id(app, reader, viewer, other)?;
     let note = crate::store::social::note(reader, viewer.0, other.0)?;
     let (a, b) = (viewer.0, other.0);
     Ok(RelationshipView {
@@ -302,6 +306,7 @@ pub fn relationship(
         requested: Edge::FOLLOW_REQUEST.contains(reader, a, b)?,
         requested_by: Edge::FOLLOW_REQUEST.contains(reader, b, a)?,
         endorsed: Edge::ENDORSEMENT.contains(reader, a, b)?,
+        domain_blocking,
         note,
     })
 }

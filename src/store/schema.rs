@@ -237,4 +237,9 @@ tables! {
     PUSH_DELIVERIES: u64 => &[u8] = "pushid_pushdelivery";
     /// Pushes by the time they are due: (due ms, push id).
     PUSH_DUE: (u64, u64) => () = "duems_pushid";
+    /// Domains an account blocks for itself (`/api/v1/domain_blocks`): (account, domain) to
+    /// block id.
+    USER_DOMAIN_BLOCKS: (u64, &str) => u64 = "account_domain_userdomainblock";
+    /// The same in block order: (account, block id) to domain.
+    USER_DOMAIN_BLOCKS_BY_ID: (u64, u64) => &str = "account_userdomainblockid";
 }

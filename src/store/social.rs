@@ -263,3 +263,74 @@ pub fn scheduled_due(
     }
     Ok(out)
 }
+
+/// Blocks `domain` for `account`; false if it was blocked already.
+pub fn add_user_domain_block(
+    tx: &WriteTransaction,
+    account: u64,
+    domain: &str,
+    id: u64,
+) -> Result<bool, StoreError> {
+    let mut blocks = tx.open_table(schema::USER_DOMAIN_BLOCKS)?;
+    if blocks.get((account, domain))?.is_some() {
+        return Ok(false);
+    }
+    blocks.insert((account, domain), id)?;
+    drop(blocks);
+    tx.open_table(schema::USER_DOMAIN_BLOCKS_BY_ID)?
+        .insert((account, id), domain)?;
+    Ok(true)
+}
+
+pub fn remove_user_domain_block(
+    tx: &WriteTransaction,
+    account: u64,
+    domain: &str,
+) -> Result<bool, StoreError> {
+    let Some(id) = tx
+        .open_table(schema::USER_DOMAIN_BLOCKS)?
+        .remove((account, domain))?
+        .map(|id| id.value())
+    else {
+        return Ok(false);
+    };
+    tx.open_table(schema::USER_DOMAIN_BLOCKS_BY_ID)?
+        .remove((account, id))?;
+    Ok(true)
+}
+
+pub fn user_blocks_domain(
+    reader: &impl Reader,
+    account: u64,
+    domain: &str,
+) -> Result<bool, StoreError> {
+    Ok(reader
+        .table(schema::USER_DOMAIN_BLOCKS)?
+        .get((account, domain))?
+        .is_some())
+}
+
+/// Whether `account` blocks any domain: when not, nothing needs the authors' domains.
+pub fn blocks_any_domain(reader: &impl Reader, account: u64) -> Result<bool, StoreError> {
+    Ok(reader
+        .table(schema::USER_DOMAIN_BLOCKS_BY_ID)?
+        .range((account, 0)..=(account, u64::MAX))?
+        .next()
+        .is_some())
+}
+
+/// A page of an account's blocked domains: (block id, domain), newest first.
+pub fn user_domain_blocks_page(
+    reader: &impl Reader,
+    account: u64,
+    page: super::Page,
+) -> Result<Vec<(u64, String)>, StoreError> {
+    super::page_pairs(
+        reader,
+        schema::USER_DOMAIN_BLOCKS_BY_ID,
+        account,
+        page,
+        usize::MAX,
+        |id, domain| Ok::<_, StoreError>(Some((id, domain.to_string()))),
+    )
+}

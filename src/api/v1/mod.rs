@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod apps;
 pub mod conversations;
 pub mod discovery;
+pub mod domain_blocks;
 pub mod imports;
 pub mod instance;
 pub mod lists;
