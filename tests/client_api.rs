@@ -1422,3 +1422,48 @@ async fn a_users_own_domain_blocks_hide_that_domain() {
     .await;
     assert_eq!(ids(&public), vec![status.to_string()]);
 }
+
+#[tokio::test]
+async fn statuses_by_ids_and_removing_a_follower() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let public = server.post_status(&alice, "one").await;
+    let private = post(
+        &server,
+        &alice,
+        json!({"status": "two", "visibility": "private"}),
+    )
+    .await;
+    let private = id_of(&private);
+    let path = format!("/api/v1/statuses?id[]={private}&id[]={public}&id[]=1");
+    assert_eq!(
+        ids(&ok(server.get(&path, Some(&alice.token)).await).await),
+        vec![private.clone(), public.clone()]
+    );
+    assert_eq!(
+        ids(&ok(server.get(&path, Some(&bob.token)).await).await),
+        vec![public.clone()]
+    );
+    let too_many: String = (0..21).map(|n| format!("id[]={n}&")).collect();
+    let reply = server
+        .get(&format!("/api/v1/statuses?{too_many}"), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    follow(&server, &bob, &alice).await;
+    let removed = ok(server
+        .post(
+            &format!("/api/v1/accounts/{}/remove_from_followers", bob.id),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await)
+    .await;
+    assert_eq!(removed["followed_by"], false);
+    let followers = ok(server
+        .get(&format!("/api/v1/accounts/{}/followers", alice.id), None)
+        .await)
+    .await;
+    assert_eq!(followers, json!([]));
+}

@@ -105,7 +105,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/blocks", get(accounts::blocks))
         .route("/api/v1/mutes", get(accounts::mutes))
-        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses",
+            post(statuses::create).get(statuses::many),
+        )
         .route(
             "/api/v1/statuses/{id}",
             get(statuses::get)
@@ -293,6 +296,10 @@ fn more_routes() -> Router<App> {
             get(tags::featured_of_account),
         )
         .route("/api/v1/accounts/{id}/note", post(accounts::note))
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(accounts::remove_from_followers),
+        )
         .route("/api/v1/accounts/{id}/endorse", post(accounts::endorse))
         .route("/api/v1/accounts/{id}/unendorse", post(accounts::unendorse))
         .route("/api/v1/accounts/{id}/pin", post(accounts::endorse))

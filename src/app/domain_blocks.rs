@@ -83,8 +83,9 @@ pub fn block(app: &App, viewer: AccountId, domain: &str) -> Result<(), AppError>
             )));
         }
         social::add_user_domain_block(tx, viewer.0, &domain, app.next_id())?;
-        // Follows both ways with accounts of the domain end, as in Mastodon. FIXME: Mastodon
-        // sends each removed follower's server a Reject; here the peers are not told.
+        // Follows both ways with accounts of the domain end, as in Mastodon: followers there
+        // are removed with a Reject. FIXME: the viewer's own follows there end without an
+        // Undo being sent (the peer keeps sending until it notices).
         let on_domain = |id: u64| -> Result<bool, AppError> {
             Ok(accounts::get_account(tx, AccountId(id), app.bytes_max())?
                 .and_then(|account| account.domain)
@@ -97,7 +98,7 @@ pub fn block(app: &App, viewer: AccountId, domain: &str) -> Result<(), AppError>
         }
         for follower in Edge::FOLLOW.all_of_b(tx, viewer.0, FOLLOWS_SCAN_MAX)? {
             if on_domain(follower)? {
-                super::relationships::remove_follow(tx, AccountId(follower), viewer)?;
+                super::relationships::remove_follower(app, tx, viewer, AccountId(follower))?;
             }
         }
         Ok(())

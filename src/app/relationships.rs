@@ -310,6 +310,48 @@ pub fn unmute(
     })
 }
 
+/// Ends `follower`'s follow of `viewer`; a remote follower's server hears a `Reject` of
+/// the follow, as Mastodon sends.
+pub(crate) fn remove_follower(
+    app: &App,
+    tx: &WriteTransaction,
+    viewer: AccountId,
+    follower: AccountId,
+) -> Result<(), AppError> {
+    if !Edge::FOLLOW.contains(tx, follower.0, viewer.0)? {
+        return Ok(());
+    }
+    let remote = accounts::get_account(tx, follower, app.bytes_max())?
+        .is_some_and(|account| !account.is_local());
+    remove_follow(tx, follower, viewer)?;
+    if remote {
+        let follow_activity = store::follow_activity(tx, follower.0, viewer.0)?.unwrap_or_default();
+        outbox::enqueue(
+            app,
+            tx,
+            OutboxIntent::Reject {
+                followee: viewer,
+                follower,
+                follow_activity,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/accounts/:id/remove_from_followers`.
+pub fn remove_from_followers(
+    app: &App,
+    viewer: AccountId,
+    follower: AccountId,
+) -> Result<RelationshipView, AppError> {
+    app.write(|tx| {
+        views::load_account(app, tx, follower)?;
+        remove_follower(app, tx, viewer, follower)?;
+        views::relationship(app, tx, viewer, follower)
+    })
+}
+
 /// Accounts one profile may endorse.
 pub const ENDORSEMENTS_MAX: usize = 500;
 /// Characters of a private note on an account (Mastodon: 2,000).

@@ -503,6 +503,20 @@ async fn endorse_as(
     Ok(Json(entities::relationship(&view)))
 }
 
+/// `POST /api/v1/accounts/:id/remove_from_followers`.
+pub async fn remove_from_followers(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteFollows)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::remove_from_followers(app, viewer, id))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
 /// `POST /api/v1/accounts/:id/endorse` (and the older `pin`).
 pub async fn endorse(
     State(app): State<App>,

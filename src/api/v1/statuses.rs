@@ -440,3 +440,65 @@ pub async fn translate(
     app.run(move |app| statuses::get(app, viewer, id)).await?;
     Err(ApiError::not_found())
 }
+
+/// Statuses asked for at once (Mastodon: 20).
+const MANY_MAX: usize = 20;
+
+#[derive(Deserialize)]
+pub struct ManyParams {
+    #[serde(default)]
+    id: ManyIds,
+}
+
+/// `id[]=1&id[]=2` or `id=1`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ManyIds {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl Default for ManyIds {
+    fn default() -> Self {
+        ManyIds::Many(Vec::new())
+    }
+}
+
+/// `GET /api/v1/statuses?id[]=…`: the statuses the viewer may see, in the order asked;
+/// unknown and hidden ones are left out.
+pub async fn many(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Params(params): Params<ManyParams>,
+) -> Result<Json<Vec<StatusEntity>>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let ids = match params.id {
+        ManyIds::Many(ids) => ids,
+        ManyIds::One(id) => vec![id],
+    };
+    if ids.len() > MANY_MAX {
+        return Err(ApiError::unprocessable(format!(
+            "Validation failed: at most {MANY_MAX} ids"
+        )));
+    }
+    let ids: Vec<StatusId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    let views = app
+        .run(move |app| {
+            let mut found = Vec::new();
+            for id in ids {
+                match statuses::get(app, viewer, id) {
+                    Ok(view) => found.push(view),
+                    Err(crate::app::AppError::NotFound) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok(found)
+        })
+        .await?;
+    Ok(Json(
+        views
+            .iter()
+            .map(|view| entities::status(&app, view))
+            .collect(),
+    ))
+}
