@@ -96,6 +96,8 @@ pub struct LimitsConfig {
     pub rate_limits_exempt_loopback: bool,
     /// Sign-ups through the API per client IP per 30 minutes (Mastodon: 5).
     pub signups_per_30min_per_ip: u32,
+    /// Seconds from now a scheduled status must at least be set to (Mastodon: 5 minutes).
+    pub scheduled_status_lead_secs_min: u64,
 }
 
 /// Outbound federation. The fetch limits themselves (timeouts, redirects, body caps) are
@@ -209,6 +211,7 @@ impl Default for LimitsConfig {
             idempotency_window_secs: 3600,
             api_requests_per_5min_per_ip: 1500,
             rate_limits_exempt_loopback: true,
+            scheduled_status_lead_secs_min: 300,
         }
     }
 }

@@ -62,7 +62,7 @@ async fn malformed_oversized_and_unknown_requests_get_mastodon_errors() {
     assert_eq!(reply.headers["x-content-type-options"], "nosniff");
     let reply = server
         .send(
-            server.client.get(server.url("/api/v1/statuses")),
+            server.client.delete(server.url("/api/v1/statuses")),
             Some(&alice.token),
         )
         .await;

@@ -10,6 +10,12 @@ mod accounts;
 mod browser;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
+/// The rest of the client API: edit history, muted threads, translation (none), direct
+/// conversations, scheduled statuses and the scheduler, followed and featured tags,
+/// endorsements, notes, familiar followers, suggestions, directory, trends, instance
+/// rules/peers/activity, reports, announcements, grouped notifications and the policy;
+/// every answer checked for Mastodon's id and time formats.
+mod client_api;
 /// A real client, Mastodon.py, against a running `skerry serve`.
 mod compat;
 /// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the
@@ -39,12 +45,17 @@ mod layers;
 /// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
 /// replies policy, mutes) and exclusive lists keeping their members out of home.
 mod lists;
+/// masto.js (npm) against a running server: the OAuth code flow and WebSocket streaming.
+mod masto;
 /// Moderation: sign-up (approval, invitations, rate limit), roles and their boundaries,
 /// account actions and what they stop (tokens, streams), reports, the audit log.
 mod moderation;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;
+/// Web Push: subscriptions (validation, alerts, policy, scope) and pushes to a push service
+/// on loopback that decrypts them and checks the VAPID signature; 410 ends a subscription.
+mod push;
 /// Relays: subscribing (Mastodon and LitePub style), Accept and Reject, both delivery forms
 /// into the federated timeline, domain blocks, unsubscribing; a relay played on loopback.
 mod relays;

@@ -220,7 +220,8 @@ async fn hashtag_streams_and_subscription_errors() {
     assert_eq!(stream, json!(["hashtag", "rust"]));
     assert_eq!(status["id"], tagged.as_str());
 
-    // Lists do not exist yet; a user stream needs a token; a hashtag stream needs a tag.
+    // An unknown (or someone else's) list is 404; a user stream needs a token; a hashtag
+    // stream needs a tag.
     socket
         .send(Message::Text(
             json!({"type": "subscribe", "stream": "list", "list": "1"})
@@ -365,4 +366,96 @@ async fn server_sent_events_of_the_public_stream() {
     })
     .await;
     assert_eq!(found, Ok(true), "{text}");
+}
+
+#[tokio::test]
+async fn list_streams_carry_members_posts_and_direct_streams_carry_conversations() {
+    let server = Server::start().await;
+    let owner = server.user("owner").await;
+    let member = server.user("member").await;
+    let outsider = server.user("outsider").await;
+    follow(&server, &owner, &member).await;
+    follow(&server, &owner, &outsider).await;
+    let list = server
+        .post("/api/v1/lists", Some(&owner.token), json!({"title": "L"}))
+        .await;
+    let list_id = list.json["id"].as_str().unwrap().to_string();
+    let added = server
+        .post(
+            &format!("/api/v1/lists/{list_id}/accounts"),
+            Some(&owner.token),
+            json!({"account_ids": [member.id.to_string()]}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.json);
+
+    // Someone else cannot subscribe to the owner's list.
+    let mut intruder = connect_with_token(&server, "", &outsider).await;
+    intruder
+        .send(Message::Text(
+            json!({"type": "subscribe", "stream": "list", "list": list_id})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(next_frame(&mut intruder).await["status"], 404);
+
+    let mut socket = connect_with_token(&server, "", &owner).await;
+    send_and_sync(
+        &mut socket,
+        json!({"type": "subscribe", "stream": "list", "list": list_id}),
+    )
+    .await;
+    send_and_sync(
+        &mut socket,
+        json!({"type": "subscribe", "stream": "direct"}),
+    )
+    .await;
+    server.post_status(&outsider, "not on the list").await;
+    let on_list = server.post_status(&member, "on the list").await;
+    let (stream, status) = next_event(&mut socket, "update").await;
+    assert_eq!(stream, json!(["list", list_id]));
+    assert_eq!(status["id"], on_list.as_str());
+
+    // Changing a filter tells the user stream, without a payload.
+    send_and_sync(&mut socket, json!({"type": "subscribe", "stream": "user"})).await;
+    let filter = server
+        .post(
+            "/api/v2/filters",
+            Some(&owner.token),
+            json!({"title": "f", "context": ["home"], "keywords_attributes": [{"keyword": "x"}]}),
+        )
+        .await;
+    assert_eq!(filter.status, StatusCode::OK, "{}", filter.json);
+    loop {
+        let frame = next_frame(&mut socket).await;
+        if frame["event"] == "filters_changed" {
+            assert_eq!(frame["stream"], json!(["user"]));
+            assert!(frame.get("payload").is_none(), "{frame}");
+            break;
+        }
+    }
+
+    // A direct message to the owner: a `conversation` event on the direct stream.
+    let direct = post_visibility(&server, &outsider, "@owner psst", "direct").await;
+    let (stream, conversation) = next_event(&mut socket, "conversation").await;
+    assert_eq!(stream, json!(["direct"]));
+    assert_eq!(conversation["last_status"]["id"], direct.as_str());
+    assert_eq!(conversation["unread"], true);
+    assert_eq!(conversation["accounts"][0]["id"], outsider.id.to_string());
+
+    // Server-sent events of a list.
+    let response = server
+        .client
+        .get(server.url(&format!("/api/v1/streaming/list?list={list_id}")))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let missing = server
+        .get("/api/v1/streaming/list", Some(&owner.token))
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need, then runs every test.
 # Network use: only the package registries: PyPI through pip for Mastodon.py, npm through
-# `npm ci` for Fedify and playwright-core, Debian's packages through apt for Chromium.
+# `npm ci` for Fedify, masto.js and playwright-core, Debian's packages through apt for Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,8 @@ npm_ci() {
 npm_ci tests/compat/fedify
 # playwright-core, which drives Chromium in tests/browser.rs.
 npm_ci tests/compat/browser
+# masto.js, the Mastodon client library tests/masto.rs drives (OAuth and WebSocket streaming).
+npm_ci tests/compat/masto
 
 # Debian's Chromium for tests/browser.rs, installed when missing (as root, or through sudo).
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then

@@ -19,6 +19,9 @@ const TOKEN_BYTES_MAX: usize = 512;
 pub struct Auth {
     pub caller: Caller,
     pub token: Token,
+    /// The SHA-256 of the bearer token: the key of what belongs to one token (its push
+    /// subscription).
+    pub token_hash: Vec<u8>,
 }
 
 /// A token if one was sent; an invalid one is still an error, as Mastodon.
@@ -83,10 +86,15 @@ fn bearer(parts: &Parts) -> Result<Option<String>, ApiError> {
 }
 
 async fn authenticate(app: &App, token: String) -> Result<Auth, ApiError> {
+    let token_hash = crate::app::oauth::secret_hash(&token);
     let (caller, token) = app
         .run(move |app| crate::app::oauth::authenticate_token(app, &token))
         .await?;
-    Ok(Auth { caller, token })
+    Ok(Auth {
+        caller,
+        token,
+        token_hash,
+    })
 }
 
 impl FromRequestParts<App> for Auth {

@@ -114,7 +114,7 @@ pub fn account(app: &App, view: &AccountView) -> AccountEntity {
         locked: account.locked,
         bot: account.bot,
         discoverable: account.discoverable,
-        indexable: false,
+        indexable: account.indexable,
         group: false,
         hide_collections: false,
         noindex: false,
@@ -227,7 +227,30 @@ pub struct TagEntity {
     pub name: String,
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<()>>,
+    pub history: Option<Vec<HistoryEntity>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
+}
+
+/// One day of a tag's or link's use; Mastodon sends the numbers as strings.
+#[derive(Serialize)]
+pub struct HistoryEntity {
+    /// The day's start as a UNIX timestamp.
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}
+
+fn history(days: &[(u64, u32, u32)]) -> Vec<HistoryEntity> {
+    days.iter()
+        .map(|(day_ms, uses, accounts)| HistoryEntity {
+            day: (day_ms / 1000).to_string(),
+            uses: uses.to_string(),
+            accounts: accounts.to_string(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -401,7 +424,7 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
         edited_at: status.edited_ms.map(iso8601_ms),
         favourited: viewer.map(|flags| flags.favourited),
         reblogged: viewer.map(|flags| flags.reblogged),
-        muted: viewer.map(|_| false),
+        muted: viewer.map(|flags| flags.muted),
         bookmarked: viewer.map(|flags| flags.bookmarked),
         pinned: viewer
             .filter(|_| status.reblog_of.is_none())
@@ -474,6 +497,8 @@ pub fn tag(app: &App, name: &str, with_history: bool) -> TagEntity {
         name: name.to_string(),
         url: format!("{}/tags/{name}", app.base_url),
         history: with_history.then(Vec::new),
+        following: None,
+        featuring: None,
     }
 }
 
@@ -510,9 +535,9 @@ pub fn relationship(view: &RelationshipView) -> RelationshipEntity {
         muting_notifications: view.muting_notifications,
         requested: view.requested,
         requested_by: view.requested_by,
-        domain_blocking: false,
-        endorsed: false,
-        note: String::new(),
+        domain_blocking: view.domain_blocking,
+        endorsed: view.endorsed,
+        note: view.note.clone(),
     }
 }
 
@@ -534,7 +559,10 @@ pub fn notification(app: &App, view: &NotificationView) -> NotificationEntity {
         id: notification.id.to_string(),
         kind: notification.kind.name(),
         created_at: iso8601_ms(crate::util::ids::ms_of_id(notification.id.0)),
-        group_key: format!("ungrouped-{}", notification.id),
+        group_key: crate::app::notifications::group_key(
+            notification,
+            &crate::model::NotificationKind::ALL,
+        ),
         account: account(app, &view.account),
         status: view
             .status
@@ -770,5 +798,346 @@ pub fn admin_relay(view: &crate::app::relays::RelayView) -> AdminRelayEntity {
                 })
             })
             .collect(),
+    }
+}
+
+/// A tag with its history and the viewer's follow (`GET /api/v1/tags/:name`).
+pub fn tag_view(app: &App, view: &crate::app::tags::TagView) -> TagEntity {
+    TagEntity {
+        following: view.following,
+        featuring: view.featuring,
+        history: Some(history(&view.history)),
+        ..tag(app, &view.name, false)
+    }
+}
+
+/// `FeaturedTag` (https://docs.joinmastodon.org/entities/FeaturedTag/).
+#[derive(Serialize)]
+pub struct FeaturedTagEntity {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub statuses_count: String,
+    pub last_status_at: Option<String>,
+}
+
+pub fn featured_tag(
+    app: &App,
+    owner: &AccountView,
+    view: &crate::app::tags::FeaturedTagView,
+) -> FeaturedTagEntity {
+    FeaturedTagEntity {
+        id: view.id.to_string(),
+        url: format!("{}/tagged/{}", account_urls(app, owner).0, view.name),
+        name: view.name.clone(),
+        statuses_count: view.statuses_count.to_string(),
+        last_status_at: view.last_status_ms.map(iso8601_day),
+    }
+}
+
+/// `StatusEdit` (https://docs.joinmastodon.org/entities/StatusEdit/).
+#[derive(Serialize)]
+pub struct StatusEditEntity {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: String,
+    pub account: AccountEntity,
+    pub poll: Option<serde_json::Value>,
+    pub media_attachments: Vec<()>,
+    pub emojis: Vec<Emoji>,
+}
+
+pub fn status_edit(
+    app: &App,
+    account_view: &AccountView,
+    version: &crate::app::statuses::Version,
+) -> StatusEditEntity {
+    StatusEditEntity {
+        content: version.status.content_html.clone(),
+        spoiler_text: version.status.spoiler_text.clone(),
+        sensitive: version.status.sensitive,
+        created_at: iso8601_ms(version.created_ms),
+        account: account(app, account_view),
+        poll: None,
+        media_attachments: Vec::new(),
+        emojis: Vec::new(),
+    }
+}
+
+/// `Conversation` (https://docs.joinmastodon.org/entities/Conversation/).
+#[derive(Serialize)]
+pub struct ConversationEntity {
+    pub id: String,
+    pub unread: bool,
+    pub accounts: Vec<AccountEntity>,
+    pub last_status: Option<StatusEntity>,
+}
+
+pub fn conversation(
+    app: &App,
+    view: &crate::app::conversations::ConversationView,
+) -> ConversationEntity {
+    ConversationEntity {
+        id: view.root.to_string(),
+        unread: view.unread,
+        accounts: view
+            .accounts
+            .iter()
+            .map(|found| account(app, found))
+            .collect(),
+        last_status: view.last_status.as_ref().map(|found| status(app, found)),
+    }
+}
+
+/// `ScheduledStatus` (https://docs.joinmastodon.org/entities/ScheduledStatus/).
+#[derive(Serialize)]
+pub struct ScheduledStatusEntity {
+    pub id: String,
+    pub scheduled_at: String,
+    pub params: ScheduledParamsEntity,
+    pub media_attachments: Vec<()>,
+}
+
+#[derive(Serialize)]
+pub struct ScheduledParamsEntity {
+    pub text: String,
+    pub poll: Option<ScheduledPollEntity>,
+    pub media_ids: Option<Vec<String>>,
+    pub sensitive: Option<bool>,
+    pub spoiler_text: Option<String>,
+    pub visibility: Option<&'static str>,
+    pub in_reply_to_id: Option<String>,
+    pub language: Option<String>,
+    pub application_id: Option<String>,
+    pub scheduled_at: Option<String>,
+    pub idempotency: Option<String>,
+    pub with_rate_limit: bool,
+}
+
+#[derive(Serialize)]
+pub struct ScheduledPollEntity {
+    pub options: Vec<String>,
+    pub expires_in: String,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+pub fn scheduled_status(scheduled: &crate::model::ScheduledStatus) -> ScheduledStatusEntity {
+    ScheduledStatusEntity {
+        id: scheduled.id.to_string(),
+        scheduled_at: iso8601_ms(scheduled.scheduled_ms),
+        params: ScheduledParamsEntity {
+            text: scheduled.text.clone(),
+            poll: scheduled.poll.as_ref().map(|poll| ScheduledPollEntity {
+                options: poll.options.clone(),
+                expires_in: poll.expires_in_secs.to_string(),
+                multiple: poll.multiple,
+                hide_totals: false,
+            }),
+            media_ids: None,
+            sensitive: scheduled.sensitive,
+            spoiler_text: Some(scheduled.spoiler_text.clone()).filter(|text| !text.is_empty()),
+            visibility: scheduled.visibility.map(|visibility| visibility.name()),
+            in_reply_to_id: scheduled.in_reply_to_id.map(|id| id.to_string()),
+            language: scheduled.language.clone(),
+            application_id: scheduled.application_id.map(|id| id.to_string()),
+            scheduled_at: None,
+            idempotency: None,
+            with_rate_limit: false,
+        },
+        media_attachments: Vec::new(),
+    }
+}
+
+/// `Report` (https://docs.joinmastodon.org/entities/Report/).
+#[derive(Serialize)]
+pub struct ReportEntity {
+    pub id: String,
+    pub action_taken: bool,
+    pub action_taken_at: Option<String>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    pub created_at: String,
+    pub status_ids: Option<Vec<String>>,
+    pub rule_ids: Option<Vec<String>>,
+    pub target_account: AccountEntity,
+}
+
+pub fn report(
+    app: &App,
+    report: &crate::model::Report,
+    target: &AccountView,
+    category: &str,
+) -> ReportEntity {
+    ReportEntity {
+        id: report.id.to_string(),
+        action_taken: false,
+        action_taken_at: None,
+        category: category.to_string(),
+        comment: report.comment.clone(),
+        forwarded: false,
+        created_at: iso8601_ms(report.created_ms),
+        status_ids: Some(report.statuses.iter().map(|id| id.to_string()).collect()),
+        rule_ids: None,
+        target_account: account(app, target),
+    }
+}
+
+/// `Suggestion` (v2).
+#[derive(Serialize)]
+pub struct SuggestionEntity {
+    pub source: &'static str,
+    pub sources: Vec<&'static str>,
+    pub account: AccountEntity,
+}
+
+pub fn suggestion(
+    app: &App,
+    source: crate::app::discovery::SuggestionSource,
+    view: &AccountView,
+) -> SuggestionEntity {
+    use crate::app::discovery::SuggestionSource;
+    let (source, sources) = match source {
+        SuggestionSource::FriendsOfFriends => ("past_interactions", vec!["friends_of_friends"]),
+        SuggestionSource::Featured => ("global", vec!["featured"]),
+    };
+    SuggestionEntity {
+        source,
+        sources,
+        account: account(app, view),
+    }
+}
+
+/// `FamiliarFollowers`.
+#[derive(Serialize)]
+pub struct FamiliarFollowersEntity {
+    pub id: String,
+    pub accounts: Vec<AccountEntity>,
+}
+
+/// `Trends::Link`: a `PreviewCard` of a shared link with its history. Skerry fetches no
+/// link previews, so the card names the link by its URL and host.
+#[derive(Serialize)]
+pub struct TrendsLinkEntity {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub author_name: String,
+    pub author_url: String,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub html: String,
+    pub width: u32,
+    pub height: u32,
+    pub image: Option<String>,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub history: Vec<HistoryEntity>,
+}
+
+pub fn trends_link(link: &crate::app::discovery::TrendingLink) -> TrendsLinkEntity {
+    let host = link
+        .url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default()
+        .to_string();
+    let scheme = if link.url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    TrendsLinkEntity {
+        url: link.url.clone(),
+        title: link.url.clone(),
+        description: String::new(),
+        kind: "link",
+        author_name: String::new(),
+        author_url: String::new(),
+        provider_url: format!("{scheme}://{host}"),
+        provider_name: host,
+        html: String::new(),
+        width: 0,
+        height: 0,
+        image: None,
+        embed_url: String::new(),
+        blurhash: None,
+        history: history(&link.history),
+    }
+}
+
+/// `GroupedNotificationsResults` (https://docs.joinmastodon.org/methods/grouped_notifications/).
+#[derive(Serialize)]
+pub struct GroupedNotificationsEntity {
+    pub accounts: Vec<AccountEntity>,
+    pub statuses: Vec<StatusEntity>,
+    pub notification_groups: Vec<NotificationGroupEntity>,
+}
+
+#[derive(Serialize)]
+pub struct NotificationGroupEntity {
+    pub group_key: String,
+    pub notifications_count: usize,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub most_recent_notification_id: String,
+    pub page_min_id: String,
+    pub page_max_id: String,
+    pub latest_page_notification_at: String,
+    pub sample_account_ids: Vec<String>,
+    pub status_id: Option<String>,
+}
+
+/// Groups with each account and status they name once, as Mastodon sends them.
+pub fn grouped_notifications(
+    app: &App,
+    groups: &[crate::app::notifications::NotificationGroup],
+) -> GroupedNotificationsEntity {
+    let mut accounts: Vec<AccountEntity> = Vec::new();
+    let mut statuses: Vec<StatusEntity> = Vec::new();
+    let mut entities = Vec::new();
+    for group in groups {
+        for sample in &group.sample_accounts {
+            let id = sample.account.id.to_string();
+            if !accounts.iter().any(|known| known.id == id) {
+                accounts.push(account(app, sample));
+            }
+        }
+        if let Some(found) = &group.latest.status {
+            let id = found.status.id.to_string();
+            if !statuses.iter().any(|known| known.id == id) {
+                statuses.push(status(app, found));
+            }
+        }
+        entities.push(NotificationGroupEntity {
+            group_key: group.key.clone(),
+            notifications_count: group.count,
+            kind: group.kind.name(),
+            most_recent_notification_id: group.most_recent.to_string(),
+            page_min_id: group.page_min_id.to_string(),
+            page_max_id: group.page_max_id.to_string(),
+            latest_page_notification_at: iso8601_ms(crate::util::ids::ms_of_id(
+                group.most_recent.0,
+            )),
+            sample_account_ids: group
+                .sample_accounts
+                .iter()
+                .map(|sample| sample.account.id.to_string())
+                .collect(),
+            status_id: group
+                .latest
+                .status
+                .as_ref()
+                .map(|found| found.status.id.to_string()),
+        });
+    }
+    GroupedNotificationsEntity {
+        accounts,
+        statuses,
+        notification_groups: entities,
     }
 }

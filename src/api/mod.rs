@@ -10,6 +10,7 @@ mod error;
 mod oauth;
 pub mod pagination;
 mod params;
+pub mod push;
 mod streaming;
 mod v1;
 mod v2;
@@ -115,7 +116,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/api/v1/blocks", get(accounts::blocks))
         .route("/api/v1/mutes", get(accounts::mutes))
-        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses",
+            post(statuses::create).get(statuses::many),
+        )
         .route(
             "/api/v1/statuses/{id}",
             get(statuses::get)
@@ -328,5 +332,158 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/admin/reports/{id}/reopen",
             post(admin_reports::reopen),
+        )
+        .route("/api/v1/streaming/list", get(streaming::list))
+        .merge(more_routes())
+}
+
+/// The routes of issue 7's remaining client API (kept apart to keep merges small).
+fn more_routes() -> Router<App> {
+    use axum::routing::{delete, put};
+    use v1::{
+        accounts, announcements, conversations, discovery, instance, reports, scheduled, statuses,
+        tags,
+    };
+    use v2::notifications as grouped;
+    Router::new()
+        .route("/settings/exports/{file}", get(v1::imports::export))
+        .route("/settings/imports", post(v1::imports::import))
+        .route(
+            "/api/v1/domain_blocks",
+            get(v1::domain_blocks::list)
+                .post(v1::domain_blocks::block)
+                .delete(v1::domain_blocks::unblock),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::get)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
+        )
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
+        .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))
+        .route("/api/v1/statuses/{id}/translate", post(statuses::translate))
+        .route("/api/v1/conversations", get(conversations::list))
+        .route("/api/v1/conversations/{id}", delete(conversations::remove))
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
+        .route("/api/v1/scheduled_statuses", get(scheduled::list))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(scheduled::get)
+                .put(scheduled::update)
+                .delete(scheduled::delete),
+        )
+        .route("/api/v1/tags/{name}", get(tags::get))
+        .route("/api/v1/tags/{name}/follow", post(tags::follow))
+        .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
+        .route("/api/v1/followed_tags", get(tags::followed))
+        .route(
+            "/api/v1/featured_tags",
+            get(tags::featured).post(tags::feature),
+        )
+        .route(
+            "/api/v1/featured_tags/suggestions",
+            get(tags::feature_suggestions),
+        )
+        .route("/api/v1/featured_tags/{id}", delete(tags::unfeature))
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(tags::featured_of_account),
+        )
+        .route("/api/v1/accounts/{id}/note", post(accounts::note))
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(accounts::remove_from_followers),
+        )
+        .route("/api/v1/accounts/{id}/endorse", post(accounts::endorse))
+        .route("/api/v1/accounts/{id}/unendorse", post(accounts::unendorse))
+        .route("/api/v1/accounts/{id}/pin", post(accounts::endorse))
+        .route("/api/v1/accounts/{id}/unpin", post(accounts::unendorse))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(discovery::endorsements_of_account),
+        )
+        .route("/api/v1/endorsements", get(discovery::endorsements))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(discovery::familiar_followers),
+        )
+        .route("/api/v1/suggestions", get(discovery::suggestions_v1))
+        .route(
+            "/api/v1/suggestions/{id}",
+            delete(discovery::dismiss_suggestion),
+        )
+        .route("/api/v2/suggestions", get(discovery::suggestions_v2))
+        .route("/api/v1/directory", get(discovery::directory))
+        .route("/api/v1/trends", get(discovery::trending_tags))
+        .route("/api/v1/trends/tags", get(discovery::trending_tags))
+        .route("/api/v1/trends/statuses", get(discovery::trending_statuses))
+        .route("/api/v1/trends/links", get(discovery::trending_links))
+        .route("/api/v1/instance/rules", get(instance::rules))
+        .route("/api/v1/instance/peers", get(instance::peers))
+        .route("/api/v1/instance/activity", get(instance::activity))
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(instance::translation_languages),
+        )
+        .route(
+            "/api/v1/instance/extended_description",
+            get(instance::extended_description),
+        )
+        .route("/api/v1/reports", post(reports::create))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::unknown),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            put(announcements::unknown).delete(announcements::unknown),
+        )
+        .route("/api/v2/notifications", get(grouped::list))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(grouped::unread_count),
+        )
+        .route(
+            "/api/v2/notifications/policy",
+            get(grouped::policy).patch(grouped::update_policy),
+        )
+        .route("/api/v2/notifications/{key}", get(grouped::get))
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(grouped::accounts),
+        )
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(grouped::dismiss),
+        )
+        .route("/api/v1/notifications/policy", get(grouped::policy_v1))
+        .route("/api/v1/notifications/requests", get(grouped::requests))
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(grouped::requests_merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(grouped::requests_bulk),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(grouped::requests_bulk),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(grouped::request_unknown),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(grouped::request_unknown),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(grouped::request_unknown),
         )
 }

@@ -187,11 +187,18 @@ impl Session {
                 )
             }
             "list" => {
-                let _ = list;
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "Lists are not supported on this server",
-                ));
+                signed_in(Scope::ReadStatuses)?;
+                let viewer = self.viewer.ok_or_else(ApiError::unauthorized)?;
+                let id: u64 = list
+                    .and_then(|list| list.trim().parse().ok())
+                    .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "Missing list id"))?;
+                // Someone else's list is not found, as on the list timeline. A single-key
+                // read: quick enough to do here rather than on the blocking pool.
+                crate::app::lists::get(&self.app, viewer, id)?;
+                named(
+                    &["list", &id.to_string()],
+                    Kind::Statuses(Timeline::List(id)),
+                )
             }
             _ => {
                 return Err(ApiError::new(
@@ -262,6 +269,26 @@ impl Session {
                     (Kind::User, None) => false,
                 };
                 Ok(reaches.then(|| ("delete", status.to_string())))
+            }
+            Event::FiltersChanged { owner } => {
+                // Mastodon sends it on the user stream, without a payload.
+                let wanted = matches!(kind, Kind::User) && self.viewer == Some(owner);
+                Ok(wanted.then(|| ("filters_changed", String::new())))
+            }
+            Event::Conversation { owner, root } => {
+                let wanted =
+                    matches!(kind, Kind::Statuses(Timeline::Direct)) && self.viewer == Some(owner);
+                if !wanted {
+                    return Ok(None);
+                }
+                match crate::app::conversations::get(app, owner, root) {
+                    Ok(view) => Ok(Some((
+                        "conversation",
+                        json(&entities::conversation(app, &view)),
+                    ))),
+                    Err(AppError::NotFound) => Ok(None),
+                    Err(error) => Err(error),
+                }
             }
             Event::Notification {
                 recipient,
@@ -447,11 +474,17 @@ async fn run_socket(session: Session, mut subscriptions: Vec<Subscription>, mut 
                         return;
                     }
                     for frame in session.frames(&subscriptions, event).await {
-                        let text = serde_json::json!({
+                        let mut text = serde_json::json!({
                             "stream": frame.stream,
                             "event": frame.event,
                             "payload": frame.payload,
                         });
+                        // An event without a payload (`filters_changed`) has no key for it.
+                        if frame.payload.is_empty() {
+                            if let Some(object) = text.as_object_mut() {
+                                object.remove("payload");
+                            }
+                        }
                         if socket.send(Message::Text(text.to_string().into())).await.is_err() {
                             return;
                         }
@@ -560,3 +593,4 @@ sse_endpoint!(public_remote, "public:remote");
 sse_endpoint!(hashtag, "hashtag");
 sse_endpoint!(hashtag_local, "hashtag:local");
 sse_endpoint!(direct, "direct");
+sse_endpoint!(list, "list");

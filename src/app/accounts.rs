@@ -78,6 +78,7 @@ pub(crate) fn insert_local_account(
         fields: Vec::new(),
         created_ms: now,
         suspended_ms: None,
+        indexable: false,
     };
     let user = LocalUser {
         account_id: id,
@@ -195,6 +196,7 @@ pub struct ProfileUpdate {
     pub locked: Option<bool>,
     pub bot: Option<bool>,
     pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
     pub fields: Option<Vec<(String, String)>>,
     pub default_visibility: Option<Visibility>,
     pub default_sensitive: Option<bool>,
@@ -279,6 +281,7 @@ pub fn update_profile(
         account.locked = update.locked.unwrap_or(account.locked);
         account.bot = update.bot.unwrap_or(account.bot);
         account.discoverable = update.discoverable.unwrap_or(account.discoverable);
+        account.indexable = update.indexable.unwrap_or(account.indexable);
         user.default_visibility = update.default_visibility.unwrap_or(user.default_visibility);
         user.default_sensitive = update.default_sensitive.unwrap_or(user.default_sensitive);
         if let Some(language) = update.default_language {

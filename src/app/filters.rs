@@ -186,6 +186,7 @@ pub fn create(app: &App, owner: AccountId, input: FilterInput) -> Result<Filter,
             )));
         }
         filters::put(tx, &filter, None)?;
+        super::stream::pending(super::stream::Event::FiltersChanged { owner });
         Ok(filter)
     })
 }
@@ -201,6 +202,7 @@ pub fn update(
         let mut filter = old.clone();
         apply_input(app, &mut filter, input)?;
         filters::put(tx, &filter, Some(&old))?;
+        super::stream::pending(super::stream::Event::FiltersChanged { owner });
         Ok(filter)
     })
 }
@@ -209,6 +211,7 @@ pub fn delete(app: &App, owner: AccountId, id: u64) -> Result<Filter, AppError> 
     app.write(|tx| {
         let filter = owned(app, tx, owner, id)?;
         filters::delete(tx, &filter)?;
+        super::stream::pending(super::stream::Event::FiltersChanged { owner });
         Ok(filter)
     })
 }
@@ -225,6 +228,7 @@ fn change<T>(
         let mut filter = old.clone();
         let out = change(&mut filter)?;
         filters::put(tx, &filter, Some(&old))?;
+        super::stream::pending(super::stream::Event::FiltersChanged { owner });
         Ok(out)
     })
 }

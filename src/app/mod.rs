@@ -9,9 +9,13 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod conversations;
+pub mod discovery;
 pub mod documents;
+pub mod domain_blocks;
 pub mod domains;
 pub mod filters;
+pub mod imports;
 pub mod ingest;
 pub mod instance;
 pub mod keys;
@@ -23,15 +27,19 @@ pub mod notifications;
 pub mod oauth;
 pub mod outbox;
 pub mod polls;
+pub mod push;
 pub mod ratelimit;
 pub mod registrations;
 pub mod relationships;
 pub mod relays;
 pub mod remote;
+pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod sessions;
 pub mod statuses;
 pub mod stream;
+pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod views;
@@ -115,6 +123,8 @@ pub struct AppInner {
     pub relays_ready: tokio::sync::Notify,
     /// The inbox's group commit, backpressure count, verification bound and key caches.
     pub ingest: ingest::Ingest,
+    /// Wakes the push worker when a push is queued.
+    pub push_ready: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for App {
@@ -188,6 +198,7 @@ impl App {
                 stream: stream::Hub::default(),
                 relays_ready: tokio::sync::Notify::new(),
                 ingest,
+                push_ready: tokio::sync::Notify::new(),
             }),
         };
         // A database that cannot be read yet (a failed migration) is reported by the first

@@ -23,7 +23,7 @@ pub fn relationships(
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if crate::store::accounts::get_account(tx, *id, app.bytes_max())?.is_some() {
-                out.push(views::relationship(tx, viewer, *id)?);
+                out.push(views::relationship(app, tx, viewer, *id)?);
             }
         }
         Ok(out)
@@ -51,7 +51,7 @@ pub fn follow(
         if Edge::FOLLOW.contains(tx, viewer.0, target.0)?
             || Edge::FOLLOW_REQUEST.contains(tx, viewer.0, target.0)?
         {
-            return views::relationship(tx, viewer, target);
+            return views::relationship(app, tx, viewer, target);
         }
         if !account.is_local() {
             Edge::FOLLOW_REQUEST.add(tx, viewer.0, target.0, follow_id)?;
@@ -77,7 +77,7 @@ pub fn follow(
         } else {
             complete_follow(app, tx, viewer, target, follow_id)?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -128,6 +128,8 @@ pub fn unfollow(
             None => Edge::FOLLOW_REQUEST.remove(tx, viewer.0, target.0)?,
         };
         remove_follow(tx, viewer, target)?;
+        // An endorsement needs a follow (as Mastodon's): it ends with it.
+        Edge::ENDORSEMENT.remove(tx, viewer.0, target.0)?;
         if let (false, Some(follow_id)) = (account.is_local(), follow_id) {
             outbox::enqueue(
                 app,
@@ -139,7 +141,7 @@ pub fn unfollow(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -197,7 +199,7 @@ pub fn answer_follow_request(
             };
             outbox::enqueue(app, tx, intent)?;
         }
-        views::relationship(tx, viewer, requester)
+        views::relationship(app, tx, viewer, requester)
     })
 }
 
@@ -251,7 +253,7 @@ pub fn block(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -273,7 +275,7 @@ pub fn unblock(
                 },
             )?;
         }
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -291,7 +293,7 @@ pub fn mute(
         views::load_account(app, tx, target)?;
         Edge::MUTE.add(tx, viewer.0, target.0, mute_id)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, notifications)?;
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -304,7 +306,106 @@ pub fn unmute(
         views::load_account(app, tx, target)?;
         Edge::MUTE.remove(tx, viewer.0, target.0)?;
         store::set_mute_hides_notifications(tx, viewer.0, target.0, false)?;
-        views::relationship(tx, viewer, target)
+        views::relationship(app, tx, viewer, target)
+    })
+}
+
+/// Ends `follower`'s follow of `viewer`; a remote follower's server hears a `Reject` of
+/// the follow, as Mastodon sends.
+pub(crate) fn remove_follower(
+    app: &App,
+    tx: &WriteTransaction,
+    viewer: AccountId,
+    follower: AccountId,
+) -> Result<(), AppError> {
+    if !Edge::FOLLOW.contains(tx, follower.0, viewer.0)? {
+        return Ok(());
+    }
+    let remote = accounts::get_account(tx, follower, app.bytes_max())?
+        .is_some_and(|account| !account.is_local());
+    remove_follow(tx, follower, viewer)?;
+    if remote {
+        let follow_activity = store::follow_activity(tx, follower.0, viewer.0)?.unwrap_or_default();
+        outbox::enqueue(
+            app,
+            tx,
+            OutboxIntent::Reject {
+                followee: viewer,
+                follower,
+                follow_activity,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/accounts/:id/remove_from_followers`.
+pub fn remove_from_followers(
+    app: &App,
+    viewer: AccountId,
+    follower: AccountId,
+) -> Result<RelationshipView, AppError> {
+    app.write(|tx| {
+        views::load_account(app, tx, follower)?;
+        remove_follower(app, tx, viewer, follower)?;
+        views::relationship(app, tx, viewer, follower)
+    })
+}
+
+/// Accounts one profile may endorse.
+pub const ENDORSEMENTS_MAX: usize = 500;
+/// Characters of a private note on an account (Mastodon: 2,000).
+pub const NOTE_CHARS_MAX: usize = 2_000;
+
+/// Endorses (features on the viewer's profile) an account the viewer follows, or stops.
+pub fn endorse(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+    endorse: bool,
+) -> Result<RelationshipView, AppError> {
+    app.write(|tx| {
+        views::load_account(app, tx, target)?;
+        if endorse {
+            if !Edge::FOLLOW.contains(tx, viewer.0, target.0)? {
+                return Err(AppError::Validation(
+                    "You must be following this account to endorse it".into(),
+                ));
+            }
+            if Edge::ENDORSEMENT
+                .all_of_a(tx, viewer.0, ENDORSEMENTS_MAX)?
+                .len()
+                >= ENDORSEMENTS_MAX
+                && !Edge::ENDORSEMENT.contains(tx, viewer.0, target.0)?
+            {
+                return Err(AppError::Validation(format!(
+                    "You cannot endorse more than {ENDORSEMENTS_MAX} accounts"
+                )));
+            }
+            Edge::ENDORSEMENT.add(tx, viewer.0, target.0, app.next_id())?;
+        } else {
+            Edge::ENDORSEMENT.remove(tx, viewer.0, target.0)?;
+        }
+        views::relationship(app, tx, viewer, target)
+    })
+}
+
+/// Sets the viewer's private note on an account (empty removes it).
+pub fn set_note(
+    app: &App,
+    viewer: AccountId,
+    target: AccountId,
+    note: &str,
+) -> Result<RelationshipView, AppError> {
+    if note.chars().count() > NOTE_CHARS_MAX {
+        return Err(AppError::Validation(format!(
+            "Comment is too long (maximum is {NOTE_CHARS_MAX} characters)"
+        )));
+    }
+    app.write(|tx| {
+        views::load_account(app, tx, target)?;
+        crate::store::social::put_note(tx, viewer.0, target.0, note)?;
+        views::relationship(app, tx, viewer, target)
     })
 }
 
@@ -315,6 +416,8 @@ pub enum AccountList {
     Following(AccountId),
     Blocks(AccountId),
     Mutes(AccountId),
+    /// Accounts endorsed on a profile.
+    Endorsements(AccountId),
 }
 
 /// A page of accounts with the edge id each was listed under (for `Link` headers).
@@ -331,6 +434,10 @@ pub fn list(app: &App, list: AccountList, page: Page) -> Result<Vec<(u64, Accoun
             }
             AccountList::Blocks(id) => Edge::BLOCK.page_of_a(tx, id.0, page)?,
             AccountList::Mutes(id) => Edge::MUTE.page_of_a(tx, id.0, page)?,
+            AccountList::Endorsements(id) => {
+                views::load_account(app, tx, id)?;
+                Edge::ENDORSEMENT.page_of_a(tx, id.0, page)?
+            }
         };
         let mut out = Vec::with_capacity(edges.len());
         for (edge_id, account) in edges {
@@ -364,6 +471,17 @@ pub(crate) fn notify(
     if store::mute_hides_notifications(tx, recipient.0, from.0)? {
         return Ok(());
     }
+    if super::domain_blocks::hides_id(app, tx, recipient, from)? {
+        return Ok(());
+    }
+    // A muted thread notifies its muter of nothing.
+    if let Some(id) = status {
+        if let Some(found) = crate::store::statuses::get_status(tx, id, app.bytes_max())? {
+            if super::conversations::is_muted(app, tx, recipient, &found)? {
+                return Ok(());
+            }
+        }
+    }
     // Accounts on a silenced domain notify only those who follow them (Mastodon's "limit").
     if super::domains::is_silenced(app, tx, from)?
         && !Edge::FOLLOW.contains(tx, recipient.0, from.0)?
@@ -378,6 +496,7 @@ pub(crate) fn notify(
         status_id: status,
     };
     notifications::put_notification(tx, &notification)?;
+    super::push::enqueue(app, tx, &notification)?;
     super::stream::pending(super::stream::Event::Notification {
         recipient,
         notification: notification.id,

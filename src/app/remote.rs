@@ -29,6 +29,8 @@ pub struct ActorInput {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
+    /// `toot:indexable`: the actor lets its public posts be searched.
+    pub indexable: bool,
     pub fields: Vec<(String, String)>,
     pub inbox: String,
     pub shared_inbox: Option<String>,
@@ -75,6 +77,7 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
                     account.created_ms
                 }),
             suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
+            indexable: input.indexable,
         };
         accounts::put_account(tx, &account)?;
         let actor = RemoteActor {
@@ -273,11 +276,24 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
         if status.account_id != input.author {
             return Err(AppError::Forbidden("only the author edits a status"));
         }
+        let edited_ms = input.updated_ms.unwrap_or_else(now_ms);
+        // An Update that only refreshes a poll's counts is not an edit of the text.
+        let changed = status.content_html != input.content_html
+            || status.spoiler_text != input.spoiler_text
+            || status.sensitive != input.sensitive;
+        if changed {
+            crate::store::social::put_edit(
+                tx,
+                &status,
+                edited_ms,
+                super::statuses::EDITS_KEPT_MAX,
+            )?;
+        }
         status.content_html = input.content_html;
         status.spoiler_text = input.spoiler_text;
         status.sensitive = input.sensitive;
         status.language = input.language;
-        status.edited_ms = Some(input.updated_ms.unwrap_or_else(now_ms));
+        status.edited_ms = Some(edited_ms);
         statuses::update_status(tx, &status)?;
         // An Update of a Question carries its current counts.
         if let Some(poll) = &input.poll {

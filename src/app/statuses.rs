@@ -23,6 +23,8 @@ const DESCENDANTS_MAX: usize = 400;
 const FANOUT_FOLLOWERS_MAX: usize = 100_000;
 /// Characters of an `Idempotency-Key`.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
+/// Earlier versions kept per status for its edit history; older ones are dropped.
+pub const EDITS_KEPT_MAX: usize = 50;
 /// Characters of a language code.
 const LANGUAGE_BYTES_MAX: usize = 16;
 
@@ -39,9 +41,12 @@ pub struct NewStatus {
     pub application_id: Option<AppId>,
     /// Checked with `polls::new_poll`.
     pub poll: Option<crate::model::Poll>,
+    /// The scheduled status this post publishes; removed in the same transaction.
+    pub scheduled: Option<crate::model::ScheduledStatus>,
 }
 
-pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, AppError> {
+/// The checks of a new status that need no database (also run when it is scheduled).
+pub fn validate(app: &App, new: &NewStatus) -> Result<(), AppError> {
     let limits = &app.config.limits;
     if new.text.trim().is_empty() {
         return Err(AppError::Validation("Text can't be blank".into()));
@@ -74,10 +79,24 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
     {
         return Err(AppError::BadRequest("Idempotency-Key is too long".into()));
     }
+    Ok(())
+}
+
+pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, AppError> {
+    validate(app, &new)?;
+    let limits = &app.config.limits;
     let now = now_ms();
     let id = StatusId(app.ids.next(now));
     let window_start_ms = now.saturating_sub(limits.idempotency_window_secs * 1000);
     app.write(|tx| {
+        // A scheduled status deleted or already published in the meantime is not posted.
+        if let Some(scheduled) = &new.scheduled {
+            if crate::store::social::get_scheduled(tx, scheduled.id, app.bytes_max())?.as_ref()
+                != Some(scheduled)
+            {
+                return Err(AppError::NotFound);
+            }
+        }
         if let Some(key) = &new.idempotency_key {
             if let Some(existing) =
                 client_state::idempotent_status(tx, author.0, key, window_start_ms)?
@@ -149,6 +168,9 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
         if let Some(key) = &new.idempotency_key {
             client_state::put_idempotency(tx, author.0, key, status.id.0, now)?;
         }
+        if let Some(scheduled) = &new.scheduled {
+            crate::store::social::delete_scheduled(tx, scheduled)?;
+        }
         super::metrics::Metrics::add(&app.metrics.statuses_created);
         views::status_view(app, tx, Some(author), status)
     })
@@ -195,7 +217,11 @@ pub(crate) fn fan_out(app: &App, tx: &WriteTransaction, status: &Status) -> Resu
             status.id,
             app.config.limits.home_feed_entries_max,
         )?;
+        if status.visibility == Visibility::Direct && status.reblog_of.is_none() {
+            super::conversations::record(app, tx, owner, status)?;
+        }
     }
+    super::tags::fan_out_to_tag_followers(app, tx, status)?;
     super::stream::pending(super::stream::Event::StatusCreated { status: status.id });
     Ok(())
 }
@@ -253,6 +279,7 @@ pub(crate) fn remove_status(
         timelines::remove_home(tx, owner, status.id)?;
     }
     statuses::delete_status(tx, status)?;
+    crate::store::social::delete_edits(tx, status.id)?;
     accounts::adjust_counts(tx, status.account_id, -1, 0, 0, None)?;
     if let Some(parent) = status.in_reply_to_id {
         statuses::adjust_counts(tx, parent, -1, 0, 0)?;
@@ -597,6 +624,8 @@ pub fn edit(
         if status.account_id != viewer || status.reblog_of.is_some() {
             return Err(AppError::Forbidden("This action is not allowed"));
         }
+        let edited_ms = now_ms();
+        crate::store::social::put_edit(tx, &status, edited_ms, EDITS_KEPT_MAX)?;
         let formatted = super::accounts::format_local_text(app, tx, &edit.text);
         // Mentions and hashtags stay as posted: the indexes and who was notified do not move.
         status.content_html = formatted.html;
@@ -609,10 +638,45 @@ pub fn edit(
         if let Some(language) = &edit.language {
             status.language = Some(language.clone()).filter(|language| !language.is_empty());
         }
-        status.edited_ms = Some(now_ms());
+        status.edited_ms = Some(edited_ms);
         statuses::update_status(tx, &status)?;
         outbox::enqueue(app, tx, OutboxIntent::UpdateStatus { status: status.id })?;
         super::stream::pending(super::stream::Event::StatusUpdated { status: status.id });
         views::status_view(app, tx, Some(viewer), status)
+    })
+}
+
+/// One version of a status in its edit history.
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub status: Status,
+    /// When this version was written: the post's time, then each edit's.
+    pub created_ms: u64,
+}
+
+/// The versions of a status, oldest first, the current one last (one version if never
+/// edited, as Mastodon answers).
+pub fn history(
+    app: &App,
+    viewer: Option<AccountId>,
+    id: StatusId,
+) -> Result<(Vec<Version>, AccountView), AppError> {
+    app.store.read(|tx| {
+        let current = views::visible_status(app, tx, viewer, id)?;
+        let account = views::load_account_view(app, tx, current.account_id)?;
+        let mut versions = Vec::new();
+        let mut written_ms = current.created_ms;
+        for (replaced_ms, previous) in crate::store::social::edits(tx, id, app.bytes_max())? {
+            versions.push(Version {
+                status: previous,
+                created_ms: written_ms,
+            });
+            written_ms = replaced_ms;
+        }
+        versions.push(Version {
+            created_ms: current.edited_ms.unwrap_or(written_ms),
+            status: current,
+        });
+        Ok((versions, account))
     })
 }

@@ -40,6 +40,15 @@ pub enum Event {
         recipient: AccountId,
         notification: NotificationId,
     },
+    /// `owner` created, changed or deleted a filter: clients refetch them.
+    FiltersChanged {
+        owner: AccountId,
+    },
+    /// A direct status changed `owner`'s conversation named by its thread's `root`.
+    Conversation {
+        owner: AccountId,
+        root: StatusId,
+    },
 }
 
 /// Streaming connections open at once (WebSocket and server-sent events together). Each
@@ -118,6 +127,8 @@ pub enum Timeline {
     },
     /// Direct statuses by or mentioning the viewer.
     Direct,
+    /// Statuses of the members of one of the viewer's lists, with its replies policy.
+    List(u64),
 }
 
 /// Whether a status enters the viewer's home feed: as fan-out on write puts it there.
@@ -161,6 +172,15 @@ pub fn status_on(
                         && (status.account_id == viewer || status.mentions.contains(&viewer))
                 })
             }
+            Timeline::List(list) => {
+                let Some(viewer) = viewer else {
+                    return Ok(None);
+                };
+                match timelines::keep(app, tx, Some(viewer), id)? {
+                    Some(status) if on_list(app, tx, viewer, *list, &status)? => Some(status),
+                    _ => None,
+                }
+            }
             Timeline::Public(scope) => {
                 let status = timelines::keep_public(app, tx, viewer, id)?
                     .filter(|status| public(status) && status.reblog_of.is_none());
@@ -196,6 +216,37 @@ pub fn status_on(
             None => Ok(None),
         }
     })
+}
+
+/// Whether a status is on the viewer's list: by a member, and a reply only as the list's
+/// replies policy allows (as `timelines::list` decides for the list timeline).
+fn on_list(
+    app: &App,
+    reader: &impl Reader,
+    viewer: AccountId,
+    list: u64,
+    status: &Status,
+) -> Result<bool, AppError> {
+    use crate::model::RepliesPolicy;
+    use crate::store::lists;
+    let Some(list) = lists::get(reader, list, app.bytes_max())?.filter(|list| list.owner == viewer)
+    else {
+        return Ok(false);
+    };
+    if !lists::is_member(reader, list.id, status.account_id)? {
+        return Ok(false);
+    }
+    let Some(parent) = status.in_reply_to_account_id else {
+        return Ok(true);
+    };
+    Ok(parent == status.account_id
+        || match list.replies_policy {
+            RepliesPolicy::None => false,
+            RepliesPolicy::List => parent == viewer || lists::is_member(reader, list.id, parent)?,
+            RepliesPolicy::Followed => {
+                parent == viewer || Edge::FOLLOW.contains(reader, viewer.0, parent.0)?
+            }
+        })
 }
 
 /// Whether the `delete` of a status by `author` goes to the viewer's home stream: theirs, or

@@ -38,7 +38,8 @@ pub(crate) fn keep(
         for author in authors {
             if author != viewer
                 && (Edge::BLOCK.contains(reader, viewer.0, author.0)?
-                    || Edge::MUTE.contains(reader, viewer.0, author.0)?)
+                    || Edge::MUTE.contains(reader, viewer.0, author.0)?
+                    || super::domain_blocks::hides_id(app, reader, viewer, author)?)
             {
                 return Ok(None);
             }

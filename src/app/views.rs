@@ -31,6 +31,8 @@ pub struct ViewerFlags {
     pub reblogged: bool,
     pub bookmarked: bool,
     pub pinned: bool,
+    /// The viewer muted the thread.
+    pub muted: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +59,7 @@ pub struct StatusView {
 }
 
 /// The relation between the viewer and another account.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RelationshipView {
     pub id: AccountId,
     pub following: bool,
@@ -70,6 +72,12 @@ pub struct RelationshipView {
     pub requested: bool,
     /// The other account asked to follow the viewer.
     pub requested_by: bool,
+    /// The viewer endorses the other account on their profile.
+    pub endorsed: bool,
+    /// The viewer blocks the other account's domain.
+    pub domain_blocking: bool,
+    /// The viewer's private note on the other account.
+    pub note: String,
 }
 
 /// An account that exists and is not suspended, by itself or by a domain block.
@@ -196,6 +204,7 @@ fn status_view_inner(
             bookmarked: Edge::BOOKMARK.contains(reader, viewer.0, status.id.0)?,
             pinned: viewer == status.account_id
                 && Edge::PIN.contains(reader, viewer.0, status.id.0)?,
+            muted: super::conversations::is_muted(app, reader, viewer, &status)?,
         }),
         None => None,
     };
@@ -278,10 +287,13 @@ pub fn status_views(
 }
 
 pub fn relationship(
+    app: &App,
     reader: &impl Reader,
     viewer: AccountId,
     other: AccountId,
 ) -> Result<RelationshipView, AppError> {
+    let domain_blocking = super::domain_blocks::hides_id(app, reader, viewer, other)?;
+    let note = crate::store::social::note(reader, viewer.0, other.0)?;
     let (a, b) = (viewer.0, other.0);
     Ok(RelationshipView {
         id: other,
@@ -293,5 +305,8 @@ pub fn relationship(
         muting_notifications: crate::store::mute_hides_notifications(reader, a, b)?,
         requested: Edge::FOLLOW_REQUEST.contains(reader, a, b)?,
         requested_by: Edge::FOLLOW_REQUEST.contains(reader, b, a)?,
+        endorsed: Edge::ENDORSEMENT.contains(reader, a, b)?,
+        domain_blocking,
+        note,
     })
 }

@@ -185,6 +185,7 @@ pub fn actor_input(
         locked: actor.locked,
         bot: actor.bot,
         discoverable: actor.discoverable,
+        indexable: actor.indexable,
         fields: actor
             .fields
             .iter()

@@ -109,7 +109,7 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         "url": urls.profile,
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
-        "indexable": false,
+        "indexable": account.indexable,
         "published": format!("{}T00:00:00Z", crate::util::time::iso8601_day(account.created_ms)),
         "memorial": false,
         "publicKey": { "id": urls.key_id, "owner": urls.id, "publicKeyPem": public_key_pem },

@@ -136,6 +136,15 @@ pub async fn serve(
     // The federation workers run while the server serves; `true` stops them.
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let mut workers = crate::federation::worker::spawn(app.clone(), workers_stop.clone());
+    workers.push(tokio::spawn(crate::app::scheduled::run(
+        app.clone(),
+        workers_stop.clone(),
+    )));
+    // The VAPID key is made on first start (the worker makes it before sending anything).
+    workers.push(tokio::spawn(crate::api::push::run(
+        app.clone(),
+        workers_stop.clone(),
+    )));
     workers.push(tokio::spawn(crate::app::moderation::purge_loop(
         app.clone(),
         workers_stop,

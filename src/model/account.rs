@@ -33,6 +33,11 @@ pub struct Account {
     pub created_ms: u64,
     /// Set once the account is suspended; a suspended account is shown to nobody.
     pub suspended_ms: Option<u64>,
+    /// Public statuses may be found by full-text search (Mastodon 4.2's `indexable`, off
+    /// unless the owner opts in). Added after format version 1 was first written: older
+    /// records lack it and read as `false`.
+    #[serde(default)]
+    pub indexable: bool,
 }
 
 impl Account {

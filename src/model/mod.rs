@@ -10,6 +10,8 @@ pub mod ids;
 pub mod list;
 pub mod moderation;
 pub mod oauth;
+pub mod push;
+pub mod scheduled;
 pub mod scopes;
 pub mod session;
 pub mod status;
@@ -27,6 +29,8 @@ pub use moderation::{
     ReportNote, ReportState,
 };
 pub use oauth::{App, AuthCode, Token};
+pub use push::{PushDelivery, PushPolicy, PushSubscription};
+pub use scheduled::{ScheduledPoll, ScheduledStatus};
 pub use scopes::{Scope, ScopeSet};
 pub use session::{TwoFactor, WebSession};
 pub use status::{Notification, NotificationKind, Poll, PollOption, Report, Status, Visibility};

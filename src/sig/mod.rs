@@ -12,6 +12,7 @@
 
 pub mod httpsig;
 pub mod totp;
+pub mod webpush;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};

@@ -186,3 +186,26 @@ pub fn account_id_by_actor_uri(
         .get(uri)?
         .map(|id| AccountId(id.value())))
 }
+
+/// Hosts of known remote accounts, in order, after looking at at most `scan_max` accounts.
+pub fn known_hosts(reader: &impl Reader, scan_max: usize) -> Result<Vec<String>, StoreError> {
+    let table = reader.table(schema::ACCT_ACCOUNTID)?;
+    let mut hosts = std::collections::BTreeSet::new();
+    for entry in table.iter()?.take(scan_max) {
+        let (acct, _) = entry?;
+        if let Some((_, host)) = acct.value().split_once('@') {
+            hosts.insert(host.to_string());
+        }
+    }
+    Ok(hosts.into_iter().collect())
+}
+
+/// Account ids (local and remote), newest first, up to `max`.
+pub fn newest_account_ids(reader: &impl Reader, max: usize) -> Result<Vec<AccountId>, StoreError> {
+    let table = reader.table(schema::ACCOUNTS)?;
+    let mut out = Vec::new();
+    for entry in table.iter()?.rev().take(max) {
+        out.push(AccountId(entry?.0.value()));
+    }
+    Ok(out)
+}

@@ -64,6 +64,24 @@ impl Edge {
         a_by_id: Some(schema::PINS_BY_ID),
         b_by_id: None,
     };
+    /// A local account following a hashtag: (account, tag id).
+    pub const TAG_FOLLOW: Edge = Edge {
+        edges: schema::TAG_FOLLOWS,
+        a_by_id: Some(schema::TAG_FOLLOWS_BY_ID),
+        b_by_id: Some(schema::TAG_FOLLOWERS_BY_ID),
+    };
+    /// A hashtag featured on a profile: (account, tag id).
+    pub const FEATURED_TAG: Edge = Edge {
+        edges: schema::FEATURED_TAGS,
+        a_by_id: Some(schema::FEATURED_TAGS_BY_ID),
+        b_by_id: None,
+    };
+    /// An account endorsed on a profile: (account, endorsed).
+    pub const ENDORSEMENT: Edge = Edge {
+        edges: schema::ENDORSEMENTS,
+        a_by_id: Some(schema::ENDORSEMENTS_BY_ID),
+        b_by_id: None,
+    };
 
     /// Adds `a → b` with `id`; returns false (and changes nothing) if it existed.
     pub fn add(&self, tx: &WriteTransaction, a: u64, b: u64, id: u64) -> Result<bool, StoreError> {

@@ -134,6 +134,12 @@ impl Store {
             checked += super::moderation::check(tx, bytes_max, &mut problems)?;
             checked += super::sessions::check(tx, bytes_max, &mut problems)?;
             checked += decode_all::<model::Relay>(tx, schema::RELAYS, bytes_max, &mut problems)?;
+            checked += decode_all::<model::ScheduledStatus>(
+                tx,
+                schema::SCHEDULED_STATUSES,
+                bytes_max,
+                &mut problems,
+            )?;
             for (name, table) in [("recipient_notificationid", schema::NOTIFICATIONS)] {
                 for entry in tx.open_table(table)?.iter()? {
                     let (key, value) = entry?;

@@ -10,6 +10,8 @@ use super::{Reader, StoreError, schema};
 
 /// The instance actor's RSA private key, PKCS#8 DER, made at the first `skerry serve`.
 pub const INSTANCE_PRIVATE_KEY: &str = "instance_private_key";
+/// The VAPID private key of Web Push (ECDSA P-256, PKCS#8 DER), made on first start.
+pub const VAPID_PRIVATE_KEY: &str = "vapid_private_key";
 
 /// Longest name, and largest value, that `put` accepts: META holds keys and versions, not
 /// documents.

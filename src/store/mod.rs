@@ -21,9 +21,11 @@ pub mod lists;
 pub mod moderation;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod queues;
 pub mod relays;
 pub mod sessions;
+pub mod social;
 pub mod statuses;
 pub mod timelines;
 

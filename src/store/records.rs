@@ -253,6 +253,16 @@ impl Record for model::AuditEntry {
     }
 }
 
+impl Record for model::PushSubscription {
+    const KIND: &'static str = "push_subscription";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.endpoint.is_empty() || self.p256dh.len() != 65 || self.auth.len() != 16 {
+            return Err("push subscription without endpoint or keys");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::WebSession {
     const KIND: &'static str = "web_session";
     fn check(&self) -> Result<(), &'static str> {
@@ -312,6 +322,20 @@ impl Record for model::Invite {
     fn check(&self) -> Result<(), &'static str> {
         if self.id == 0 || self.code.is_empty() {
             return Err("invite without id or code");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::PushDelivery {
+    const KIND: &'static str = "push_delivery";
+}
+
+impl Record for model::ScheduledStatus {
+    const KIND: &'static str = "scheduled_status";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.owner.0 == 0 {
+            return Err("scheduled status without id or owner");
         }
         Ok(())
     }

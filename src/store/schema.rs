@@ -225,4 +225,52 @@ tables! {
     TWO_FACTOR: u64 => &[u8] = "accountid_twofactor";
     /// Relays this instance subscribes to (`model::Relay`) by id.
     RELAYS: u64 => &[u8] = "relayid_relay";
+    /// Earlier versions of edited statuses: (status, edit time in ms) to the `model::Status`
+    /// as it was before that edit (`GET /api/v1/statuses/:id/history`).
+    STATUS_EDITS: (u64, u64) => &[u8] = "statusid_editms_previous";
+    /// Conversations (threads) an account muted, by the thread's root status: (account, root).
+    CONVERSATION_MUTES: (u64, u64) => () = "account_rootid_muted";
+    /// Direct-message conversations of a local account: (owner, root status) to (last
+    /// status, unread).
+    CONVERSATIONS: (u64, u64) => (u64, bool) = "owner_rootid_conversation";
+    /// Conversations by their latest status, for paging newest first: (owner, last status)
+    /// to root.
+    CONVERSATIONS_BY_LAST: (u64, u64) => u64 = "owner_laststatusid_rootid";
+    /// Followed hashtags: (account, tag) to follow id.
+    TAG_FOLLOWS: (u64, u64) => u64 = "account_tagid_follow";
+    /// Followed hashtags in follow order: (account, follow id) to tag.
+    TAG_FOLLOWS_BY_ID: (u64, u64) => u64 = "account_tagfollowid";
+    /// Followers of a hashtag: (tag, follow id) to account, for home fan-out.
+    TAG_FOLLOWERS_BY_ID: (u64, u64) => u64 = "tagid_tagfollowid";
+    /// Hashtags featured on a profile: (account, tag) to featured-tag id.
+    FEATURED_TAGS: (u64, u64) => u64 = "account_tagid_featured";
+    /// Featured hashtags by id: (account, featured-tag id) to tag.
+    FEATURED_TAGS_BY_ID: (u64, u64) => u64 = "account_featuredtagid";
+    /// Accounts endorsed on a profile: (account, endorsed) to endorsement id.
+    ENDORSEMENTS: (u64, u64) => u64 = "account_endorsed";
+    /// Endorsements in order: (account, endorsement id) to endorsed.
+    ENDORSEMENTS_BY_ID: (u64, u64) => u64 = "account_endorsementid";
+    /// Private notes on accounts: (author, account) to the note's text.
+    ACCOUNT_NOTES: (u64, u64) => &str = "author_accountid_note";
+    /// Follow suggestions an account dismissed: (account, suggested).
+    SUGGESTION_DISMISSALS: (u64, u64) => () = "account_dismissedsuggestion";
+    /// Scheduled statuses (`model::ScheduledStatus`) by id.
+    SCHEDULED_STATUSES: u64 => &[u8] = "scheduledid_scheduledstatus";
+    /// Scheduled statuses by the time they are due: (due ms, id).
+    SCHEDULED_DUE: (u64, u64) => () = "duems_scheduledid";
+    /// An account's scheduled statuses: (owner, id).
+    OWNER_SCHEDULED: (u64, u64) => () = "owner_scheduledid";
+    /// Web Push subscriptions (`model::PushSubscription`) by the SHA-256 of their token.
+    PUSH_SUBSCRIPTIONS: &[u8] => &[u8] = "tokenhash_pushsubscription";
+    /// An account's push subscriptions: (account, token hash).
+    ACCOUNT_PUSH_SUBSCRIPTIONS: (u64, &[u8]) => () = "account_tokenhash_push";
+    /// Pushes waiting to be sent (`model::PushDelivery`).
+    PUSH_DELIVERIES: u64 => &[u8] = "pushid_pushdelivery";
+    /// Pushes by the time they are due: (due ms, push id).
+    PUSH_DUE: (u64, u64) => () = "duems_pushid";
+    /// Domains an account blocks for itself (`/api/v1/domain_blocks`): (account, domain) to
+    /// block id.
+    USER_DOMAIN_BLOCKS: (u64, &str) => u64 = "account_domain_userdomainblock";
+    /// The same in block order: (account, block id) to domain.
+    USER_DOMAIN_BLOCKS_BY_ID: (u64, u64) => &str = "account_userdomainblockid";
 }

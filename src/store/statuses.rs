@@ -158,7 +158,7 @@ pub fn tags_by_prefix(
 }
 
 /// The id of a hashtag, created on first use. Tag ids count up from 1.
-fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError> {
+pub fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError> {
     let name = name.to_lowercase();
     if let Some(id) = tag_id(tx, &name)? {
         return Ok(id);
@@ -297,4 +297,30 @@ pub fn put_poll_choices(
     tx.open_table(schema::POLL_VOTES)?
         .insert((status.0, account), bytes.as_slice())?;
     Ok(())
+}
+
+pub fn tag_name(reader: &impl Reader, id: TagId) -> Result<Option<String>, StoreError> {
+    Ok(reader
+        .table(schema::TAG_NAMES)?
+        .get(id.0)?
+        .map(|name| name.value().to_string()))
+}
+
+/// Uses of a hashtag in public statuses with ids in `low..high`: the status ids, up to `max`.
+pub fn tag_uses(
+    reader: &impl Reader,
+    tag: TagId,
+    low: u64,
+    high: u64,
+    max: usize,
+) -> Result<Vec<StatusId>, StoreError> {
+    let table = reader.table(schema::TAG_STATUSES)?;
+    let mut out = Vec::new();
+    if low >= high {
+        return Ok(out);
+    }
+    for entry in table.range((tag.0, low)..(tag.0, high))?.take(max) {
+        out.push(StatusId(entry?.0.value().1));
+    }
+    Ok(out)
 }

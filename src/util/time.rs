@@ -54,6 +54,14 @@ pub fn parse_day(text: &str) -> Option<u64> {
     u64::try_from(seconds).ok().map(|seconds| seconds * 1000)
 }
 
+/// Parses an RFC 3339 / ISO 8601 time with an offset (`2026-11-29T10:00:00.000Z`,
+/// `2026-11-29T11:00:00+01:00`) into Unix milliseconds; `None` if malformed or before 1970.
+pub fn parse_iso8601_ms(text: &str) -> Option<u64> {
+    use time::format_description::well_known::Rfc3339;
+    let moment = time::OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
+    u64::try_from(moment.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 fn split(ms: u64) -> (time::Date, time::Time) {
     let nanos = i128::from(ms) * 1_000_000;
     let moment = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)

@@ -116,11 +116,137 @@ def main():
     assert [a.acct for a in results.accounts] == ["bob"]
     step("search")
 
+    rest_of_the_api(base, alice, alice_me, bob, bob_me, target)
+
     alice.status_delete(posted[0])
     assert bob.account_unfollow(alice_me.id).following is False
     alice.notifications_clear()
     assert alice.notifications() == []
     print("compat: ok", flush=True)
+
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def check_raw(base, token, path):
+    """Mastodon's conventions on the raw JSON: ids as strings, times with milliseconds and Z."""
+    answer = requests.get(base + path, headers={"Authorization": "Bearer " + token}, timeout=10)
+    assert answer.status_code == 200, (path, answer.status_code, answer.text[:200])
+
+    def walk(key, value):
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(name, inner)
+        elif isinstance(value, list):
+            for item in value:
+                if key.endswith("_ids"):
+                    assert isinstance(item, str), (path, key, item)
+                else:
+                    walk(key, item)
+        elif value is None:
+            pass
+        elif key == "id" or key.endswith("_id"):
+            assert isinstance(value, str), (path, key, value)
+        elif key == "last_status_at":
+            assert re.match(r"^\d{4}-\d\d-\d\d$", value), (path, key, value)
+        elif key.endswith("_at"):
+            assert ISO_MS.match(value), (path, key, value)
+
+    walk("", answer.json())
+
+
+def rest_of_the_api(base, alice, alice_me, bob, bob_me, target):
+    import datetime
+    import threading
+
+    from mastodon import StreamListener
+
+    # Edits and their history; muting a thread; no translation service.
+    edited = alice.status_update(target, "edited post")
+    history = alice.status_history(target)
+    assert len(history) == 2 and "edited post" in history[-1].content, history
+    assert alice.status_mute(target).muted is True
+    assert alice.status_unmute(target).muted is False
+    try:
+        alice.status_translate(target)
+        raise AssertionError("translate must fail without a translation service")
+    except Exception as error:  # MastodonNotFoundError
+        assert "404" in str(error) or "not found" in str(error).lower(), error
+    step("edit history, mute, translate")
+
+    # Direct messages: a conversation, also as a streaming event.
+    events = []
+    arrived = threading.Event()
+
+    class Listener(StreamListener):
+        def on_conversation(self, conversation):
+            events.append(conversation)
+            arrived.set()
+
+    handle = alice.stream_direct(Listener(), run_async=True)
+    try:
+        import time
+        time.sleep(1.0)
+        secret = bob.status_post("@alice just between us", visibility="direct")
+        assert arrived.wait(10), "a conversation event arrives on the direct stream"
+        assert events[0].last_status.id == secret.id
+    finally:
+        handle.close()
+    conversations = alice.conversations()
+    assert conversations[0].last_status.id == secret.id and conversations[0].unread
+    assert alice.conversations_read(conversations[0].id).unread is False
+    step("conversations and the direct stream")
+
+    # Scheduled statuses.
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    scheduled = alice.status_post("in an hour", scheduled_at=later)
+    assert scheduled.params.text == "in an hour"
+    assert [s.id for s in alice.scheduled_statuses()] == [scheduled.id]
+    moved = alice.scheduled_status_update(scheduled.id, later + datetime.timedelta(hours=1))
+    assert moved.scheduled_at > scheduled.scheduled_at
+    alice.scheduled_status_delete(scheduled.id)
+    assert alice.scheduled_statuses() == []
+    step("scheduled statuses")
+
+    # Tags: follow, feature; endorsements, notes, familiar followers, suggestions.
+    assert alice.tag_follow("skerry").following is True
+    assert [t.name for t in alice.followed_tags()] == ["skerry"]
+    assert alice.tag("skerry").following is True
+    alice.tag_unfollow("skerry")
+    featured = alice.featured_tag_create("skerry")
+    assert [t.name for t in alice.account_featured_tags(alice_me.id)] == ["skerry"]
+    alice.featured_tag_delete(featured.id)
+    bob.account_follow(alice_me.id)
+    assert bob.account_pin(alice_me.id).endorsed is True  # `endorse` needs 4.4 in Mastodon.py
+    assert [a.id for a in bob.endorsements()] == [alice_me.id]
+    assert bob.account_note_set(alice_me.id, "writes tests").note == "writes tests"
+    familiar = alice.account_familiar_followers(bob_me.id)
+    assert familiar[0].id == bob_me.id
+    alice.suggestions()
+    assert alice_me.id in [a.id for a in alice.directory(local=True)]
+    step("tags, featured tags, endorsements, notes, familiar followers, suggestions, directory")
+
+    # Trends, instance, reports, announcements, grouped notifications.
+    alice.trending_tags()
+    alice.trending_statuses()
+    alice.trending_links()
+    assert alice.instance_rules() == []
+    assert len(alice.instance_activity()) == 12
+    alice.instance_peers()
+    report = bob.report(alice_me.id, status_ids=[target], comment="test", category="other")
+    assert report.target_account.id == alice_me.id
+    assert alice.announcements() == []
+    grouped = alice.grouped_notifications()
+    assert grouped.notification_groups, grouped
+    assert alice.notifications_policy().for_not_following == "accept"
+    step("trends, instance, reports, announcements, grouped notifications")
+
+    for path in ["/api/v1/conversations", "/api/v2/notifications", "/api/v1/trends/statuses",
+                 "/api/v1/followed_tags", "/api/v1/directory", "/api/v1/scheduled_statuses",
+                 f"/api/v1/statuses/{target}/history", "/api/v1/endorsements",
+                 "/api/v2/suggestions", "/api/v1/notifications"]:
+        check_raw(base, alice.access_token, path)
+    step("entity shapes: ids as strings, times with milliseconds and Z")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ pub struct UpdateCredentials {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "lenient::option_bool")]
     discoverable: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    indexable: Option<bool>,
     fields_attributes: Option<FieldsAttributes>,
     source: Option<SourceParams>,
 }
@@ -104,6 +106,7 @@ pub async fn update_credentials(
         locked: params.locked,
         bot: params.bot,
         discoverable: params.discoverable,
+        indexable: params.indexable,
         fields,
         default_visibility,
         default_sensitive: sensitive,
@@ -463,4 +466,71 @@ pub async fn reject_follow_request(
     Path(id): Path<String>,
 ) -> Result<Json<RelationshipEntity>, ApiError> {
     answer(app, auth, id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct NoteParams {
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /api/v1/accounts/:id/note`: the viewer's private note on an account.
+pub async fn note(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(params): Params<NoteParams>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteAccounts)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::set_note(app, viewer, id, &params.comment))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+async fn endorse_as(
+    app: App,
+    auth: Auth,
+    id: String,
+    endorse: bool,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteAccounts)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::endorse(app, viewer, id, endorse))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+/// `POST /api/v1/accounts/:id/remove_from_followers`.
+pub async fn remove_from_followers(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteFollows)?;
+    let id: AccountId = parse_id(&id)?;
+    let view = app
+        .run(move |app| relationships::remove_from_followers(app, viewer, id))
+        .await?;
+    Ok(Json(entities::relationship(&view)))
+}
+
+/// `POST /api/v1/accounts/:id/endorse` (and the older `pin`).
+pub async fn endorse(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    endorse_as(app, auth, id, true).await
+}
+
+/// `POST /api/v1/accounts/:id/unendorse` (and the older `unpin`).
+pub async fn unendorse(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<RelationshipEntity>, ApiError> {
+    endorse_as(app, auth, id, false).await
 }

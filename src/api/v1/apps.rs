@@ -41,7 +41,7 @@ pub struct ApplicationEntity {
     vapid_key: String,
 }
 
-fn render(registered: &OAuthApp, with_secrets: bool) -> ApplicationEntity {
+fn render(registered: &OAuthApp, with_secrets: bool, vapid_key: String) -> ApplicationEntity {
     ApplicationEntity {
         id: registered.id.to_string(),
         name: registered.name.clone(),
@@ -52,7 +52,7 @@ fn render(registered: &OAuthApp, with_secrets: bool) -> ApplicationEntity {
         client_id: with_secrets.then(|| registered.client_id.clone()),
         client_secret: with_secrets.then(|| registered.client_secret.clone()),
         client_secret_expires_at: with_secrets.then_some(0),
-        vapid_key: String::new(),
+        vapid_key,
     }
 }
 
@@ -77,7 +77,10 @@ pub async fn create(
     let registered = app
         .run(move |app| oauth::create_app(app, &name, &redirect_uris, &scopes, website.as_deref()))
         .await?;
-    Ok(Json(render(&registered, true)))
+    let vapid_key = app
+        .run(|app| Ok(crate::app::push::vapid_key(app)?.public_key_base64url()))
+        .await?;
+    Ok(Json(render(&registered, true, vapid_key)))
 }
 
 pub async fn verify_credentials(
@@ -89,5 +92,8 @@ pub async fn verify_credentials(
         .run(move |app| oauth::token_app(app, &token))
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(render(&registered, false)))
+    let vapid_key = app
+        .run(|app| Ok(crate::app::push::vapid_key(app)?.public_key_base64url()))
+        .await?;
+    Ok(Json(render(&registered, false, vapid_key)))
 }

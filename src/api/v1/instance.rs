@@ -85,3 +85,46 @@ pub async fn domain_blocks(
     let blocks = app.run(domains::public_blocks).await?;
     Ok(Json(blocks.iter().map(entities::domain_block).collect()))
 }
+
+/// `GET /api/v1/instance/rules`: Skerry keeps no server rules yet (moderation, issue 8).
+pub async fn rules() -> Json<Vec<Value>> {
+    Json(Vec::new())
+}
+
+/// `GET /api/v1/instance/peers`: hosts of the servers this one knows accounts of.
+pub async fn peers(State(app): State<App>) -> Result<Json<Vec<String>>, ApiError> {
+    Ok(Json(app.run(crate::app::discovery::peers).await?))
+}
+
+/// `GET /api/v1/instance/activity`: 12 weeks, newest first, numbers as strings as
+/// Mastodon sends them. `logins` counts local accounts that posted in the week: Skerry
+/// keeps no log of logins.
+pub async fn activity(State(app): State<App>) -> Result<Json<Vec<Value>>, ApiError> {
+    let weeks = app.run(crate::app::discovery::activity).await?;
+    Ok(Json(
+        weeks
+            .iter()
+            .map(|week| {
+                json!({
+                    "week": (week.week_start_ms / 1000).to_string(),
+                    "statuses": week.statuses.to_string(),
+                    "logins": week.active_accounts.to_string(),
+                    "registrations": week.registrations.to_string(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/instance/translation_languages`: no translation service, no languages.
+pub async fn translation_languages() -> Json<Value> {
+    Json(json!({}))
+}
+
+/// `GET /api/v1/instance/extended_description`: the configured description.
+pub async fn extended_description(State(app): State<App>) -> Json<Value> {
+    Json(json!({
+        "updated_at": crate::util::time::iso8601_ms(0),
+        "content": app.config.instance.description,
+    }))
+}

@@ -59,7 +59,7 @@ pub async fn create(
     auth: Auth,
     headers: HeaderMap,
     Params(params): Params<PostStatus>,
-) -> Result<Json<StatusEntity>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let author = auth.user(Scope::WriteStatuses)?;
     if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
         // Media attachments come with the media issue; no media id exists before it.
@@ -67,6 +67,7 @@ pub async fn create(
             "Validation failed: Media attachments are not supported yet",
         ));
     }
+    let mut scheduled_poll = None;
     let poll = match params.poll {
         Some(poll) if !poll.is_null() => {
             let poll: PollParams = serde_json::from_value(poll).map_err(|error| {
@@ -75,23 +76,26 @@ pub async fn create(
             let expires_in = poll
                 .expires_in
                 .unwrap_or(crate::app::polls::EXPIRES_IN_SECS_MIN);
+            let multiple = poll.multiple.unwrap_or(false);
+            scheduled_poll = Some(crate::model::ScheduledPoll {
+                options: poll.options.clone(),
+                expires_in_secs: expires_in,
+                multiple,
+            });
             Some(crate::app::polls::new_poll(
                 poll.options,
                 expires_in,
-                poll.multiple.unwrap_or(false),
+                multiple,
             )?)
         }
         _ => None,
     };
-    if params
-        .scheduled_at
-        .as_ref()
-        .is_some_and(|at| !at.is_empty())
-    {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Scheduled statuses are not supported yet",
-        ));
-    }
+    let scheduled_ms = match params.scheduled_at.as_deref().filter(|at| !at.is_empty()) {
+        Some(at) => Some(crate::util::time::parse_iso8601_ms(at).ok_or_else(|| {
+            ApiError::unprocessable("Validation failed: Scheduled at is not a valid time")
+        })?),
+        None => None,
+    };
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|value| {
@@ -129,9 +133,18 @@ pub async fn create(
         idempotency_key,
         application_id: auth.token.app_id,
         poll,
+        scheduled: None,
     };
+    if let Some(scheduled_ms) = scheduled_ms {
+        let scheduled = app
+            .run(move |app| {
+                crate::app::scheduled::create(app, author, new, scheduled_poll, scheduled_ms)
+            })
+            .await?;
+        return Ok(Json(entities::scheduled_status(&scheduled)).into_response());
+    }
     let view = app.run(move |app| statuses::post(app, author, new)).await?;
-    Ok(Json(entities::status(&app, &view)))
+    Ok(Json(entities::status(&app, &view)).into_response())
 }
 
 pub async fn get(
@@ -364,4 +377,128 @@ pub async fn source(
         "text": view.status.text_source,
         "spoiler_text": view.status.spoiler_text,
     })))
+}
+
+/// `GET /api/v1/statuses/:id/history`: every version, oldest first.
+pub async fn history(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<entities::StatusEditEntity>>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let (versions, account) = app
+        .run(move |app| statuses::history(app, viewer, id))
+        .await?;
+    Ok(Json(
+        versions
+            .iter()
+            .map(|version| entities::status_edit(&app, &account, version))
+            .collect(),
+    ))
+}
+
+async fn set_muted(
+    app: App,
+    auth: Auth,
+    id: String,
+    muted: bool,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let viewer = auth.user(Scope::WriteMutes)?;
+    let id: StatusId = parse_id(&id)?;
+    let view = app
+        .run(move |app| crate::app::conversations::set_muted(app, viewer, id, muted))
+        .await?;
+    Ok(Json(entities::status(&app, &view)))
+}
+
+pub async fn mute(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    set_muted(app, auth, id, true).await
+}
+
+pub async fn unmute(
+    State(app): State<App>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    set_muted(app, auth, id, false).await
+}
+
+/// `POST /api/v1/statuses/:id/translate`: no translation service is configured, so 404 as
+/// Mastodon answers then (after checking that the status exists for the viewer).
+pub async fn translate(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusEntity>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    app.run(move |app| statuses::get(app, viewer, id)).await?;
+    Err(ApiError::not_found())
+}
+
+/// Statuses asked for at once (Mastodon: 20).
+const MANY_MAX: usize = 20;
+
+#[derive(Deserialize)]
+pub struct ManyParams {
+    #[serde(default)]
+    id: ManyIds,
+}
+
+/// `id[]=1&id[]=2` or `id=1`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ManyIds {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl Default for ManyIds {
+    fn default() -> Self {
+        ManyIds::Many(Vec::new())
+    }
+}
+
+/// `GET /api/v1/statuses?id[]=…`: the statuses the viewer may see, in the order asked;
+/// unknown and hidden ones are left out.
+pub async fn many(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Params(params): Params<ManyParams>,
+) -> Result<Json<Vec<StatusEntity>>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let ids = match params.id {
+        ManyIds::Many(ids) => ids,
+        ManyIds::One(id) => vec![id],
+    };
+    if ids.len() > MANY_MAX {
+        return Err(ApiError::unprocessable(format!(
+            "Validation failed: at most {MANY_MAX} ids"
+        )));
+    }
+    let ids: Vec<StatusId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    let views = app
+        .run(move |app| {
+            let mut found = Vec::new();
+            for id in ids {
+                match statuses::get(app, viewer, id) {
+                    Ok(view) => found.push(view),
+                    Err(crate::app::AppError::NotFound) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok(found)
+        })
+        .await?;
+    Ok(Json(
+        views
+            .iter()
+            .map(|view| entities::status(&app, view))
+            .collect(),
+    ))
 }

@@ -13,6 +13,9 @@ use crate::app::{App, instance};
 
 pub async fn v2(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     let stats = app.run(instance::stats).await?;
+    let vapid_key = app
+        .run(|app| Ok(crate::app::push::vapid_key(app)?.public_key_base64url()))
+        .await?;
     let config = &app.config;
     let streaming = format!(
         "{}://{}",
@@ -35,7 +38,7 @@ pub async fn v2(State(app): State<App>) -> Result<Json<Value>, ApiError> {
         "languages": ["en"],
         "configuration": {
             "urls": { "streaming": streaming, "status": null },
-            "vapid": { "public_key": "" },
+            "vapid": { "public_key": vapid_key },
             "accounts": accounts_configuration(),
             "statuses": statuses_configuration(&app),
             "media_attachments": media_configuration(),

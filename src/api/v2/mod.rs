@@ -2,4 +2,5 @@
 
 pub mod filters;
 pub mod instance;
+pub mod notifications;
 pub mod search;
