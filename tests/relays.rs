@@ -31,6 +31,8 @@ struct Host {
     base: String,
     documents: Documents,
     received: Received,
+    /// GET requests served (found or not).
+    gets: Arc<std::sync::atomic::AtomicUsize>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -46,38 +48,40 @@ async fn start_host(ip: &str) -> Host {
     use axum::response::IntoResponse;
     let documents: Documents = Arc::default();
     let received: Received = Arc::default();
-    let router =
-        axum::Router::new()
-            .route(
-                "/{*path}",
-                axum::routing::get(
-                    |State((documents, _)): State<(Documents, Received)>,
-                     Path(path): Path<String>| async move {
-                        let found = documents.lock().unwrap().get(&format!("/{path}")).cloned();
-                        match found {
-                            Some(document) => (
-                                [(header::CONTENT_TYPE, AS2)],
-                                serde_json::to_vec(&document).unwrap(),
-                            )
-                                .into_response(),
-                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
-                        }
-                    },
-                )
-                .post(
-                    |State((_, received)): State<(Documents, Received)>,
-                     Path(path): Path<String>,
-                     headers: HeaderMap,
-                     body: axum::body::Bytes| async move {
-                        received
-                            .lock()
-                            .unwrap()
-                            .push((format!("/{path}"), headers, body.to_vec()));
-                        axum::http::StatusCode::ACCEPTED
-                    },
-                ),
+    let gets: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    let counter = gets.clone();
+    let router = axum::Router::new()
+        .route(
+            "/{*path}",
+            axum::routing::get(
+                move |State((documents, _)): State<(Documents, Received)>,
+                      Path(path): Path<String>| async move {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let found = documents.lock().unwrap().get(&format!("/{path}")).cloned();
+                    match found {
+                        Some(document) => (
+                            [(header::CONTENT_TYPE, AS2)],
+                            serde_json::to_vec(&document).unwrap(),
+                        )
+                            .into_response(),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                },
             )
-            .with_state((documents.clone(), received.clone()));
+            .post(
+                |State((_, received)): State<(Documents, Received)>,
+                 Path(path): Path<String>,
+                 headers: HeaderMap,
+                 body: axum::body::Bytes| async move {
+                    received
+                        .lock()
+                        .unwrap()
+                        .push((format!("/{path}"), headers, body.to_vec()));
+                    axum::http::StatusCode::ACCEPTED
+                },
+            ),
+        )
+        .with_state((documents.clone(), received.clone()));
     let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -93,6 +97,7 @@ async fn start_host(ip: &str) -> Host {
         base,
         documents,
         received,
+        gets,
         _shutdown: shutdown,
     }
 }
@@ -514,4 +519,42 @@ async fn a_litepub_relay_is_followed_through_its_actor_and_can_reject() {
     let user = server.user("user").await;
     let refused = server.get("/api/v1/admin/relays", Some(&user.token)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_key_that_cannot_be_found_is_not_fetched_again_for_a_while() {
+    let server = Server::start_with(&[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).await;
+    let host = start_host("127.0.0.1").await;
+    // A signer whose actor document does not exist.
+    let der = skerry::sig::generate_rsa_pkcs8().unwrap();
+    let ghost = Actor {
+        id: format!("{}/users/ghost", host.base),
+        key_id: format!("{}/users/ghost#main-key", host.base),
+        key: SigningKey::from_pkcs8(&der).unwrap(),
+    };
+    let follow = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{n}", host.base),
+            "type": "Follow",
+            "actor": ghost.id,
+            "object": server.url("/actor"),
+        })
+    };
+    assert_eq!(
+        deliver(&server, &ghost, "/inbox", &follow(1)).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let fetched = host.gets.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(fetched >= 1);
+    for n in 2..5 {
+        assert_eq!(
+            deliver(&server, &ghost, "/inbox", &follow(n)).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        host.gets.load(std::sync::atomic::Ordering::Relaxed),
+        fetched
+    );
 }
