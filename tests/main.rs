@@ -47,3 +47,6 @@ mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;
+/// Upgrade safety: a database written by the first record format opens, migrates and reads
+/// back completely.
+mod upgrade;
