@@ -184,8 +184,9 @@ fn a_database_of_format_v1_opens_and_reads_every_record() {
             .find(|table| table.name == name)
             .map_or(0, |table| table.entries)
     };
-    // 3 local statuses, 12 remote ones and one remote reply.
-    assert_eq!(entries("statusid_status"), 3 + REMOTE_NOTES as u64 + 1);
+    // 3 local statuses, the remote ones of the followed actor (every third) and the remote
+    // reply to a local status; the others were not wanted (nobody follows their authors).
+    assert_eq!(entries("statusid_status"), 3 + REMOTE_NOTES as u64 / 3 + 1);
     assert_eq!(entries("accountid_remoteactor"), 3);
     assert!(checked >= entries("statusid_status") + entries("accountid_account"));
     // Every remote status is still found by its id (URI), and reads back.
@@ -197,8 +198,12 @@ fn a_database_of_format_v1_opens_and_reads_every_record() {
                     n % 3,
                     100_000 + n
                 );
-                let id = skerry::store::statuses::status_id_by_uri(tx, &uri)?
-                    .unwrap_or_else(|| panic!("{uri} is not found"));
+                let found = skerry::store::statuses::status_id_by_uri(tx, &uri)?;
+                if n % 3 != 0 {
+                    assert_eq!(found, None, "{uri}");
+                    continue;
+                }
+                let id = found.unwrap_or_else(|| panic!("{uri} is not found"));
                 let status = skerry::store::statuses::get_status(tx, id, 1 << 20)?.unwrap();
                 assert!(
                     status.content_html.contains(&format!("number {n} ")),

@@ -106,6 +106,11 @@ pub enum Command {
     DomainDisallow {
         domain: String,
     },
+    /// The daily growth samples of the last `days` days: per table, growth per day and a
+    /// projection.
+    StorageReport {
+        days: u64,
+    },
 }
 
 impl Command {
@@ -124,6 +129,7 @@ impl Command {
             Command::DomainList => "domain_list",
             Command::DomainAllow { .. } => "domain_allow",
             Command::DomainDisallow { .. } => "domain_disallow",
+            Command::StorageReport { .. } => "storage_report",
         }
     }
 
@@ -134,6 +140,7 @@ impl Command {
                 | Command::DbCheck
                 | Command::DbBackup { .. }
                 | Command::DomainList
+                | Command::StorageReport { .. }
         )
     }
 }
@@ -193,6 +200,11 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::DbStats { json } => database_stats(app, json),
         Command::DbCheck => check_database(app),
         Command::DbBackup { path } => backup_database(app, path),
+        Command::StorageReport { days } => Ok(crate::app::housekeeping::report(
+            app,
+            crate::util::time::now_ms(),
+            days,
+        )?),
         Command::DomainBlock {
             domain,
             severity,
@@ -523,6 +535,7 @@ pub(crate) mod tests {
             Command::DomainDisallow {
                 domain: "example.com".into(),
             },
+            Command::StorageReport { days: 30 },
         ];
         for command in commands {
             let line = serde_json::to_string(&command).unwrap();

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod documents;
 pub mod domains;
 pub mod filters;
+pub mod housekeeping;
 pub mod instance;
 pub mod keys;
 pub mod lists;

@@ -98,7 +98,8 @@ pub async fn serve(
     crate::federation::install(&app);
     // The federation workers run while the server serves; `true` stops them.
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-    let workers = crate::federation::worker::spawn(app.clone(), workers_stop);
+    let mut workers = crate::federation::worker::spawn(app.clone(), workers_stop.clone());
+    workers.push(crate::app::housekeeping::spawn(app.clone(), workers_stop));
     // Shared by every connection's service; read-only after start.
     let trusted_proxies: Arc<[ipnet::IpNet]> = app.config.trusted_proxies().into();
     let router = router(app);
