@@ -39,6 +39,9 @@ mod lists;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;
+/// Retention through a real server: untouched remote statuses expire, touched ones stay; the
+/// growth sample in `storage report` and `/metrics`.
+mod retention;
 /// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
 mod statuses;
 /// Streaming: WebSocket and server-sent events, what each stream carries, who may see it,

@@ -27,3 +27,7 @@ fi
 # binaries' tests and the integration tests (no doc tests: there are none).
 cargo test --bench codec --bench store "$@"
 cargo test --lib --bins --tests "$@"
+# The simulation tool (a workspace member: SQLite stays out of the server): its tests, and one
+# tiny simulated day through the real ingest path, so it keeps working.
+cargo test -p skerry-simulate "$@"
+cargo run -p skerry-simulate -- --days 1 --per-day 48 --runs off,on --no-planner --out target/simulate-smoke

@@ -13,7 +13,8 @@
 //! authors, so part of the traffic is touched and must survive retention.
 //!
 //! Usage: `cargo run --release -p skerry-simulate -- [--days N] [--per-day N]
-//! [--retention-days N] [--budget-bytes N] [--fixtures DIR] [--out DIR] [--runs off,on,budget]`
+//! [--retention-days N] [--budget-bytes N] [--fixtures DIR] [--out DIR] [--runs off,on,budget]
+//! [--no-planner]`
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,8 @@ struct Options {
     fixtures: PathBuf,
     out: PathBuf,
     runs: Vec<String>,
+    /// Calibrate and compare the planner (2,000 durable ingests: skipped by CI's smoke run).
+    planner: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -64,6 +67,7 @@ fn options() -> anyhow::Result<Options> {
         )),
         out: PathBuf::from("target/simulate"),
         runs: vec!["off".into(), "on".into(), "budget".into()],
+        planner: true,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(flag) = arguments.next() {
@@ -80,6 +84,7 @@ fn options() -> anyhow::Result<Options> {
             "--fixtures" => options.fixtures = value()?.into(),
             "--out" => options.out = value()?.into(),
             "--runs" => options.runs = value()?.split(',').map(str::to_string).collect(),
+            "--no-planner" => options.planner = false,
             other => bail!("unknown option {other}"),
         }
     }
@@ -761,7 +766,11 @@ async fn main() -> anyhow::Result<()> {
     );
     // The planner against the run with retention: calibrated on this machine, given the
     // simulated workload.
-    if let Some(on) = runs.iter().find(|run| run.name == "on") {
+    if let Some(on) = runs
+        .iter()
+        .find(|run| run.name == "on")
+        .filter(|_| options.planner)
+    {
         skerry::util::time::set_manual_ms(0);
         let base = config(&options.out.join("calibrate"), 0, 0)?;
         let costs =
@@ -801,4 +810,48 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(options.out.join("bytes-per-status.md"), &table)?;
     print!("{table}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resent_note_has_its_own_ids_and_no_mentions() {
+        let template = json!({
+            "id": "https://a.example/notes/1", "type": "Note", "content": "<p>hi</p>",
+            "attributedTo": "https://a.example/users/x", "inReplyTo": "https://b.example/1",
+            "tag": [{"type": "Mention", "href": "https://c.example/u"}, {"type": "Hashtag", "name": "#x"}],
+        });
+        let author = author_uri(7);
+        let note = note_from(&template, &author, 42, START_MS);
+        assert_eq!(note["id"], format!("{author}/statuses/42"));
+        assert_eq!(note["attributedTo"], author);
+        assert_eq!(note["content"], "<p>hi</p>");
+        assert!(note.get("inReplyTo").is_none());
+        assert_eq!(note["tag"].as_array().unwrap().len(), 1);
+        assert_eq!(note["published"], iso(START_MS));
+    }
+
+    #[test]
+    fn the_chart_has_a_line_per_run_and_the_budget() {
+        let run = |name: &str, bytes: u64| Run {
+            name: name.into(),
+            days: (1..=3)
+                .map(|day| Day {
+                    day,
+                    allocated_bytes: bytes * day,
+                    ..Day::default()
+                })
+                .collect(),
+            notes_json: vec![],
+            stored_statuses: 0,
+            allocated_bytes: 0,
+            status_table_bytes: 0,
+            refused: 0,
+        };
+        let svg = chart(&[run("off", 1000), run("on", 500)], 2500);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(svg.contains(">budget<") && svg.contains(">off<") && svg.contains(">on<"));
+    }
 }
