@@ -34,6 +34,10 @@ pub const BUDGET_HIGH_PERCENT: u64 = 95;
 pub const BUDGET_LOW_PERCENT: u64 = 90;
 /// Milliseconds in a day.
 const DAY_MS: u64 = growth::DAY_MS;
+/// A pass over a table (statuses, accounts, dedupe records) starts at most this often; a pass
+/// that does not finish in one round goes on in the next. Expiry is not urgent, and a pass
+/// over dedupe records reads all of them (their keys are hashes, not times).
+pub const PASS_INTERVAL_MS: u64 = 3600 * 1000;
 
 /// Where each kind of work goes on in the next round.
 #[derive(Debug, Default)]
@@ -44,6 +48,20 @@ pub struct Cursors {
     seen_hashes: Option<u64>,
     tombstones: Option<String>,
     rewrite: [Option<u64>; 3],
+    /// When the current (or last) pass of statuses, accounts and dedupe records started.
+    passes_started_ms: [u64; 3],
+}
+
+/// Whether a pass goes on (`in_progress`) or a new one is due; notes the start of a new one.
+fn pass_due(started_ms: &mut u64, in_progress: bool, now_ms: u64) -> bool {
+    if in_progress {
+        return true;
+    }
+    if *started_ms != 0 && now_ms.saturating_sub(*started_ms) < PASS_INTERVAL_MS {
+        return false;
+    }
+    *started_ms = now_ms;
+    true
 }
 
 /// What a round did, for logs, metrics and the simulation.
@@ -66,11 +84,22 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
     let retention_config = &app.config.retention;
     let bytes_max = app.bytes_max();
     let mut done = Round::default();
-    if retention_config.remote_status_days > 0 {
+    if retention_config.remote_status_days > 0
+        && pass_due(
+            &mut cursors.passes_started_ms[0],
+            cursors.statuses != 0,
+            now_ms,
+        )
+    {
         let cutoff = now_ms.saturating_sub(retention_config.remote_status_days * DAY_MS);
         done.statuses_pruned += prune_until(app, &mut cursors.statuses, cutoff, None)?;
     }
-    for _ in 0..ROUND_STEPS_MAX {
+    let accounts_due = pass_due(
+        &mut cursors.passes_started_ms[1],
+        cursors.accounts != 0,
+        now_ms,
+    );
+    for _ in 0..if accounts_due { ROUND_STEPS_MAX } else { 0 } {
         let step = store.write(|tx| {
             retention::prune_accounts(tx, cursors.accounts, STEP_SCAN_MAX, bytes_max)
         })?;
@@ -80,6 +109,12 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
             break;
         }
     }
+    let dedupe_due = pass_due(
+        &mut cursors.passes_started_ms[2],
+        cursors.seen.is_some() || cursors.tombstones.is_some() || cursors.seen_hashes.is_some(),
+        now_ms,
+    );
+    let dedupe_steps = if dedupe_due { ROUND_STEPS_MAX } else { 0 };
     for (table, days, cursor) in [
         (
             schema::SEEN_ACTIVITIES,
@@ -93,7 +128,7 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         ),
     ] {
         let cutoff = now_ms.saturating_sub(days * DAY_MS);
-        for _ in 0..ROUND_STEPS_MAX {
+        for _ in 0..dedupe_steps {
             let (expired, next) = store.write(|tx| {
                 retention::expire_by_time(tx, table, cursor.as_deref(), cutoff, STEP_SCAN_MAX)
             })?;
@@ -105,7 +140,7 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         }
     }
     let seen_cutoff = now_ms.saturating_sub(retention_config.seen_activity_days * DAY_MS);
-    for _ in 0..ROUND_STEPS_MAX {
+    for _ in 0..dedupe_steps {
         let (expired, next) = store.write(|tx| {
             retention::expire_by_time_u64(
                 tx,
@@ -127,7 +162,11 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         store.write(|tx| retention::expire_idempotency(tx, idempotency_cutoff))?;
 
     let budget = app.config.storage.db_bytes_max;
-    done.allocated_bytes = store.allocated_bytes()?;
+    // Counting allocated pages walks the B-trees' page lists under the writer: only with a
+    // budget to check (the daily growth sample counts them anyway).
+    if budget > 0 {
+        done.allocated_bytes = store.allocated_bytes()?;
+    }
     if budget > 0 && done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT {
         // Oldest untouched first, whatever their age, until under the low mark.
         let low = budget / 100 * BUDGET_LOW_PERCENT;
@@ -149,9 +188,11 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
     app.metrics
         .storage_budget_exhausted
         .store(u64::from(done.budget_exhausted), Ordering::Relaxed);
-    app.metrics
-        .storage_allocated_bytes
-        .store(done.allocated_bytes, Ordering::Relaxed);
+    if budget > 0 {
+        app.metrics
+            .storage_allocated_bytes
+            .store(done.allocated_bytes, Ordering::Relaxed);
+    }
     app.metrics.statuses_pruned.fetch_add(
         (done.statuses_pruned + done.statuses_budget_pruned) as u64,
         Ordering::Relaxed,
@@ -178,7 +219,15 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
     }
 
     if !store.read(|tx| growth::sampled_today(tx, now_ms))? {
-        store.sample_growth(now_ms)?;
+        let samples = store.sample_growth(now_ms)?;
+        if let Some(allocated) = samples
+            .iter()
+            .find(|sample| sample.table == growth::ALLOCATED)
+        {
+            app.metrics
+                .storage_allocated_bytes
+                .store(allocated.bytes, Ordering::Relaxed);
+        }
     }
     Ok(done)
 }

@@ -87,7 +87,7 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
     }
     let _ = writeln!(
         out,
-        "# HELP skerry_storage_allocated_bytes Bytes allocated in the database file at the last housekeeping round.\n# TYPE skerry_storage_allocated_bytes gauge\nskerry_storage_allocated_bytes {}",
+        "# HELP skerry_storage_allocated_bytes Bytes allocated in the database file, at the last budget check or daily sample.\n# TYPE skerry_storage_allocated_bytes gauge\nskerry_storage_allocated_bytes {}",
         metrics.storage_allocated_bytes.load(Ordering::Relaxed)
     );
     let _ = writeln!(
