@@ -212,6 +212,10 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
             done.records_rewritten += moved;
             moved_this_round += STEP_SCAN_MAX;
             cursors.rewrite[index] = next;
+            if next.is_none() {
+                // The pass is complete: no record names an older dictionary of this kind.
+                store.drop_inactive_dictionaries(kind)?;
+            }
             if moved_this_round >= REWRITE_PER_ROUND {
                 break;
             }

@@ -8,7 +8,8 @@
 //! makes it the active one, older ones stay so that records naming them stay readable.
 //!
 //! Architecture Invariant: a dictionary row is written before any record names it, in an
-//! earlier committed transaction, and is never changed or removed.
+//! earlier committed transaction, and is never changed; it is removed only after a complete
+//! rewrite pass moved every record of its kind to a newer one.
 
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 
@@ -167,6 +168,31 @@ impl Store {
         Ok(id)
     }
 
+    /// Deletes the dictionaries of `kind` other than the active one, once a complete rewrite
+    /// pass (`rewrite_batch` to the end of the table, started after the active one was
+    /// trained) has moved every record off them. Returns how many went.
+    ///
+    /// Why this is safe: a write transaction takes the dictionaries of its start; those that
+    /// started before the active dictionary was installed committed before the pass's first
+    /// transaction (redb has one writer), so the pass saw their records; later ones used the
+    /// active dictionary.
+    pub fn drop_inactive_dictionaries(&self, kind: &str) -> Result<usize, StoreError> {
+        let set = self.dictionaries();
+        let Some(active) = set.active(kind).map(|active| active.id) else {
+            return Ok(0);
+        };
+        let dropped = self.write(|tx| {
+            let mut table = tx.open_table(schema::DICTIONARIES)?;
+            let before = table.len()?;
+            table.retain(|id, (row_kind, _, _)| row_kind != kind || id == active)?;
+            Ok::<_, StoreError>((before - table.len()?) as usize)
+        })?;
+        if dropped > 0 {
+            self.load_dictionaries()?;
+        }
+        Ok(dropped)
+    }
+
     /// Moves up to `batch` records of `kind` with keys from `from` on to the active
     /// dictionary, in one transaction; returns how many moved and where to go on (`None`
     /// at the end of the table).
@@ -202,5 +228,120 @@ impl Store {
             }
             Ok((moved.len(), next))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountId, Status, StatusId, Visibility};
+    use crate::store::{records, statuses};
+
+    fn status(n: u64) -> Status {
+        Status {
+            id: StatusId((n + 1) << 16),
+            account_id: AccountId(7 + n % 13),
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of: None,
+            content_html: format!(
+                "<p>Status {n} about trains, bread and the weather in town <a href=\"https://example.social/tags/t{}\" class=\"mention hashtag\" rel=\"tag\">#<span>t{}</span></a></p>",
+                n % 17,
+                n % 17
+            ),
+            text_source: String::new(),
+            spoiler_text: String::new(),
+            visibility: Visibility::Public,
+            sensitive: false,
+            language: Some("en".into()),
+            mentions: vec![],
+            tags: vec![],
+            application_id: None,
+            created_ms: n,
+            edited_ms: None,
+            quote_of: None,
+        }
+    }
+
+    fn dictionaries_named(store: &Store) -> std::collections::BTreeSet<u16> {
+        store
+            .read(|tx| {
+                let mut named = std::collections::BTreeSet::new();
+                for entry in tx.open_table(schema::STATUSES)?.iter()? {
+                    named.insert(records::dictionary_of(entry?.1.value()));
+                }
+                Ok::<_, StoreError>(named)
+            })
+            .unwrap()
+    }
+
+    /// Training, the rewrite pass and rotation keep every record readable, also after the
+    /// database is opened again; superseded dictionaries go once no record names them.
+    #[test]
+    fn dictionaries_are_trained_rotated_and_records_stay_readable() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("test.redb");
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        let count = SAMPLES_MIN + 200;
+        store
+            .write(|tx| {
+                for n in 0..count {
+                    statuses::insert_status(tx, &status(n), false)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert!(store.dictionary_due("status", 1).unwrap());
+        let first = store.train_dictionary("status", 1).unwrap().unwrap();
+        assert!(!store.dictionary_due("status", 2).unwrap());
+        assert!(store.dictionary_due("status", 1 + RETRAIN_MS).unwrap());
+        assert_eq!(dictionaries_named(&store), [0].into());
+        // New records name the active dictionary and are smaller than without it.
+        let plain = records::encode(&status(count)).unwrap();
+        store
+            .write(|tx| statuses::insert_status(tx, &status(count), false))
+            .unwrap();
+        let stored = store
+            .read(|tx| {
+                Ok::<_, StoreError>(
+                    tx.open_table(schema::STATUSES)?
+                        .get(status(count).id.0)?
+                        .unwrap()
+                        .value()
+                        .to_vec(),
+                )
+            })
+            .unwrap();
+        assert_eq!(records::dictionary_of(&stored), first);
+        assert!(
+            stored.len() < plain.len(),
+            "{} vs {}",
+            stored.len(),
+            plain.len()
+        );
+        let pass = |store: &Store| {
+            let mut from = Some(0);
+            while let Some(start) = from {
+                from = store.rewrite_batch("status", start, 300).unwrap().1;
+            }
+        };
+        pass(&store);
+        assert_eq!(dictionaries_named(&store), [first].into());
+        let second = store
+            .train_dictionary("status", 2 + RETRAIN_MS)
+            .unwrap()
+            .unwrap();
+        assert_ne!(first, second);
+        pass(&store);
+        assert_eq!(dictionaries_named(&store), [second].into());
+        assert_eq!(store.drop_inactive_dictionaries("status").unwrap(), 1);
+        drop(store);
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        let (problems, checked) = store.check().unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(checked > count);
+        let infos = store.dictionary_infos().unwrap();
+        assert_eq!(infos.len(), 1);
+        assert!(infos[0].active && infos[0].id == second);
     }
 }
