@@ -22,6 +22,8 @@ use super::FederationError;
 pub const CALIBRATION_ACTIVITIES: usize = 2_000;
 /// Distinct authors among them (relay traffic: most authors post rarely).
 const CALIBRATION_AUTHORS: usize = 700;
+/// The daily growth sample: ~76 tables × ~90 bytes.
+const GROWTH_SAMPLE_BYTES_PER_DAY: f64 = 7_000.0;
 /// Largest profile file read, in bytes.
 pub const PROFILE_BYTES_MAX: u64 = 64 * 1024;
 
@@ -37,6 +39,12 @@ pub struct Calibration {
     pub bytes_per_account: f64,
     /// Bytes on disk per remembered activity id.
     pub bytes_per_seen_activity: f64,
+    /// Bytes on disk per remembered deleted object id.
+    #[serde(default)]
+    pub bytes_per_tombstone: f64,
+    /// Bytes of the boost edges per boost (the boost's own status is counted as a status).
+    #[serde(default)]
+    pub bytes_per_boost: f64,
     /// Bytes of the trained dictionaries (a constant, a few per kind).
     pub dictionary_bytes: f64,
     /// Resident memory of the process before any work, in bytes.
@@ -49,9 +57,11 @@ impl Default for Calibration {
     fn default() -> Self {
         Calibration {
             cpu_us_per_activity: 900.0,
-            bytes_per_status: 300.0,
+            bytes_per_status: 220.0,
             bytes_per_account: 420.0,
-            bytes_per_seen_activity: 30.0,
+            bytes_per_seen_activity: 25.0,
+            bytes_per_tombstone: 100.0,
+            bytes_per_boost: 60.0,
             dictionary_bytes: 3.0 * 16384.0,
             rss_base_bytes: 12e6,
         }
@@ -69,8 +79,13 @@ pub struct Profile {
     pub posts_per_followed_account_per_day: f64,
     /// Activities relays deliver per day (all relay subscriptions together).
     pub relay_activities_per_day: f64,
-    /// Share of relay activities that are new posts (the rest: boosts, deletes, updates).
+    /// Share of relay activities that are new posts.
     pub relay_post_share: f64,
+    /// Share of relay activities that are boosts (each a small status of its own).
+    pub relay_boost_share: f64,
+    /// Share of relay activities that are deletes (each leaves a tombstone).
+    pub relay_delete_share: f64,
+    pub tombstone_days: f64,
     /// Distinct remote accounts seen within a retention window.
     pub remote_accounts_active: u64,
     /// Share of posts with media (media are stored by the media cache, not counted here).
@@ -93,6 +108,9 @@ impl Default for Profile {
             posts_per_followed_account_per_day: 3.0,
             relay_activities_per_day: 3_000.0,
             relay_post_share: 0.87,
+            relay_boost_share: 0.10,
+            relay_delete_share: 0.03,
+            tombstone_days: 30.0,
             remote_accounts_active: 3_000,
             media_share: 0.2,
             retention_days: 30.0,
@@ -118,21 +136,33 @@ pub struct Plan {
 
 /// The projection of `profile` from `calibration`.
 pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
-    let relay_posts = profile.relay_activities_per_day * profile.relay_post_share;
+    let relay = profile.relay_activities_per_day;
+    let relay_posts = relay * profile.relay_post_share;
+    let boosts = relay * profile.relay_boost_share;
+    let deletes = relay * profile.relay_delete_share;
     let touched_posts =
         profile.followed_accounts as f64 * profile.posts_per_followed_account_per_day;
-    let activities = profile.relay_activities_per_day + touched_posts;
-    let disk_bytes_per_day = (relay_posts + touched_posts) * calibration.bytes_per_status
-        + activities * calibration.bytes_per_seen_activity;
+    let activities = relay + touched_posts;
+    let per_status = calibration.bytes_per_status;
+    let disk_bytes_per_day = (relay_posts + boosts + touched_posts) * per_status
+        + boosts * calibration.bytes_per_boost
+        + activities * calibration.bytes_per_seen_activity
+        + deletes * calibration.bytes_per_tombstone
+        + GROWTH_SAMPLE_BYTES_PER_DAY;
     let window = if profile.retention_days > 0.0 {
         profile.retention_days
     } else {
         f64::INFINITY
     };
-    let mut steady = relay_posts * window * calibration.bytes_per_status
+    // Deletes remove posts of the window: what stays is posts minus deletes.
+    let kept_per_day = (relay_posts - deletes).max(0.0) + boosts;
+    let mut steady = kept_per_day * window * per_status
+        + boosts * window * calibration.bytes_per_boost
         + activities * profile.seen_activity_days * calibration.bytes_per_seen_activity
+        + deletes * profile.tombstone_days * calibration.bytes_per_tombstone
         + profile.remote_accounts_active as f64 * calibration.bytes_per_account
-        + calibration.dictionary_bytes;
+        + calibration.dictionary_bytes
+        + GROWTH_SAMPLE_BYTES_PER_DAY * window.min(400.0);
     if profile.db_bytes_max > 0.0 {
         steady = steady.min(profile.db_bytes_max);
     }
@@ -142,7 +172,7 @@ pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
             + profile.local_users as f64 * 256.0 * 1024.0,
         disk_bytes_per_day,
         steady_state_bytes: steady,
-        touched_bytes_per_day: touched_posts * calibration.bytes_per_status,
+        touched_bytes_per_day: touched_posts * per_status,
         cpu_share: activities * calibration.cpu_us_per_activity / 86_400e6 / profile.cores.max(1.0),
     }
 }
@@ -261,7 +291,71 @@ fn synthetic_create(author: usize, serial: usize, now_ms: u64) -> (String, serde
     (actor, create)
 }
 
+/// Table bytes and entries of a database, by groups of tables.
+struct Measure {
+    status: (f64, f64),
+    account: (f64, f64),
+    seen: (f64, f64),
+    tombstone: (f64, f64),
+    boost: (f64, f64),
+    dictionary: f64,
+}
+
+fn measure(app: &App) -> Result<Measure, crate::app::AppError> {
+    let stats = app.store.stats(&app.config.database_path())?;
+    let group = |names: &[&str]| -> (f64, f64) {
+        let mut bytes = 0.0;
+        let mut entries = 0.0;
+        for table in stats
+            .tables
+            .iter()
+            .filter(|table| names.contains(&table.name.as_str()))
+        {
+            bytes += (table.stored_bytes + table.metadata_bytes + table.fragmented_bytes) as f64;
+            entries = f64::max(entries, table.entries as f64);
+        }
+        (bytes, entries)
+    };
+    Ok(Measure {
+        status: group(&[
+            "statusid_status",
+            "statusid_uri",
+            "urihash_statusid",
+            "accountid_statusid",
+            "public_statusid",
+            "tagid_statusid",
+            "parentid_statusid",
+            "statusid_counts",
+        ]),
+        account: group(&[
+            "accountid_account",
+            "accountid_remoteactor",
+            "actoruri_accountid",
+            "acct_accountid",
+            "accountid_counts",
+        ]),
+        seen: group(&["activityhash_seenms"]),
+        tombstone: group(&["objecturi_deletedms"]),
+        boost: group(&["account_statusid_reblog", "statusid_reblogid"]),
+        dictionary: group(&["dictionaryid_kind_trainedms_dictionary"]).0,
+    })
+}
+
+/// The cost of one more: bytes added per entry added between two measures (fixed costs such
+/// as a table's first pages cancel out).
+fn marginal(before: (f64, f64), after: (f64, f64)) -> f64 {
+    let entries = after.1 - before.1;
+    if entries <= 0.0 {
+        return 0.0;
+    }
+    (after.0 - before.0) / entries
+}
+
 /// Measures the costs on this machine, in a scratch database under `scratch` (removed after).
+///
+/// Two halves of `CALIBRATION_ACTIVITIES` relay activities (posts, 10 % boosts, 3 % deletes, as
+/// `tools/simulate` sends), each half by new authors; dictionaries are trained after the first,
+/// as the housekeeping job would; the costs are what the second half added per item.
 pub async fn calibrate(
     base: &Config,
     scratch: &std::path::Path,
@@ -274,15 +368,55 @@ pub async fn calibrate(
     let app = App::open(config).map_err(|error| FederationError::App(error.into()))?;
     let relay = stand_in(&app, "https://relay.example/actor").await?;
     let now = crate::util::time::now_ms();
-    let cpu_start = cpu_time_us().unwrap_or(0.0);
+    let half = CALIBRATION_ACTIVITIES / 2;
     let mut known = std::collections::HashSet::new();
+    let mut posts: Vec<(String, String)> = Vec::new();
+    let mut cpu_us = 0.0;
+    let mut first = None;
     for serial in 0..CALIBRATION_ACTIVITIES {
-        let author = (serial * 7919) % CALIBRATION_AUTHORS;
-        let (actor, create) = synthetic_create(
-            author,
-            serial,
-            now - 1000 * (CALIBRATION_ACTIVITIES - serial) as u64,
-        );
+        if serial == half {
+            // Dictionaries, as the housekeeping job trains them, then the first measure.
+            first = Some(
+                app.run(move |app| {
+                    for (kind, _) in crate::store::dictionaries::KINDS {
+                        app.store.train_dictionary(kind, now)?;
+                        let mut from = Some(0);
+                        while let Some(start) = from {
+                            from = app.store.rewrite_batch(kind, start, 1_000)?.1;
+                        }
+                    }
+                    measure(app)
+                })
+                .await?,
+            );
+        }
+        let phase = usize::from(serial >= half);
+        let author = (serial * 7919) % (CALIBRATION_AUTHORS / 2) + phase * CALIBRATION_AUTHORS / 2;
+        let ms = now - 1000 * (CALIBRATION_ACTIVITIES - serial) as u64;
+        let (actor, mut activity) = synthetic_create(author, serial, ms);
+        let dice = (serial * 37) % 100;
+        if dice < 10 && !posts.is_empty() {
+            let (object, _) = &posts[(serial * 13) % posts.len()];
+            activity = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{actor}/boosts/{serial}"), "type": "Announce", "actor": actor,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": object,
+            });
+        } else if dice < 13 && !posts.is_empty() {
+            let (object, by) = posts.swap_remove((serial * 13) % posts.len());
+            activity = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{object}#delete"), "type": "Delete", "actor": by,
+                "object": {"id": object, "type": "Tombstone"},
+            });
+        } else {
+            let id = activity["object"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            posts.push((id, actor.clone()));
+        }
+        let signer = activity["actor"].as_str().unwrap_or_default().to_string();
         if known.insert(author) {
             // As a fetch of the actor would, and followed by the relay stand-in so the inbound
             // path keeps its posts.
@@ -296,67 +430,28 @@ pub async fn calibrate(
             .await?;
         }
         let item = InboundActivity {
-            signer: actor,
-            body: serde_json::to_vec(&create)
+            signer,
+            body: serde_json::to_vec(&activity)
                 .map_err(|error| FederationError::Json(error.to_string()))?,
             received_ms: now,
         };
-        super::inbound::apply_one(&app, &item).await?;
+        let cpu_start = cpu_time_us().unwrap_or(0.0);
+        // A refusal (a boost of a deleted post) costs what it costs, like in real traffic.
+        let _ = super::inbound::apply_one(&app, &item).await;
+        cpu_us += cpu_time_us().unwrap_or(0.0) - cpu_start;
     }
-    let cpu_us = cpu_time_us().unwrap_or(0.0) - cpu_start;
-    let calibration = app
-        .run(move |app| {
-            for (kind, _) in crate::store::dictionaries::KINDS {
-                app.store.train_dictionary(kind, now)?;
-                let mut from = Some(0);
-                while let Some(start) = from {
-                    from = app.store.rewrite_batch(kind, start, 1_000)?.1;
-                }
-            }
-            let stats = app.store.stats(&app.config.database_path())?;
-            let bytes_of = |names: &[&str]| -> (f64, f64) {
-                let mut bytes = 0.0;
-                let mut entries = 0.0;
-                for table in stats
-                    .tables
-                    .iter()
-                    .filter(|table| names.contains(&table.name.as_str()))
-                {
-                    bytes +=
-                        (table.stored_bytes + table.metadata_bytes + table.fragmented_bytes) as f64;
-                    entries = f64::max(entries, table.entries as f64);
-                }
-                (bytes, entries.max(1.0))
-            };
-            let (status_bytes, statuses) = bytes_of(&[
-                "statusid_status",
-                "statusid_uri",
-                "urihash_statusid",
-                "accountid_statusid",
-                "public_statusid",
-                "tagid_statusid",
-                "parentid_statusid",
-                "statusid_counts",
-            ]);
-            let (account_bytes, accounts) = bytes_of(&[
-                "accountid_account",
-                "accountid_remoteactor",
-                "actoruri_accountid",
-                "acct_accountid",
-                "accountid_counts",
-            ]);
-            let (seen_bytes, seen) = bytes_of(&["activityhash_seenms"]);
-            let (dictionary_bytes, _) = bytes_of(&["dictionaryid_kind_trainedms_dictionary"]);
-            Ok(Calibration {
-                cpu_us_per_activity: cpu_us / CALIBRATION_ACTIVITIES as f64,
-                bytes_per_status: status_bytes / statuses,
-                bytes_per_account: account_bytes / accounts,
-                bytes_per_seen_activity: seen_bytes / seen,
-                dictionary_bytes,
-                rss_base_bytes,
-            })
-        })
-        .await?;
+    let first = first.expect("measured at half way");
+    let second = app.run(measure).await?;
+    let calibration = Calibration {
+        cpu_us_per_activity: cpu_us / CALIBRATION_ACTIVITIES as f64,
+        bytes_per_status: marginal(first.status, second.status),
+        bytes_per_account: marginal(first.account, second.account),
+        bytes_per_seen_activity: marginal(first.seen, second.seen),
+        bytes_per_tombstone: marginal(first.tombstone, second.tombstone),
+        bytes_per_boost: marginal(first.boost, second.boost),
+        dictionary_bytes: second.dictionary,
+        rss_base_bytes,
+    };
     drop(app);
     let _ = std::fs::remove_dir_all(scratch);
     Ok(calibration)
@@ -397,8 +492,8 @@ mod tests {
         let profile = Profile::default();
         let planned = plan(&profile, &calibration);
         let relay_posts = 3_000.0 * 0.87;
-        assert!(planned.steady_state_bytes > relay_posts * 30.0 * 300.0);
-        assert!(planned.disk_bytes_per_day > relay_posts * 300.0);
+        assert!(planned.steady_state_bytes > relay_posts * 30.0 * 220.0);
+        assert!(planned.disk_bytes_per_day > relay_posts * 220.0);
         let longer = plan(
             &Profile {
                 retention_days: 60.0,

@@ -11,6 +11,9 @@ use super::{Reader, Store, StoreError};
 
 /// Milliseconds in a day.
 pub const DAY_MS: u64 = 24 * 3600 * 1000;
+/// Days of samples kept; older ones are removed when a new one is taken (76 tables × ~90 bytes
+/// a day would otherwise grow by 2.5 MB a year).
+pub const SAMPLES_DAYS_MAX: u64 = 400;
 /// The pseudo-table of a sample that holds the bytes allocated in the file (all tables, their
 /// B-tree pages and redb's own).
 pub const ALLOCATED: &str = "_allocated";
@@ -69,6 +72,8 @@ impl Store {
         let day_ms = now_ms - now_ms % DAY_MS;
         self.write(|tx| {
             let mut table = tx.open_table(schema::STORAGE_STATS)?;
+            let oldest = day_ms.saturating_sub(SAMPLES_DAYS_MAX * DAY_MS);
+            table.retain_in((0, "")..(oldest, ""), |_, _| false)?;
             for (name, entries, bytes) in &rows {
                 table.insert((day_ms, name.as_str()), (*entries, *bytes))?;
             }

@@ -53,6 +53,8 @@ struct Options {
     runs: Vec<String>,
     /// Calibrate and compare the planner (2,000 durable ingests: skipped by CI's smoke run).
     planner: bool,
+    /// Only draw the chart again from an earlier run's `growth.csv`.
+    chart_from: Option<PathBuf>,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -68,6 +70,7 @@ fn options() -> anyhow::Result<Options> {
         out: PathBuf::from("target/simulate"),
         runs: vec!["off".into(), "on".into(), "budget".into()],
         planner: true,
+        chart_from: None,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(flag) = arguments.next() {
@@ -85,6 +88,7 @@ fn options() -> anyhow::Result<Options> {
             "--out" => options.out = value()?.into(),
             "--runs" => options.runs = value()?.split(',').map(str::to_string).collect(),
             "--no-planner" => options.planner = false,
+            "--chart-from" => options.chart_from = Some(value()?.into()),
             other => bail!("unknown option {other}"),
         }
     }
@@ -600,7 +604,11 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
         .max(1) as f64;
     let top = runs
         .iter()
-        .flat_map(|run| run.days.iter().map(|day| day.allocated_bytes))
+        .flat_map(|run| {
+            run.days
+                .iter()
+                .map(|day| day.allocated_bytes.max(day.file_bytes))
+        })
         .chain([budget_bytes])
         .max()
         .unwrap_or(1)
@@ -621,7 +629,7 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
     );
     let _ = writeln!(
         svg,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">database, MB allocated</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">database MB: allocated (solid), file (dotted)</text>",
         width / 2.0,
         height - 20.0,
         height / 2.0,
@@ -664,6 +672,16 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
                 )
             }))
             .collect();
+        let file: Vec<String> = run
+            .days
+            .iter()
+            .map(|day| format!("{:.1},{:.1}", x(day.day as f64), y(day.file_bytes as f64)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1\" stroke-dasharray=\"3 3\" points=\"{}\"/>",
+            file.join(" ")
+        );
         let _ = writeln!(
             svg,
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>",
@@ -677,10 +695,49 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
     svg
 }
 
+/// The runs of a `growth.csv`, for drawing the chart again.
+fn runs_from_csv(text: &str) -> anyhow::Result<Vec<Run>> {
+    let mut runs: Vec<Run> = Vec::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let [name, day, file, allocated, statuses, accounts] = fields[..] else {
+            bail!("bad CSV line {line:?}");
+        };
+        let day = Day {
+            day: day.parse()?,
+            file_bytes: file.parse()?,
+            allocated_bytes: allocated.parse()?,
+            statuses: statuses.parse()?,
+            accounts: accounts.parse()?,
+        };
+        match runs.iter_mut().find(|run| run.name == name) {
+            Some(run) => run.days.push(day),
+            None => runs.push(Run {
+                name: name.to_string(),
+                days: vec![day],
+                notes_json: Vec::new(),
+                stored_statuses: 0,
+                allocated_bytes: 0,
+                status_table_bytes: 0,
+                refused: 0,
+            }),
+        }
+    }
+    Ok(runs)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
     std::fs::create_dir_all(&options.out)?;
+    if let Some(csv) = &options.chart_from {
+        let runs = runs_from_csv(&std::fs::read_to_string(csv)?)?;
+        std::fs::write(
+            options.out.join("growth.svg"),
+            chart(&runs, options.budget_bytes),
+        )?;
+        return Ok(());
+    }
     let notes = fixture_notes(&options.fixtures)?;
     eprintln!("{} fixture Notes", notes.len());
     let mut runs = Vec::new();
@@ -782,6 +839,9 @@ async fn main() -> anyhow::Result<()> {
             posts_per_followed_account_per_day: 0.0,
             relay_activities_per_day: options.per_day as f64,
             relay_post_share: on.notes_json.len() as f64 / activities,
+            // What this tool sends besides posts (see the loop in `run`).
+            relay_boost_share: 0.10,
+            relay_delete_share: 0.03,
             remote_accounts_active: on.days.last().map_or(0, |day| day.accounts),
             retention_days: options.retention_days as f64,
             ..skerry::federation::capacity::Profile::default()
@@ -790,10 +850,12 @@ async fn main() -> anyhow::Result<()> {
         let measured = on.allocated_bytes as f64;
         let _ = writeln!(
             table,
-            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/account, {:.0} B/seen activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
+            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
             costs.bytes_per_status,
             costs.bytes_per_account,
             costs.bytes_per_seen_activity,
+            costs.bytes_per_tombstone,
+            costs.cpu_us_per_activity,
             plan.steady_state_bytes / 1e6,
             measured / 1e6,
             (plan.steady_state_bytes - measured) / measured * 100.0
@@ -834,7 +896,7 @@ mod tests {
     }
 
     #[test]
-    fn the_chart_has_a_line_per_run_and_the_budget() {
+    fn the_chart_has_lines_per_run_and_the_budget() {
         let run = |name: &str, bytes: u64| Run {
             name: name.into(),
             days: (1..=3)
@@ -851,7 +913,12 @@ mod tests {
             refused: 0,
         };
         let svg = chart(&[run("off", 1000), run("on", 500)], 2500);
-        assert_eq!(svg.matches("<polyline").count(), 2);
+        let csv = "run,day,file_bytes,allocated_bytes,statuses,accounts\non,1,9,8,7,6\non,2,19,18,17,16\n";
+        let parsed = runs_from_csv(csv).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].days[1].allocated_bytes, 18);
+        // Allocated and file size per run.
+        assert_eq!(svg.matches("<polyline").count(), 4);
         assert!(svg.contains(">budget<") && svg.contains(">off<") && svg.contains(">on<"));
     }
 }
