@@ -353,6 +353,8 @@ async fn capacity(
             "bytes_per_seen_activity = {:.1}",
             measured.bytes_per_seen_activity
         );
+        println!("bytes_per_tombstone = {:.1}", measured.bytes_per_tombstone);
+        println!("bytes_per_boost = {:.1}", measured.bytes_per_boost);
         println!("dictionary_bytes = {:.1}", measured.dictionary_bytes);
         println!("rss_base_bytes = {:.1}", measured.rss_base_bytes);
         return Ok(ExitCode::SUCCESS);
