@@ -143,3 +143,93 @@ async fn untouched_remote_statuses_expire_and_touched_ones_stay() {
         "{text}"
     );
 }
+
+/// Over a tiny budget, untouched statuses go whatever their age; once only touched content is
+/// left, the round says so and `/metrics` shows it.
+#[tokio::test]
+async fn over_budget_untouched_goes_first_then_the_budget_is_exhausted() {
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_OUTBOUND", "false"),
+        ("SKERRY_SERVER_SCHEME", "https"),
+        ("SKERRY_RETENTION_REMOTE_STATUS_DAYS", "0"),
+        ("SKERRY_STORAGE_DB_BYTES_MAX", "1000"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    let actor = "https://remote.example/users/carol".to_string();
+    let input = remote::ActorInput {
+        uri: actor.clone(),
+        username: "carol".into(),
+        host: "remote.example".into(),
+        inbox: "https://127.0.0.1:1/inbox".into(),
+        followers: Some(format!("{actor}/followers")),
+        key_id: format!("{actor}#main-key"),
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n".into(),
+        ..remote::ActorInput::default()
+    };
+    let alice_id = alice.id;
+    let carol = server
+        .app
+        .run(move |app| {
+            let carol = remote::upsert_actor(app, input)?;
+            skerry::app::relationships::follow(app, alice_id, carol)?;
+            remote::answer_our_follow(app, alice_id, carol, true)?;
+            Ok(carol)
+        })
+        .await
+        .unwrap();
+    for n in 1..=2 {
+        let item = InboundActivity {
+            signer: actor.clone(),
+            body: serde_json::to_vec(&create(&actor, n)).unwrap(),
+            received_ms: skerry::util::time::now_ms(),
+        };
+        inbound::apply_one(&server.app, &item).await.unwrap();
+    }
+    let second = server
+        .app
+        .store
+        .read(|tx| {
+            skerry::store::statuses::status_id_by_uri(
+                tx,
+                "https://remote.example/users/carol/statuses/2",
+            )
+        })
+        .unwrap()
+        .unwrap();
+    let reply = server
+        .post(
+            &format!("/api/v1/statuses/{second}/bookmark"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    server
+        .app
+        .run(move |app| skerry::app::relationships::unfollow(app, alice_id, carol).map(drop))
+        .await
+        .unwrap();
+    let app = server.app.clone();
+    let now = skerry::util::time::now_ms();
+    let (first_round, second_round) = tokio::task::spawn_blocking(move || {
+        let mut cursors = Cursors::default();
+        let first = housekeeping::round(&app, &mut cursors, now).unwrap();
+        let second = housekeeping::round(&app, &mut cursors, now).unwrap();
+        (first, second)
+    })
+    .await
+    .unwrap();
+    // The unbookmarked one goes (no age limit: the budget), the bookmarked one stays.
+    assert_eq!(first_round.statuses_budget_pruned, 1, "{first_round:?}");
+    assert!(!first_round.budget_exhausted);
+    assert_eq!(second_round.statuses_budget_pruned, 0, "{second_round:?}");
+    assert!(second_round.budget_exhausted, "{second_round:?}");
+    let kept = server
+        .get(&format!("/api/v1/statuses/{second}"), Some(&alice.token))
+        .await;
+    assert_eq!(kept.status, StatusCode::OK);
+    let metrics = server.get("/metrics", None).await;
+    let text = metrics.json.as_str().unwrap().to_string();
+    assert!(text.contains("skerry_storage_budget_exhausted 1"), "{text}");
+}

@@ -50,6 +50,11 @@ pub struct Cursors {
     rewrite: [Option<u64>; 3],
     /// When the current (or last) pass of statuses, accounts and dedupe records started.
     passes_started_ms: [u64; 3],
+    /// Where the pass of budget pruning goes on, what it deleted so far, and whether the last
+    /// complete pass found only touched content while over budget.
+    budget: u64,
+    budget_pass_deleted: usize,
+    budget_exhausted: bool,
 }
 
 /// Whether a pass goes on (`in_progress`) or a new one is due; notes the start of a new one.
@@ -168,23 +173,35 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         done.allocated_bytes = store.allocated_bytes()?;
     }
     if budget > 0 && done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT {
-        // Oldest untouched first, whatever their age, until under the low mark.
+        // Oldest untouched first, whatever their age, until under the low mark. The pass goes
+        // on where the last round left it, so touched content at the front is read once a
+        // pass, not every round.
         let low = budget / 100 * BUDGET_LOW_PERCENT;
-        let mut cursor = 0;
-        done.statuses_budget_pruned = prune_until(app, &mut cursor, now_ms, Some(low))?;
+        let pruned = prune_until(app, &mut cursors.budget, now_ms, Some(low))?;
+        done.statuses_budget_pruned = pruned;
+        cursors.budget_pass_deleted += pruned;
         done.allocated_bytes = store.allocated_bytes()?;
-        if done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT {
-            let left = store.write(|tx| retention::untouched_left(tx, STEP_SCAN_MAX, bytes_max))?;
-            if left == 0 {
-                done.budget_exhausted = true;
+        let over = done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT;
+        if pruned > 0 || !over {
+            cursors.budget_exhausted = false;
+        }
+        if cursors.budget == 0 {
+            // A whole pass is done: if it found nothing to prune and the data is still over,
+            // only touched content is left.
+            if over && cursors.budget_pass_deleted == 0 {
+                cursors.budget_exhausted = true;
                 tracing::warn!(
                     allocated_bytes = done.allocated_bytes,
                     budget_bytes = budget,
                     "the database is over its budget and only content local users touched is left to prune"
                 );
             }
+            cursors.budget_pass_deleted = 0;
         }
+    } else {
+        cursors.budget_exhausted = false;
     }
+    done.budget_exhausted = cursors.budget_exhausted;
     app.metrics
         .storage_budget_exhausted
         .store(u64::from(done.budget_exhausted), Ordering::Relaxed);

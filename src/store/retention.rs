@@ -516,30 +516,6 @@ pub fn expire_idempotency(tx: &WriteTransaction, cutoff_ms: u64) -> Result<usize
     Ok((before - redb::ReadableTableMetadata::len(&table)?) as usize)
 }
 
-/// How many remote statuses could still be pruned at all (untouched, any age), up to
-/// `scan_max` looked at from the oldest: 0 means only touched content is left.
-pub fn untouched_left(
-    tx: &WriteTransaction,
-    scan_max: usize,
-    bytes_max: usize,
-) -> Result<usize, StoreError> {
-    let mut candidates = Vec::new();
-    for entry in tx.open_table(schema::STATUSES)?.iter()?.take(scan_max) {
-        let (_, bytes) = entry?;
-        candidates.push(records::decode::<Status>(bytes.value(), bytes_max)?);
-    }
-    let mut touch = Touch::new(tx)?;
-    let mut untouched = 0;
-    for status in candidates {
-        if !touch.local.contains(&status.account_id.0)
-            && !touch.is_touched(tx, &status, bytes_max)?
-        {
-            untouched += 1;
-        }
-    }
-    Ok(untouched)
-}
-
 /// Statuses in `reader`, for tests and tools.
 pub fn count_statuses(reader: &impl Reader) -> Result<u64, StoreError> {
     use redb::ReadableTableMetadata;
