@@ -20,6 +20,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub federation: FederationConfig,
     pub log: LogConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -56,6 +57,9 @@ pub struct StorageConfig {
     pub cache_bytes: usize,
     /// Largest record, after decompression, that decoding accepts.
     pub record_bytes_max: usize,
+    /// Disk budget of the database, in bytes (0: none). Near it, retention prunes untouched
+    /// remote content sooner, oldest first, until the data in use is under it again.
+    pub db_bytes_max: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -129,6 +133,33 @@ pub struct FederationConfig {
     pub verify_threads_max: usize,
 }
 
+/// What is forgotten, and when (`store::retention`, run by `app::housekeeping`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days a remote status no local user touched is kept (0: forever).
+    pub remote_status_days: u64,
+    /// Days an applied activity's id is remembered, so a redelivery is dropped. Peers retry a
+    /// delivery for a few days at most (Mastodon: about 3.5 days).
+    pub seen_activity_days: u64,
+    /// Days the id of a deleted remote object is remembered, so a late copy does not bring it
+    /// back.
+    pub tombstone_days: u64,
+    /// Seconds between two housekeeping rounds (retention, budget, dictionaries, samples).
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            remote_status_days: 30,
+            seen_activity_days: 7,
+            tombstone_days: 30,
+            interval_secs: 60,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -180,6 +211,7 @@ impl Default for StorageConfig {
             data_dir: PathBuf::from("./data"),
             cache_bytes: 16 * 1024 * 1024,
             record_bytes_max: 1024 * 1024,
+            db_bytes_max: 0,
         }
     }
 }
@@ -244,13 +276,14 @@ pub enum ConfigError {
 }
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "server",
     "storage",
     "instance",
     "limits",
     "federation",
     "log",
+    "retention",
 ];
 
 impl Config {
@@ -323,6 +356,13 @@ impl Config {
                 "server.scheme",
                 &self.server.scheme,
                 "\"https\" or \"http\"",
+            ));
+        }
+        if self.retention.interval_secs == 0 {
+            return Err(invalid(
+                "retention.interval_secs",
+                &self.retention.interval_secs,
+                "at least 1",
             ));
         }
         let positive: [(&'static str, u64); 11] = [

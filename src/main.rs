@@ -67,6 +67,34 @@ enum TopCommand {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Plan capacity: RAM, disk per day, steady-state disk and CPU share of a workload
+    Capacity {
+        /// A workload profile (TOML: local_users, followed_accounts, relay_activities_per_day,
+        /// retention_days, db_bytes_max, ...) to project
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+        /// Costs measured by --calibrate (TOML); built-in reference figures without it
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
+        /// Measure the per-operation costs on this machine (under a minute) and print them
+        #[arg(long)]
+        calibrate: bool,
+    },
+    /// Growth of the database: daily samples per table, growth per day, projection
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StorageCommand {
+    /// Per table: entries and bytes at the latest daily sample, bytes per day, in 30 days
+    Report {
+        /// Days of samples to compare
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +313,14 @@ fn main() -> ExitCode {
                 Ok(command) => run_admin_command(config, command).await,
                 Err(error) => Err(error),
             },
+            TopCommand::Storage {
+                command: StorageCommand::Report { days },
+            } => run_admin_command(config, Command::StorageReport { days }).await,
+            TopCommand::Capacity {
+                profile,
+                calibration,
+                calibrate,
+            } => capacity(config, profile, calibration, calibrate).await,
         }
     });
     match result {
@@ -408,6 +444,56 @@ async fn run_admin_command(config: Config, command: Command) -> anyhow::Result<E
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `skerry capacity`: calibrate on this machine, or project a profile.
+async fn capacity(
+    config: Config,
+    profile: Option<PathBuf>,
+    calibration: Option<PathBuf>,
+    calibrate: bool,
+) -> anyhow::Result<ExitCode> {
+    use skerry::federation::capacity;
+    if calibrate {
+        let scratch = std::env::temp_dir().join(format!("skerry-calibrate-{}", std::process::id()));
+        let measured = capacity::calibrate(&config, &scratch)
+            .await
+            .context("calibration")?;
+        // The same TOML `--calibration FILE` reads.
+        println!(
+            "# skerry capacity --calibrate, {} activities",
+            capacity::CALIBRATION_ACTIVITIES
+        );
+        println!("cpu_us_per_activity = {:.1}", measured.cpu_us_per_activity);
+        println!("bytes_per_status = {:.1}", measured.bytes_per_status);
+        println!("bytes_per_account = {:.1}", measured.bytes_per_account);
+        println!(
+            "bytes_per_seen_activity = {:.1}",
+            measured.bytes_per_seen_activity
+        );
+        println!("bytes_per_tombstone = {:.1}", measured.bytes_per_tombstone);
+        println!("bytes_per_boost = {:.1}", measured.bytes_per_boost);
+        println!("dictionary_bytes = {:.1}", measured.dictionary_bytes);
+        println!("rss_base_bytes = {:.1}", measured.rss_base_bytes);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(profile) = profile else {
+        anyhow::bail!("give --profile FILE, or --calibrate");
+    };
+    let profile = capacity::read_profile(&profile).map_err(anyhow::Error::msg)?;
+    let costs = match calibration {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("calibration {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("calibration {}", path.display()))?
+        }
+        None => capacity::Calibration::default(),
+    };
+    print!(
+        "{}",
+        capacity::render(&profile, &capacity::plan(&profile, &costs))
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Asks the local server's `/health` over plain HTTP/1.1, with a 5-second budget.

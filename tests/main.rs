@@ -59,6 +59,9 @@ mod push;
 /// Relays: subscribing (Mastodon and LitePub style), Accept and Reject, both delivery forms
 /// into the federated timeline, domain blocks, unsubscribing; a relay played on loopback.
 mod relays;
+/// Retention through a real server: untouched remote statuses expire, touched ones stay; the
+/// growth sample in `storage report` and `/metrics`.
+mod retention;
 /// Statuses: posting (limits, idempotency, formatting), reading, deleting, context, actions.
 mod statuses;
 /// Streaming: WebSocket and server-sent events, what each stream carries, who may see it,
@@ -67,6 +70,9 @@ mod streaming;
 /// Timelines and pagination with `Link` headers; notifications; bookmarks, favourites,
 /// markers, preferences, search, instance.
 mod timelines;
+/// Upgrade safety: a database written by the first record format opens, migrates and reads
+/// back completely.
+mod upgrade;
 /// The web pages: sign-in with the form token and two-factor codes, sessions, and the admin
 /// pages under roles (with the storage chart).
 mod web;

@@ -47,3 +47,7 @@ cargo test --lib --bins --tests "$@"
 # The load tool (a workspace member with its own dependencies): its tests, which build it and
 # run it briefly against a server.
 cargo test -p skerry-load "$@"
+# The simulation tool (a workspace member: SQLite stays out of the server): its tests, and one
+# tiny simulated day through the real ingest path, so it keeps working.
+cargo test -p skerry-simulate "$@"
+cargo run -p skerry-simulate -- --days 1 --per-day 48 --runs off,on --no-planner --out target/simulate-smoke

@@ -120,6 +120,11 @@ pub enum Command {
     RelayRemove {
         relay: String,
     },
+    /// The daily growth samples of the last `days` days: per table, growth per day and a
+    /// projection.
+    StorageReport {
+        days: u64,
+    },
 }
 
 impl Command {
@@ -142,6 +147,7 @@ impl Command {
             Command::RelayAdd { .. } => "relay_add",
             Command::RelayList => "relay_list",
             Command::RelayRemove { .. } => "relay_remove",
+            Command::StorageReport { .. } => "storage_report",
         }
     }
 
@@ -154,6 +160,7 @@ impl Command {
                 | Command::DomainList
                 | Command::Moderation(_)
                 | Command::RelayList
+                | Command::StorageReport { .. }
         )
     }
 }
@@ -213,6 +220,11 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::DbStats { json } => database_stats(app, json),
         Command::DbCheck => check_database(app),
         Command::DbBackup { path } => backup_database(app, path),
+        Command::StorageReport { days } => Ok(crate::app::housekeeping::report(
+            app,
+            crate::util::time::now_ms(),
+            days,
+        )?),
         Command::DomainBlock {
             domain,
             severity,
@@ -600,6 +612,7 @@ pub(crate) mod tests {
                 expires_in_secs: Some(3600),
                 uses_max: None,
             }),
+            Command::StorageReport { days: 30 },
         ];
         for command in commands {
             let line = serde_json::to_string(&command).unwrap();

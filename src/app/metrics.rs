@@ -9,6 +9,13 @@ pub struct Metrics {
     pub statuses_created: AtomicU64,
     pub logins_failed: AtomicU64,
     pub tokens_issued: AtomicU64,
+    /// Remote statuses and accounts removed by retention (`housekeeping`).
+    pub statuses_pruned: AtomicU64,
+    pub accounts_pruned: AtomicU64,
+    /// Bytes allocated in the database file at the last budget check or daily sample (a gauge).
+    pub storage_allocated_bytes: AtomicU64,
+    /// 1 while the database is over `storage.db_bytes_max` with only touched content left.
+    pub storage_budget_exhausted: AtomicU64,
 }
 
 impl Metrics {

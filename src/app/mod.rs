@@ -15,6 +15,7 @@ pub mod documents;
 pub mod domain_blocks;
 pub mod domains;
 pub mod filters;
+pub mod housekeeping;
 pub mod imports;
 pub mod ingest;
 pub mod instance;

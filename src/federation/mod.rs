@@ -12,6 +12,7 @@
 //! checks (signature, key owner, origins of ids) are the inbox's job; nothing embedded in an
 //! activity is trusted on its own. See FEDERATION.md for what is sent and accepted.
 
+pub mod capacity;
 pub mod delivery;
 mod discovery;
 mod documents;

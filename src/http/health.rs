@@ -49,6 +49,16 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             "OAuth access tokens issued.",
             &metrics.tokens_issued,
         ),
+        (
+            "skerry_retention_statuses_pruned_total",
+            "Remote statuses no local user touched, removed by retention or the disk budget.",
+            &metrics.statuses_pruned,
+        ),
+        (
+            "skerry_retention_accounts_pruned_total",
+            "Remote accounts nothing referred to, removed by retention.",
+            &metrics.accounts_pruned,
+        ),
     ] {
         let _ = writeln!(
             out,
@@ -84,6 +94,46 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             "# HELP skerry_database_file_bytes Size of the database file.\n# TYPE skerry_database_file_bytes gauge\nskerry_database_file_bytes {}",
             file.len()
         );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP skerry_storage_allocated_bytes Bytes allocated in the database file, at the last budget check or daily sample.\n# TYPE skerry_storage_allocated_bytes gauge\nskerry_storage_allocated_bytes {}",
+        metrics.storage_allocated_bytes.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP skerry_storage_budget_exhausted 1 when the database is over storage.db_bytes_max and only touched content is left to prune.\n# TYPE skerry_storage_budget_exhausted gauge\nskerry_storage_budget_exhausted {}",
+        metrics.storage_budget_exhausted.load(Ordering::Relaxed)
+    );
+    // The latest daily growth sample, per table.
+    let now = crate::util::time::now_ms();
+    if let Ok(samples) = app
+        .run(move |app| crate::app::housekeeping::recent_samples(app, now))
+        .await
+    {
+        let last_day = samples.iter().map(|sample| sample.day_ms).max();
+        out.push_str("# HELP skerry_table_bytes Bytes of a table at the latest daily sample.\n# TYPE skerry_table_bytes gauge\n");
+        for sample in samples
+            .iter()
+            .filter(|sample| Some(sample.day_ms) == last_day)
+        {
+            let _ = writeln!(
+                out,
+                "skerry_table_bytes{{table=\"{}\"}} {}",
+                sample.table, sample.bytes
+            );
+        }
+        out.push_str("# HELP skerry_table_entries Entries of a table at the latest daily sample.\n# TYPE skerry_table_entries gauge\n");
+        for sample in samples
+            .iter()
+            .filter(|sample| Some(sample.day_ms) == last_day)
+        {
+            let _ = writeln!(
+                out,
+                "skerry_table_entries{{table=\"{}\"}} {}",
+                sample.table, sample.entries
+            );
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

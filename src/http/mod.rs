@@ -147,8 +147,9 @@ pub async fn serve(
     )));
     workers.push(tokio::spawn(crate::app::moderation::purge_loop(
         app.clone(),
-        workers_stop,
+        workers_stop.clone(),
     )));
+    workers.push(crate::app::housekeeping::spawn(app.clone(), workers_stop));
     // Shared by every connection's service; read-only after start.
     let trusted_proxies: Arc<[ipnet::IpNet]> = app.config.trusted_proxies().into();
     let router = router(app);

@@ -7,10 +7,13 @@
 //! `Durability::Immediate`, so a commit that returned is on disk, and a crash before it
 //! leaves nothing half-done. The functions below take a transaction and never commit.
 
+pub mod dictionaries;
 mod edges;
+pub mod growth;
 pub mod maintenance;
 pub mod meta;
 pub mod records;
+pub mod retention;
 pub mod schema;
 
 pub mod accounts;
@@ -77,6 +80,9 @@ pub struct Store {
     db: redb::Database,
     /// Largest decompressed record accepted when decoding.
     pub record_bytes_max: usize,
+    /// The trained dictionaries of this database, swapped whole when one is trained; every
+    /// transaction's closure sees the set of its start (`records::with_dictionaries`).
+    dictionaries: std::sync::RwLock<std::sync::Arc<records::Dictionaries>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -118,8 +124,10 @@ impl Store {
         let store = Store {
             db,
             record_bytes_max,
+            dictionaries: std::sync::RwLock::default(),
         };
         store.migrate()?;
+        store.load_dictionaries()?;
         Ok(store)
     }
 
@@ -148,7 +156,15 @@ impl Store {
                     })
                 }
                 // Version 1 is the first; later versions add their steps here, oldest first.
-                Some(_) => Ok(()),
+                Some(version) => {
+                    if version < 2 {
+                        migrate_uri_index(tx)?;
+                    }
+                    if version < schema::SCHEMA_VERSION {
+                        set_schema_version(tx, schema::SCHEMA_VERSION)?;
+                    }
+                    Ok(())
+                }
             }
         })
     }
@@ -166,7 +182,7 @@ impl Store {
             tx.set_durability(redb::Durability::None)
                 .expect("refused only after persistent savepoints, which Skerry never makes");
         }
-        let value = change(&tx)?;
+        let value = records::with_dictionaries(self.dictionaries(), || change(&tx))?;
         tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
@@ -188,13 +204,35 @@ impl Store {
         query: impl FnOnce(&ReadTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
         let tx = self.db.begin_read().map_err(StoreError::from)?;
-        query(&tx)
+        records::with_dictionaries(self.dictionaries(), || query(&tx))
+    }
+
+    /// The dictionaries records of this database may name.
+    pub fn dictionaries(&self) -> std::sync::Arc<records::Dictionaries> {
+        self.dictionaries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The database file's redb handle, for maintenance (stats, backup).
     pub(crate) fn database(&self) -> &redb::Database {
         &self.db
     }
+}
+
+/// Schema 1 to 2: the URI → status index becomes (hash of the URI, status id) with an empty
+/// value, so a remote status's URI is stored once (`STATUS_URIS`).
+fn migrate_uri_index(tx: &WriteTransaction) -> Result<(), StoreError> {
+    const OLD: TableDefinition<'static, &str, u64> = TableDefinition::new("uri_statusid");
+    let mut index = tx.open_table(schema::URIHASH_STATUSID)?;
+    for entry in tx.open_table(schema::STATUS_URIS)?.iter()? {
+        let (id, uri) = entry?;
+        index.insert((statuses::uri_hash(uri.value()), id.value()), ())?;
+    }
+    drop(index);
+    tx.delete_table(OLD)?;
+    Ok(())
 }
 
 fn schema_version(reader: &impl Reader) -> Result<Option<u64>, StoreError> {

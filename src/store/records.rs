@@ -3,14 +3,26 @@
 //! ```text
 //! byte 0      format version (1)
 //! byte 1      flags: bit 0 = zstd-compressed
-//! bytes 2..4  zstd dictionary id, little-endian (0 = none; trained dictionaries come later)
+//! bytes 2..4  zstd dictionary id, little-endian (0 = none): the trained dictionary of the
+//!             record's kind (`schema::DICTIONARIES`) it was compressed with
 //! bytes 4..   the value as positional MessagePack (structs as arrays, never field names),
 //!             zstd-compressed when that makes it smaller and it is at least
 //!             `COMPRESS_BYTES_MIN` long
 //! ```
 //!
+//! Dictionaries: once enough records of a kind exist, a zstd dictionary is trained from them
+//! (`store::dictionaries`) and new records of that kind are compressed with it; a record names
+//! its dictionary, so records written before (with none, or an older one) stay readable.
+//! Dictionaries belong to one database: `Store::read` and `Store::write` put the database's set
+//! in a thread-local scope for the transaction's closure, because encode and decode take a
+//! transaction, not the store.
+//!
 //! Architecture Invariant: every record is checked (`Record::check`) before it is encoded
-//! and after it is decoded, and decoding caps the decompressed size.
+//! and after it is decoded, and decoding caps the decompressed size. A dictionary is never
+//! changed or removed while a record names it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,6 +35,8 @@ const FLAG_ZSTD: u8 = 0b0000_0001;
 const HEADER_BYTES: usize = 4;
 /// Below this, zstd's frame header costs more than it saves.
 pub const COMPRESS_BYTES_MIN: usize = 96;
+/// With a trained dictionary even short records shrink (the dictionary holds what they share).
+pub const DICTIONARY_COMPRESS_BYTES_MIN: usize = 24;
 /// zstd level: 3 is zstd's default, a good ratio at a cost well under a write's fsync.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -80,32 +94,86 @@ pub fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
         kind: R::KIND,
         reason: error.to_string(),
     })?;
+    let dictionary = scope().and_then(|set| set.active(R::KIND).cloned());
+    compress(R::KIND, &packed, dictionary.as_deref())
+}
+
+/// Frames packed MessagePack: compressed (with `dictionary` if given) when that is smaller.
+fn compress(
+    kind: &'static str,
+    packed: &[u8],
+    dictionary: Option<&Dictionary>,
+) -> Result<Vec<u8>, StoreError> {
     let mut bytes = Vec::with_capacity(HEADER_BYTES + packed.len());
     bytes.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0]);
-    if packed.len() >= COMPRESS_BYTES_MIN {
-        let compressed =
-            with_compressor(|compressor| compressor.compress(&packed)).map_err(|error| {
-                StoreError::Encode {
-                    kind: R::KIND,
-                    reason: error.to_string(),
-                }
-            })?;
+    let threshold = if dictionary.is_some() {
+        DICTIONARY_COMPRESS_BYTES_MIN
+    } else {
+        COMPRESS_BYTES_MIN
+    };
+    if packed.len() >= threshold {
+        let compressed = match dictionary {
+            Some(dictionary) => with_cached(
+                &DICT_COMPRESSORS,
+                dictionary.serial,
+                || {
+                    let mut compressor =
+                        zstd::bulk::Compressor::with_dictionary(ZSTD_LEVEL, &dictionary.bytes)?;
+                    // The header names the dictionary: the frame's own 4-byte copy is waste.
+                    compressor.include_dictid(false)?;
+                    Ok(compressor)
+                },
+                |compressor| compressor.compress(packed),
+            ),
+            None => with_compressor(|compressor| compressor.compress(packed)),
+        }
+        .map_err(|error| StoreError::Encode {
+            kind,
+            reason: error.to_string(),
+        })?;
         if compressed.len() < packed.len() {
             bytes[1] = FLAG_ZSTD;
+            if let Some(dictionary) = dictionary {
+                bytes[2..4].copy_from_slice(&dictionary.id.to_le_bytes());
+            }
             bytes.extend_from_slice(&compressed);
             return Ok(bytes);
         }
     }
-    bytes.extend_from_slice(&packed);
+    bytes.extend_from_slice(packed);
     Ok(bytes)
+}
+
+/// The dictionary a stored record names (0: none).
+pub fn dictionary_of(bytes: &[u8]) -> u16 {
+    match bytes {
+        [_, _, low, high, ..] => u16::from_le_bytes([*low, *high]),
+        _ => 0,
+    }
 }
 
 /// Decodes a record, refusing more than `bytes_max` bytes after decompression.
 pub fn decode<R: Record>(bytes: &[u8], bytes_max: usize) -> Result<R, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
+    let packed = unpack(R::KIND, bytes, bytes_max)?;
+    let record: R = rmp_serde::from_slice(&packed).map_err(|error| StoreError::Corrupt {
+        kind: R::KIND,
+        reason: error.to_string(),
+    })?;
+    record.check().map_err(|reason| StoreError::InvalidRecord {
         kind: R::KIND,
         reason,
-    };
+    })?;
+    Ok(record)
+}
+
+/// The positional MessagePack of a stored record (decompressed), refusing more than
+/// `bytes_max` bytes: what dictionaries are trained on.
+pub fn unpack<'b>(
+    kind: &'static str,
+    bytes: &'b [u8],
+    bytes_max: usize,
+) -> Result<std::borrow::Cow<'b, [u8]>, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { kind, reason };
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_BYTES>() else {
         return Err(corrupt(format!(
             "{} bytes is shorter than the header",
@@ -116,28 +184,174 @@ pub fn decode<R: Record>(bytes: &[u8], bytes_max: usize) -> Result<R, StoreError
     if version != FORMAT_VERSION {
         return Err(corrupt(format!("unknown format version {version}")));
     }
-    let dictionary = u16::from_le_bytes([dictionary_low, dictionary_high]);
-    if dictionary != 0 {
-        return Err(corrupt(format!("dictionary {dictionary} is not known")));
-    }
-    let record: R = if flags & FLAG_ZSTD != 0 {
-        let packed = with_decompressor(|decompressor| decompressor.decompress(body, bytes_max))
-            .map_err(|error| corrupt(format!("zstd: {error} (cap {bytes_max} bytes)")))?;
-        rmp_serde::from_slice(&packed).map_err(|error| corrupt(error.to_string()))?
-    } else {
+    let dictionary_id = u16::from_le_bytes([dictionary_low, dictionary_high]);
+    if flags & FLAG_ZSTD == 0 {
         if body.len() > bytes_max {
             return Err(corrupt(format!(
                 "{} bytes is over the cap of {bytes_max}",
                 body.len()
             )));
         }
-        rmp_serde::from_slice(body).map_err(|error| corrupt(error.to_string()))?
+        return Ok(std::borrow::Cow::Borrowed(body));
+    }
+    let packed = if dictionary_id == 0 {
+        with_decompressor(|decompressor| decompressor.decompress(body, bytes_max))
+    } else {
+        let set = scope();
+        let Some(dictionary) = set.as_ref().and_then(|set| set.get(dictionary_id)) else {
+            return Err(corrupt(format!("dictionary {dictionary_id} is not known")));
+        };
+        with_cached(
+            &DICT_DECOMPRESSORS,
+            dictionary.serial,
+            || zstd::bulk::Decompressor::with_dictionary(&dictionary.bytes),
+            |decompressor| decompressor.decompress(body, bytes_max),
+        )
+    }
+    .map_err(|error| corrupt(format!("zstd: {error} (cap {bytes_max} bytes)")))?;
+    Ok(std::borrow::Cow::Owned(packed))
+}
+
+/// Encodes packed MessagePack again with the active dictionary of `kind` (a record moved
+/// to a newer dictionary by the rewrite job); `None` if it names that one already.
+pub fn recompress(
+    kind: &'static str,
+    bytes: &[u8],
+    bytes_max: usize,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(dictionary) = scope().and_then(|set| set.active(kind).cloned()) else {
+        return Ok(None);
     };
-    record.check().map_err(|reason| StoreError::InvalidRecord {
-        kind: R::KIND,
-        reason,
-    })?;
-    Ok(record)
+    if dictionary_of(bytes) == dictionary.id {
+        return Ok(None);
+    }
+    let packed = unpack(kind, bytes, bytes_max)?;
+    compress(kind, &packed, Some(&dictionary)).map(Some)
+}
+
+// ---- trained dictionaries -------------------------------------------------------------
+
+/// A trained zstd dictionary of one record kind, as stored in `schema::DICTIONARIES`.
+#[derive(Debug)]
+pub struct Dictionary {
+    /// The id records name in their header (1 and up; 0 means no dictionary).
+    pub id: u16,
+    /// The record kind it was trained on (`Record::KIND`).
+    pub kind: String,
+    pub bytes: Vec<u8>,
+    /// Unique in the process, so thread-local zstd contexts of two databases never mix.
+    serial: u64,
+}
+
+/// The dictionaries of one database: all that records may name, and the one new records of
+/// each kind are written with.
+#[derive(Debug, Default)]
+pub struct Dictionaries {
+    by_id: std::collections::HashMap<u16, Arc<Dictionary>>,
+    active: std::collections::HashMap<String, u16>,
+}
+
+impl Dictionaries {
+    pub fn new(
+        dictionaries: impl IntoIterator<Item = (u16, String, Vec<u8>)>,
+        active: impl IntoIterator<Item = (String, u16)>,
+    ) -> Dictionaries {
+        static SERIAL: AtomicU64 = AtomicU64::new(1);
+        let by_id = dictionaries
+            .into_iter()
+            .map(|(id, kind, bytes)| {
+                let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+                (
+                    id,
+                    Arc::new(Dictionary {
+                        id,
+                        kind,
+                        bytes,
+                        serial,
+                    }),
+                )
+            })
+            .collect();
+        Dictionaries {
+            by_id,
+            active: active.into_iter().collect(),
+        }
+    }
+
+    /// The dictionary new records of `kind` are written with.
+    pub fn active(&self, kind: &str) -> Option<&Arc<Dictionary>> {
+        self.active.get(kind).and_then(|id| self.by_id.get(id))
+    }
+
+    pub fn get(&self, id: u16) -> Option<&Arc<Dictionary>> {
+        self.by_id.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+thread_local! {
+    // The dictionaries of the database whose transaction runs on this thread (set by
+    // `Store::read` and `Store::write` for the closure's duration): encode and decode take a
+    // transaction, not the store, and a process may hold several databases (tests, tools).
+    static SCOPE: std::cell::RefCell<Option<Arc<Dictionaries>>> =
+        const { std::cell::RefCell::new(None) };
+    // zstd contexts with a dictionary loaded, by dictionary serial: loading one costs about
+    // as much as compressing a few records.
+    static DICT_COMPRESSORS: std::cell::RefCell<Vec<(u64, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    static DICT_DECOMPRESSORS: std::cell::RefCell<Vec<(u64, zstd::bulk::Decompressor<'static>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Contexts kept per thread; older ones are dropped (a few dictionaries are in use at once).
+const CONTEXTS_PER_THREAD_MAX: usize = 8;
+
+/// Runs `work` with `dictionaries` as the scope of encode and decode on this thread.
+pub fn with_dictionaries<T>(dictionaries: Arc<Dictionaries>, work: impl FnOnce() -> T) -> T {
+    let previous = SCOPE.with(|scope| scope.replace(Some(dictionaries)));
+    // Restored even if `work` panics, so a caught panic leaves no stale scope behind.
+    struct Restore(Option<Arc<Dictionaries>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SCOPE.with(|scope| *scope.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(previous);
+    work()
+}
+
+fn scope() -> Option<Arc<Dictionaries>> {
+    SCOPE.with(|scope| scope.borrow().clone())
+}
+
+fn with_cached<C, T>(
+    cache: &'static std::thread::LocalKey<std::cell::RefCell<Vec<(u64, C)>>>,
+    serial: u64,
+    create: impl FnOnce() -> std::io::Result<C>,
+    work: impl FnOnce(&mut C) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    cache.with(|cell| {
+        let mut contexts = cell.borrow_mut();
+        let index = match contexts.iter().position(|(found, _)| *found == serial) {
+            Some(index) => index,
+            None => {
+                if contexts.len() >= CONTEXTS_PER_THREAD_MAX {
+                    contexts.remove(0);
+                }
+                contexts.push((serial, create()?));
+                contexts.len() - 1
+            }
+        };
+        work(&mut contexts[index].1)
+    })
 }
 
 impl Record for model::Account {
@@ -469,5 +683,46 @@ mod tests {
         // The positional layout: a MessagePack array16 of 17 fields, no field names on disk.
         assert_eq!(bytes[4..7], [0xdc, 0, 17]);
         assert!(!bytes.windows(7).any(|window| window == b"content"));
+    }
+
+    /// Records compressed with a trained dictionary name it, shrink, need it to decode, and
+    /// records written before it stay readable next to them.
+    #[test]
+    fn dictionaries_shrink_records_that_name_them() {
+        let samples: Vec<Vec<u8>> = (0..600)
+            .map(|n| {
+                let text = format!("status number {n} about rust and the fediverse, with #tags and links https://example.social/@user{}", n % 17);
+                rmp_serde::to_vec(&status(&text)).unwrap()
+            })
+            .collect();
+        let trained = zstd::dict::from_samples(&samples, 4096).unwrap();
+        let set = Arc::new(Dictionaries::new(
+            [(5, "status".to_string(), trained)],
+            [("status".to_string(), 5)],
+        ));
+        let record = status("status number 9999 about rust and the fediverse, with #tags");
+        let plain = encode(&record).unwrap();
+        let with = with_dictionaries(set.clone(), || encode(&record).unwrap());
+        assert_eq!(dictionary_of(&plain), 0);
+        assert_eq!(dictionary_of(&with), 5);
+        assert!(
+            with.len() < plain.len(),
+            "{} vs {}",
+            with.len(),
+            plain.len()
+        );
+        // Without the database's dictionaries in scope, the record is refused, not misread.
+        assert!(matches!(
+            decode::<Status>(&with, 1 << 20),
+            Err(StoreError::Corrupt { .. })
+        ));
+        with_dictionaries(set.clone(), || {
+            assert_eq!(decode::<Status>(&with, 1 << 20).unwrap(), record);
+            assert_eq!(decode::<Status>(&plain, 1 << 20).unwrap(), record);
+            let moved = recompress("status", &plain, 1 << 20).unwrap().unwrap();
+            assert_eq!(dictionary_of(&moved), 5);
+            assert_eq!(decode::<Status>(&moved, 1 << 20).unwrap(), record);
+            assert!(recompress("status", &moved, 1 << 20).unwrap().is_none());
+        });
     }
 }

@@ -12,7 +12,7 @@ use redb::{Key, TableDefinition, Value};
 use super::StoreError;
 
 /// Bumped when the on-disk layout changes; `store::migrate` knows every older version.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 macro_rules! tables {
     ($($(#[doc = $doc:literal])* $name:ident: $key:ty => $value:ty = $table:literal;)*) => {
@@ -59,8 +59,6 @@ tables! {
     STATUSES: u64 => &[u8] = "statusid_status";
     /// The id (URI) of a remote status.
     STATUS_URIS: u64 => &str = "statusid_uri";
-    /// A remote status's id (URI) to its status id.
-    URI_STATUSID: &str => u64 = "uri_statusid";
     /// Replies, reblogs, favourites of a status.
     STATUS_COUNTS: u64 => (u32, u32, u32) = "statusid_counts";
     /// Statuses (and reblogs) of an account.
@@ -164,7 +162,8 @@ tables! {
     DELIVERIES_DUE: (u64, u64) => () = "duems_deliveryid";
     /// Verified inbound activities waiting to be applied (`model::InboundActivity`).
     INBOUND: u64 => &[u8] = "inboundid_activity";
-    /// Activity ids already applied, with the time first seen: duplicates are dropped.
+    /// Activity ids already applied, with the time first seen: duplicates are dropped. Written
+    /// until schema version 1; read until its entries expire (`SEEN_HASHES` now).
     SEEN_ACTIVITIES: &str => u64 = "activityuri_seenms";
     /// Ids of remote objects that were deleted, with the time: a Delete that came before its
     /// Create, or a late copy, does not bring the object back.
@@ -273,4 +272,18 @@ tables! {
     USER_DOMAIN_BLOCKS: (u64, &str) => u64 = "account_domain_userdomainblock";
     /// The same in block order: (account, block id) to domain.
     USER_DOMAIN_BLOCKS_BY_ID: (u64, u64) => &str = "account_userdomainblockid";
+    /// Trained zstd dictionaries (`store::dictionaries`): id to (record kind, training time in
+    /// ms, dictionary). Records name the one they were compressed with; the active one of each
+    /// kind is `dictionary.<kind>` in `META`.
+    DICTIONARIES: u16 => (&str, u64, &[u8]) = "dictionaryid_kind_trainedms_dictionary";
+    /// A remote status's id (URI), as the first 8 bytes of its SHA-256, to its status id: a
+    /// compact index that replaces a second copy of the URI (schema version 2). A lookup
+    /// compares `STATUS_URIS` of each candidate, so a collision costs a read, never a wrong id.
+    URIHASH_STATUSID: (u64, u64) => () = "urihash_statusid";
+    /// Daily samples of every table (`store::growth`): (day start ms, table) to (entries,
+    /// bytes of keys, values and B-tree structure).
+    STORAGE_STATS: (u64, &str) => (u64, u64) = "dayms_table_entries_bytes";
+    /// Activity ids already applied, as the first 8 bytes of their SHA-256, with the time first
+    /// seen (replaces `SEEN_ACTIVITIES` from schema version 2; see `queues::mark_seen`).
+    SEEN_HASHES: u64 => u64 = "activityhash_seenms";
 }

@@ -58,7 +58,8 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     tx.open_table(schema::REACTIONS)?
         .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     if let Some(uri) = tx.open_table(schema::STATUS_URIS)?.remove(id)? {
-        tx.open_table(schema::URI_STATUSID)?.remove(uri.value())?;
+        tx.open_table(schema::URIHASH_STATUSID)?
+            .remove((uri_hash(uri.value()), id))?;
     }
     tx.open_table(schema::ACCOUNT_STATUSES)?
         .remove((status.account_id.0, id))?;
@@ -172,11 +173,21 @@ pub fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError
     Ok(TagId(next))
 }
 
-/// Records the id (URI) of a remote status.
+/// Records the id (URI) of a remote status: the URI once, and its hash as an index.
 pub fn put_status_uri(tx: &WriteTransaction, id: StatusId, uri: &str) -> Result<(), StoreError> {
     tx.open_table(schema::STATUS_URIS)?.insert(id.0, uri)?;
-    tx.open_table(schema::URI_STATUSID)?.insert(uri, id.0)?;
+    tx.open_table(schema::URIHASH_STATUSID)?
+        .insert((uri_hash(uri), id.0), ())?;
     Ok(())
+}
+
+/// The first 8 bytes of the SHA-256 of a URI: the key of `URIHASH_STATUSID`. A stable hash
+/// (not std's, which may change between Rust releases), since it is stored.
+pub fn uri_hash(uri: &str) -> u64 {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, uri.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_ref()[..8]);
+    u64::from_be_bytes(first)
 }
 
 /// The stored id (URI) of a remote status.
@@ -188,10 +199,16 @@ pub fn status_uri(reader: &impl Reader, id: StatusId) -> Result<Option<String>, 
 }
 
 pub fn status_id_by_uri(reader: &impl Reader, uri: &str) -> Result<Option<StatusId>, StoreError> {
-    Ok(reader
-        .table(schema::URI_STATUSID)?
-        .get(uri)?
-        .map(|id| StatusId(id.value())))
+    let hash = uri_hash(uri);
+    let index = reader.table(schema::URIHASH_STATUSID)?;
+    let uris = reader.table(schema::STATUS_URIS)?;
+    for entry in index.range((hash, 0)..=(hash, u64::MAX))? {
+        let id = entry?.0.value().1;
+        if uris.get(id)?.is_some_and(|stored| stored.value() == uri) {
+            return Ok(Some(StatusId(id)));
+        }
+    }
+    Ok(None)
 }
 
 /// Links a stored status to the parent it replies to, found after it was stored.

@@ -1,9 +1,24 @@
 //! Wall-clock time as Unix milliseconds, and its text forms for the API.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A manual clock for the whole process, in Unix ms (0: the wall clock). Only the simulation
+/// tool (`tools/simulate`) sets it, to run days of traffic in minutes through the real code;
+/// a global rather than a handle field because every layer reads the time.
+static MANUAL_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the manual clock (`0` goes back to the wall clock). Never called by the server.
+pub fn set_manual_ms(ms: u64) {
+    MANUAL_MS.store(ms, Ordering::Relaxed);
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
+    let manual = MANUAL_MS.load(Ordering::Relaxed);
+    if manual != 0 {
+        return manual;
+    }
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis() as u64)

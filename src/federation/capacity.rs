@@ -1,0 +1,520 @@
+//! The capacity planner: per-operation costs measured on this machine (`skerry capacity
+//! --calibrate`), and a workload profile turned into RAM, disk per day, steady-state disk and
+//! CPU share (`skerry capacity --profile FILE`).
+//!
+//! Calibration drives `CALIBRATION_ACTIVITIES` synthetic relay Creates (~1.2 KB of JSON each,
+//! the median of the fixtures) through the real inbound path into a scratch database, trains
+//! the dictionaries as the housekeeping job would, and divides: CPU time and bytes per status,
+//! bytes per remote account, bytes per dedupe record. `tools/simulate` checks the projection
+//! against days of simulated traffic.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::app::{App, remote};
+use crate::config::Config;
+use crate::model::InboundActivity;
+
+use super::FederationError;
+
+/// Activities ingested by a calibration: the first half must hold `SAMPLES_MIN` posts so the
+/// second is measured with dictionaries, as a running server is; ~7 s on tmpfs, well under a
+/// minute on a disk with fsync, on the 2-core reference machine.
+pub const CALIBRATION_ACTIVITIES: usize = 4_000;
+/// Distinct authors among them (relay traffic: most authors post rarely).
+const CALIBRATION_AUTHORS: usize = 1_400;
+/// The daily growth sample: ~76 tables × ~90 bytes.
+const GROWTH_SAMPLE_BYTES_PER_DAY: f64 = 7_000.0;
+/// Largest profile file read, in bytes.
+pub const PROFILE_BYTES_MAX: u64 = 64 * 1024;
+
+/// Costs measured by `--calibrate`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// CPU time to verify-free apply one inbound Create (parse, sanitize, store), in µs.
+    pub cpu_us_per_activity: f64,
+    /// Bytes on disk per stored remote status: record, URI, indexes, B-tree pages.
+    pub bytes_per_status: f64,
+    /// Bytes on disk per remote account: account, actor (key), acct and URI indexes, counts.
+    pub bytes_per_account: f64,
+    /// Bytes on disk per remembered activity id.
+    pub bytes_per_seen_activity: f64,
+    /// Bytes on disk per remembered deleted object id.
+    #[serde(default)]
+    pub bytes_per_tombstone: f64,
+    /// Bytes of the boost edges per boost (the boost's own status is counted as a status).
+    #[serde(default)]
+    pub bytes_per_boost: f64,
+    /// Bytes of the trained dictionaries (a constant, a few per kind).
+    pub dictionary_bytes: f64,
+    /// Resident memory of the process before any work, in bytes.
+    pub rss_base_bytes: f64,
+}
+
+impl Default for Calibration {
+    /// Figures measured by `tools/simulate` and `--calibrate` on the reference machine
+    /// (2 shared cores), for a profile run without a calibration file.
+    fn default() -> Self {
+        Calibration {
+            cpu_us_per_activity: 900.0,
+            bytes_per_status: 220.0,
+            bytes_per_account: 420.0,
+            bytes_per_seen_activity: 25.0,
+            bytes_per_tombstone: 100.0,
+            bytes_per_boost: 60.0,
+            dictionary_bytes: 3.0 * 16384.0,
+            rss_base_bytes: 12e6,
+        }
+    }
+}
+
+/// A workload: what the instance does in a day.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Profile {
+    pub local_users: u64,
+    /// Remote accounts local users follow (their posts are kept: touched).
+    pub followed_accounts: u64,
+    /// Posts a followed account makes per day.
+    pub posts_per_followed_account_per_day: f64,
+    /// Activities relays deliver per day (all relay subscriptions together).
+    pub relay_activities_per_day: f64,
+    /// Share of relay activities that are new posts.
+    pub relay_post_share: f64,
+    /// Share of relay activities that are boosts (each a small status of its own).
+    pub relay_boost_share: f64,
+    /// Share of relay activities that are deletes (each leaves a tombstone).
+    pub relay_delete_share: f64,
+    pub tombstone_days: f64,
+    /// Distinct remote accounts seen within a retention window.
+    pub remote_accounts_active: u64,
+    /// Share of posts with media (media are stored by the media cache, not counted here).
+    pub media_share: f64,
+    pub retention_days: f64,
+    pub seen_activity_days: f64,
+    /// The disk budget (`storage.db_bytes_max`), 0 for none.
+    pub db_bytes_max: f64,
+    /// The page cache (`storage.cache_bytes`).
+    pub cache_bytes: f64,
+    /// Cores of the machine.
+    pub cores: f64,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            local_users: 1,
+            followed_accounts: 200,
+            posts_per_followed_account_per_day: 3.0,
+            relay_activities_per_day: 3_000.0,
+            relay_post_share: 0.87,
+            relay_boost_share: 0.10,
+            relay_delete_share: 0.03,
+            tombstone_days: 30.0,
+            remote_accounts_active: 3_000,
+            media_share: 0.2,
+            retention_days: 30.0,
+            seen_activity_days: 7.0,
+            db_bytes_max: 0.0,
+            cache_bytes: 16.0 * 1024.0 * 1024.0,
+            cores: 1.0,
+        }
+    }
+}
+
+/// What a profile needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub ram_bytes: f64,
+    pub disk_bytes_per_day: f64,
+    /// Where the database levels off with retention (or the budget, if lower).
+    pub steady_state_bytes: f64,
+    /// Touched content (followed accounts' posts) keeps growing by this much a day.
+    pub touched_bytes_per_day: f64,
+    pub cpu_share: f64,
+}
+
+/// The projection of `profile` from `calibration`.
+pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
+    let relay = profile.relay_activities_per_day;
+    let relay_posts = relay * profile.relay_post_share;
+    let boosts = relay * profile.relay_boost_share;
+    let deletes = relay * profile.relay_delete_share;
+    let touched_posts =
+        profile.followed_accounts as f64 * profile.posts_per_followed_account_per_day;
+    let activities = relay + touched_posts;
+    let per_status = calibration.bytes_per_status;
+    let disk_bytes_per_day = (relay_posts + boosts + touched_posts) * per_status
+        + boosts * calibration.bytes_per_boost
+        + activities * calibration.bytes_per_seen_activity
+        + deletes * calibration.bytes_per_tombstone
+        + GROWTH_SAMPLE_BYTES_PER_DAY;
+    let window = if profile.retention_days > 0.0 {
+        profile.retention_days
+    } else {
+        f64::INFINITY
+    };
+    // Deletes remove posts of the window: what stays is posts minus deletes.
+    let kept_per_day = (relay_posts - deletes).max(0.0) + boosts;
+    let mut steady = kept_per_day * window * per_status
+        + boosts * window * calibration.bytes_per_boost
+        + activities * profile.seen_activity_days * calibration.bytes_per_seen_activity
+        + deletes * profile.tombstone_days * calibration.bytes_per_tombstone
+        + profile.remote_accounts_active as f64 * calibration.bytes_per_account
+        + calibration.dictionary_bytes
+        + GROWTH_SAMPLE_BYTES_PER_DAY * window.min(400.0);
+    if profile.db_bytes_max > 0.0 {
+        steady = steady.min(profile.db_bytes_max);
+    }
+    Plan {
+        ram_bytes: calibration.rss_base_bytes
+            + profile.cache_bytes
+            + profile.local_users as f64 * 256.0 * 1024.0,
+        disk_bytes_per_day,
+        steady_state_bytes: steady,
+        touched_bytes_per_day: touched_posts * per_status,
+        cpu_share: activities * calibration.cpu_us_per_activity / 86_400e6 / profile.cores.max(1.0),
+    }
+}
+
+/// Reads a profile file (TOML), refusing more than `PROFILE_BYTES_MAX` bytes.
+pub fn read_profile(path: &std::path::Path) -> Result<Profile, String> {
+    let length = std::fs::metadata(path)
+        .map_err(|error| format!("{}: {error}", path.display()))?
+        .len();
+    if length > PROFILE_BYTES_MAX {
+        return Err(format!(
+            "{}: {length} bytes is over {PROFILE_BYTES_MAX}",
+            path.display()
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// The plan as text.
+pub fn render(profile: &Profile, plan: &Plan) -> String {
+    let mb = |bytes: f64| bytes / 1e6;
+    let mut out = format!(
+        "RAM: {:.0} MB (page cache {:.0} MB included)\n",
+        mb(plan.ram_bytes),
+        mb(profile.cache_bytes)
+    );
+    out.push_str(&format!(
+        "disk per day: {:.2} MB (touched content, kept: {:.2} MB/day)\n",
+        mb(plan.disk_bytes_per_day),
+        mb(plan.touched_bytes_per_day)
+    ));
+    if profile.retention_days > 0.0 || profile.db_bytes_max > 0.0 {
+        out.push_str(&format!(
+            "steady-state disk: {:.2} MB (data in use) after {} days, plus the touched content\n",
+            mb(plan.steady_state_bytes),
+            profile.retention_days
+        ));
+    } else {
+        out.push_str("steady-state disk: none (no retention and no budget: it grows)\n");
+    }
+    out.push_str(&format!(
+        "CPU share: {:.3} % of {} core(s) for applying inbound activities (signature checks and media not included)\n",
+        plan.cpu_share * 100.0,
+        profile.cores
+    ));
+    out
+}
+
+/// Process CPU time (user + system) in µs, from `/proc/self/stat`.
+fn cpu_time_us() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports in USER_HZ, 100 on every mainstream architecture.
+    Some(ticks * 10_000.0)
+}
+
+/// Resident memory now, from `/proc/self/status`.
+fn rss_bytes() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// A synthetic relay Create of ~1.2 KB (the fixtures' median Note) by author `author`.
+fn synthetic_create(author: usize, serial: usize, now_ms: u64) -> (String, serde_json::Value) {
+    let actor = format!("https://host{}.example/users/author{author}", author % 200);
+    let id = format!("{actor}/statuses/{}", 110_000_000 + serial);
+    let words = [
+        "the",
+        "fediverse",
+        "is",
+        "small",
+        "servers",
+        "talking",
+        "with",
+        "each",
+        "other",
+        "about",
+        "photos",
+        "birds",
+        "rust",
+        "bread",
+        "trains",
+        "weather",
+        "music",
+        "today",
+    ];
+    let text: Vec<&str> = (0..40)
+        .map(|n| words[(serial * 7 + n * 13) % words.len()])
+        .collect();
+    let content = format!(
+        "<p>{} <a href=\"https://host{}.example/tags/rust\" class=\"mention hashtag\" rel=\"tag\">#<span>rust</span></a> <a href=\"https://example.org/article/{serial}\" rel=\"nofollow noopener\" target=\"_blank\">example.org/article/{serial}</a></p>",
+        text.join(" "),
+        author % 200
+    );
+    let published = crate::util::time::iso8601_ms(now_ms);
+    let note = json!({
+        "id": id, "type": "Note", "attributedTo": actor, "content": content,
+        "contentMap": {"en": content}, "published": published, "url": id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [format!("{actor}/followers")],
+        "sensitive": false, "summary": null,
+        "tag": [{"type": "Hashtag", "href": format!("https://host{}.example/tags/rust", author % 200), "name": "#rust"}],
+        "attachment": [],
+    });
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}/activity"), "type": "Create", "actor": actor,
+        "published": published, "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{actor}/followers")], "object": note,
+    });
+    (actor, create)
+}
+
+/// Table bytes and entries of a database, by groups of tables.
+struct Measure {
+    status: (f64, f64),
+    account: (f64, f64),
+    seen: (f64, f64),
+    tombstone: (f64, f64),
+    boost: (f64, f64),
+    dictionary: f64,
+}
+
+fn measure(app: &App) -> Result<Measure, crate::app::AppError> {
+    let stats = app.store.stats(&app.config.database_path())?;
+    let group = |names: &[&str]| -> (f64, f64) {
+        let mut bytes = 0.0;
+        let mut entries = 0.0;
+        for table in stats
+            .tables
+            .iter()
+            .filter(|table| names.contains(&table.name.as_str()))
+        {
+            bytes += (table.stored_bytes + table.metadata_bytes + table.fragmented_bytes) as f64;
+            entries = f64::max(entries, table.entries as f64);
+        }
+        (bytes, entries)
+    };
+    Ok(Measure {
+        status: group(&[
+            "statusid_status",
+            "statusid_uri",
+            "urihash_statusid",
+            "accountid_statusid",
+            "public_statusid",
+            "tagid_statusid",
+            "parentid_statusid",
+            "statusid_counts",
+        ]),
+        account: group(&[
+            "accountid_account",
+            "accountid_remoteactor",
+            "actoruri_accountid",
+            "acct_accountid",
+            "accountid_counts",
+        ]),
+        seen: group(&["activityhash_seenms"]),
+        tombstone: group(&["objecturi_deletedms"]),
+        boost: group(&["account_statusid_reblog", "statusid_reblogid"]),
+        dictionary: group(&["dictionaryid_kind_trainedms_dictionary"]).0,
+    })
+}
+
+/// The cost of one more: bytes added per entry added between two measures (fixed costs such
+/// as a table's first pages cancel out).
+fn marginal(before: (f64, f64), after: (f64, f64)) -> f64 {
+    let entries = after.1 - before.1;
+    if entries <= 0.0 {
+        return 0.0;
+    }
+    (after.0 - before.0) / entries
+}
+
+/// Measures the costs on this machine, in a scratch database under `scratch` (removed after).
+///
+/// Two halves of `CALIBRATION_ACTIVITIES` relay activities (posts, 10 % boosts, 3 % deletes, as
+/// `tools/simulate` sends), each half by new authors; dictionaries are trained after the first,
+/// as the housekeeping job would; the costs are what the second half added per item.
+pub async fn calibrate(
+    base: &Config,
+    scratch: &std::path::Path,
+) -> Result<Calibration, FederationError> {
+    let rss_base_bytes = rss_bytes().unwrap_or(0.0);
+    let mut config = base.clone();
+    config.storage.data_dir = scratch.to_path_buf();
+    config.federation.outbound = false;
+    config.retention.remote_status_days = 0;
+    let app = App::open(config).map_err(|error| FederationError::App(error.into()))?;
+    let relay = stand_in(&app, "https://relay.example/actor").await?;
+    let now = crate::util::time::now_ms();
+    let half = CALIBRATION_ACTIVITIES / 2;
+    let mut known = std::collections::HashSet::new();
+    let mut posts: Vec<(String, String)> = Vec::new();
+    let mut cpu_us = 0.0;
+    let mut first = None;
+    for serial in 0..CALIBRATION_ACTIVITIES {
+        if serial == half {
+            // Dictionaries, as the housekeeping job trains them, then the first measure.
+            first = Some(
+                app.run(move |app| {
+                    for (kind, _) in crate::store::dictionaries::KINDS {
+                        app.store.train_dictionary(kind, now)?;
+                        let mut from = Some(0);
+                        while let Some(start) = from {
+                            from = app.store.rewrite_batch(kind, start, 1_000)?.1;
+                        }
+                    }
+                    measure(app)
+                })
+                .await?,
+            );
+        }
+        let phase = usize::from(serial >= half);
+        let author = (serial * 7919) % (CALIBRATION_AUTHORS / 2) + phase * CALIBRATION_AUTHORS / 2;
+        let ms = now - 1000 * (CALIBRATION_ACTIVITIES - serial) as u64;
+        let (actor, mut activity) = synthetic_create(author, serial, ms);
+        let dice = (serial * 37) % 100;
+        if dice < 10 && !posts.is_empty() {
+            let (object, _) = &posts[(serial * 13) % posts.len()];
+            activity = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{actor}/boosts/{serial}"), "type": "Announce", "actor": actor,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": object,
+            });
+        } else if dice < 13 && !posts.is_empty() {
+            let (object, by) = posts.swap_remove((serial * 13) % posts.len());
+            activity = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{object}#delete"), "type": "Delete", "actor": by,
+                "object": {"id": object, "type": "Tombstone"},
+            });
+        } else {
+            let id = activity["object"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            posts.push((id, actor.clone()));
+        }
+        let signer = activity["actor"].as_str().unwrap_or_default().to_string();
+        if known.insert(author) {
+            // As a fetch of the actor would, and followed by the relay stand-in so the inbound
+            // path keeps its posts.
+            let author_id = stand_in(&app, &actor).await?;
+            let follow_id = app.next_id();
+            app.run(move |app| {
+                Ok(app.store.write(|tx| {
+                    crate::store::Edge::FOLLOW.add(tx, relay.0, author_id.0, follow_id)
+                })?)
+            })
+            .await?;
+        }
+        let item = InboundActivity {
+            signer,
+            body: serde_json::to_vec(&activity)
+                .map_err(|error| FederationError::Json(error.to_string()))?,
+            received_ms: now,
+        };
+        let cpu_start = cpu_time_us().unwrap_or(0.0);
+        // A refusal (a boost of a deleted post) costs what it costs, like in real traffic.
+        let _ = super::inbound::apply_one(&app, &item).await;
+        cpu_us += cpu_time_us().unwrap_or(0.0) - cpu_start;
+    }
+    let first = first.expect("measured at half way");
+    let second = app.run(measure).await?;
+    let calibration = Calibration {
+        cpu_us_per_activity: cpu_us / CALIBRATION_ACTIVITIES as f64,
+        bytes_per_status: marginal(first.status, second.status),
+        bytes_per_account: marginal(first.account, second.account),
+        bytes_per_seen_activity: marginal(first.seen, second.seen),
+        bytes_per_tombstone: marginal(first.tombstone, second.tombstone),
+        bytes_per_boost: marginal(first.boost, second.boost),
+        dictionary_bytes: second.dictionary,
+        rss_base_bytes,
+    };
+    drop(app);
+    let _ = std::fs::remove_dir_all(scratch);
+    Ok(calibration)
+}
+
+/// A remote account known without the network (the calibration's authors and relay).
+async fn stand_in(app: &App, uri: &str) -> Result<crate::model::AccountId, FederationError> {
+    let host = super::fetch::host_of(uri).unwrap_or_default();
+    let input = remote::ActorInput {
+        uri: uri.to_string(),
+        username: uri.rsplit('/').next().unwrap_or("someone").to_string(),
+        display_name: "Someone posting".into(),
+        note_html: "<p>Posting about things I like, mostly photos and links.</p>".into(),
+        inbox: format!("{uri}/inbox"),
+        shared_inbox: Some(format!("https://{host}/inbox")),
+        followers: Some(format!("{uri}/followers")),
+        url: Some(uri.to_string()),
+        key_id: format!("{uri}#main-key"),
+        // A real 2048-bit key's PEM size: the actor record's largest field.
+        public_key_pem: format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzGB3yDvMl+8p+ViutVRG".repeat(6)
+        ),
+        host,
+        ..remote::ActorInput::default()
+    };
+    Ok(app.run(move |app| remote::upsert_actor(app, input)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Retention bounds the disk; without it there is no steady state; a budget caps it.
+    #[test]
+    fn plans_follow_the_profile() {
+        let calibration = Calibration::default();
+        let profile = Profile::default();
+        let planned = plan(&profile, &calibration);
+        let relay_posts = 3_000.0 * 0.87;
+        assert!(planned.steady_state_bytes > relay_posts * 30.0 * 220.0);
+        assert!(planned.disk_bytes_per_day > relay_posts * 220.0);
+        let longer = plan(
+            &Profile {
+                retention_days: 60.0,
+                ..profile.clone()
+            },
+            &calibration,
+        );
+        assert!(longer.steady_state_bytes > planned.steady_state_bytes * 1.8);
+        let capped = plan(
+            &Profile {
+                db_bytes_max: 1e6,
+                ..profile.clone()
+            },
+            &calibration,
+        );
+        assert_eq!(capped.steady_state_bytes, 1e6);
+        assert!(planned.cpu_share > 0.0 && planned.cpu_share < 1.0);
+        let text: Profile =
+            toml::from_str("relay_activities_per_day = 10\nretention_days = 7").unwrap();
+        assert_eq!(text.retention_days, 7.0);
+        assert!(toml::from_str::<Profile>("unknown = 1").is_err());
+    }
+}

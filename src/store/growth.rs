@@ -1,0 +1,122 @@
+//! Growth an admin can see: a daily sample of every table (entries and bytes) kept in
+//! `STORAGE_STATS`, and the database's allocated bytes for the disk budget.
+//!
+//! Samples are keyed by the start of their UTC day, so taking one twice a day replaces the
+//! first; `ALLOCATED` is a pseudo-table name for the allocated bytes of the whole file.
+
+use redb::{Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value};
+
+use super::schema::{self, TableVisitor};
+use super::{Reader, Store, StoreError};
+
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 24 * 3600 * 1000;
+/// Days of samples kept; older ones are removed when a new one is taken (76 tables × ~90 bytes
+/// a day would otherwise grow by 2.5 MB a year).
+pub const SAMPLES_DAYS_MAX: u64 = 400;
+/// The pseudo-table of a sample that holds the bytes allocated in the file (all tables, their
+/// B-tree pages and redb's own).
+pub const ALLOCATED: &str = "_allocated";
+
+/// One table in one daily sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub day_ms: u64,
+    pub table: String,
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+impl Store {
+    /// Bytes allocated in the database file: what the data in use takes, free pages not
+    /// counted (redb reuses them before it grows the file).
+    pub fn allocated_bytes(&self) -> Result<u64, StoreError> {
+        // Only a write transaction has the allocator's stats; it is dropped, not committed.
+        let tx = self.database().begin_write()?;
+        let stats = tx.stats()?;
+        let bytes = stats.allocated_pages() * stats.page_size() as u64;
+        tx.abort()?;
+        Ok(bytes)
+    }
+
+    /// Counts every table now and stores it as the sample of the day of `now_ms`.
+    pub fn sample_growth(&self, now_ms: u64) -> Result<Vec<Sample>, StoreError> {
+        struct Collect<'t> {
+            tx: &'t redb::ReadTransaction,
+            rows: Vec<(String, u64, u64)>,
+        }
+        impl TableVisitor for Collect<'_> {
+            fn visit<K: Key + 'static, V: Value + 'static>(
+                &mut self,
+                table: TableDefinition<'static, K, V>,
+            ) -> Result<(), StoreError> {
+                let opened = self.tx.open_table(table)?;
+                let stats = opened.stats()?;
+                self.rows.push((
+                    redb::TableHandle::name(&table).to_string(),
+                    opened.len()?,
+                    stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes(),
+                ));
+                Ok(())
+            }
+        }
+        let snapshot = self.database().begin_read()?;
+        let mut collect = Collect {
+            tx: &snapshot,
+            rows: Vec::new(),
+        };
+        schema::visit_tables(&mut collect)?;
+        let mut rows = collect.rows;
+        drop(snapshot);
+        rows.push((ALLOCATED.to_string(), 0, self.allocated_bytes()?));
+        let day_ms = now_ms - now_ms % DAY_MS;
+        self.write(|tx| {
+            let mut table = tx.open_table(schema::STORAGE_STATS)?;
+            let oldest = day_ms.saturating_sub(SAMPLES_DAYS_MAX * DAY_MS);
+            table.retain_in((0, "")..(oldest, ""), |_, _| false)?;
+            for (name, entries, bytes) in &rows {
+                table.insert((day_ms, name.as_str()), (*entries, *bytes))?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, entries, bytes)| Sample {
+                day_ms,
+                table,
+                entries,
+                bytes,
+            })
+            .collect())
+    }
+}
+
+/// Whether the day of `now_ms` has its sample.
+pub fn sampled_today(reader: &impl Reader, now_ms: u64) -> Result<bool, StoreError> {
+    let day_ms = now_ms - now_ms % DAY_MS;
+    Ok(reader
+        .table(schema::STORAGE_STATS)?
+        .range((day_ms, "")..)?
+        .next()
+        .transpose()?
+        .is_some_and(|(key, _)| key.value().0 == day_ms))
+}
+
+/// Every sample of the last `days` days before `now_ms`, oldest first.
+pub fn samples(reader: &impl Reader, now_ms: u64, days: u64) -> Result<Vec<Sample>, StoreError> {
+    let since = now_ms.saturating_sub(days * DAY_MS);
+    let since = since - since % DAY_MS;
+    let mut out = Vec::new();
+    for entry in reader.table(schema::STORAGE_STATS)?.range((since, "")..)? {
+        let (key, value) = entry?;
+        let (day_ms, table) = key.value();
+        let (entries, bytes) = value.value();
+        out.push(Sample {
+            day_ms,
+            table: table.to_string(),
+            entries,
+            bytes,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,924 @@
+//! `skerry-simulate`: N simulated days of relay-heavy traffic through Skerry's real ingest
+//! path (`federation::inbound::apply_one`, `app::remote`) with a manual clock, and the real
+//! housekeeping job (`app::housekeeping::round`) every simulated hour.
+//!
+//! Three runs: retention off, retention on, retention on with a disk budget. Writes
+//! `OUT/growth.csv` (database size per simulated day and run), `OUT/growth.svg` (the chart) and
+//! `OUT/bytes-per-status.md`: the same statuses as raw JSON, as zstd JSON, in SQLite with a
+//! GoToSocial-like schema, and in Skerry with all its indexes.
+//!
+//! Statuses are the Notes of `../shared/fixtures/activitypub` (all software), each sent again
+//! under new ids by authors drawn from a skewed pool, as a relay delivers them: mostly
+//! Creates, some Announces of earlier statuses, a few Deletes. One local user follows a few
+//! authors, so part of the traffic is touched and must survive retention.
+//!
+//! Usage: `cargo run --release -p skerry-simulate -- [--days N] [--per-day N]
+//! [--retention-days N] [--budget-bytes N] [--fixtures DIR] [--out DIR] [--runs off,on,budget]
+//! [--no-planner]`
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use skerry::app::housekeeping::{self, Cursors};
+use skerry::app::{App, remote};
+use skerry::config::{Config, Overrides};
+use skerry::federation::inbound;
+use skerry::model::InboundActivity;
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+const DAY_MS: u64 = 24 * 3600 * 1000;
+/// Simulated time starts here (2026-01-01), so statuses are in the past of the wall clock.
+const START_MS: u64 = 1_767_225_600_000;
+/// Housekeeping rounds per simulated day (the server runs one a minute; an hour's worth of
+/// traffic per round keeps the simulation quick and the steps as small).
+const ROUNDS_PER_DAY: usize = 24;
+/// Remote hosts the authors live on.
+const HOSTS: usize = 200;
+/// Authors the local user follows (the last of the pool, who post rarely: relay traffic
+/// dwarfs what an instance's users follow).
+const FOLLOWED: usize = 20;
+/// A 2048-bit RSA public key of a real actor (GoToSocial fixture), so actor records have the
+/// real size.
+const PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzGB3yDvMl+8p+ViutVRG\nVDl9FO7ZURYXnwB3TedJs/Ft/Hdi7ZfGLMBKBVsU2yWTSzhF8m1ycBDwRuUcD8xS\nqJnXNgPhAd9YKLGDQPmAmPSBEJjCYTI5GY65TpwHGLmRnt2kvF2YUI1F4B0PpWTh\nwJo6DHLs1AjxkTvlcS1gF87XJ0nbdj7GkcDpxE55Vr4iJZ3UHjRlwv4ZmtFfdgrh\nwYS7LPH5Vd0LZ0MpKXFhjPhmZjrsHCTvV8SmT4PQrLuRXnA6GCLb4jm5dUyCkZVm\nCc0eMYYmbpu3bbZGlN1MrDmGmtdBN5nNtDUsVwdmQDT0vmhC69xcLOlWA27jF/I2\n8QIDAQAB\n-----END PUBLIC KEY-----\n";
+
+struct Options {
+    days: u64,
+    per_day: usize,
+    retention_days: u64,
+    budget_bytes: u64,
+    fixtures: PathBuf,
+    out: PathBuf,
+    runs: Vec<String>,
+    /// Calibrate and compare the planner (2,000 durable ingests: skipped by CI's smoke run).
+    planner: bool,
+    /// Only draw the chart again from an earlier run's `growth.csv`.
+    chart_from: Option<PathBuf>,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut options = Options {
+        days: 30,
+        per_day: 1_000,
+        retention_days: 7,
+        budget_bytes: 0,
+        fixtures: PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/fixtures/activitypub"
+        )),
+        out: PathBuf::from("target/simulate"),
+        runs: vec!["off".into(), "on".into(), "budget".into()],
+        planner: true,
+        chart_from: None,
+    };
+    let mut arguments = std::env::args().skip(1);
+    while let Some(flag) = arguments.next() {
+        let mut value = || {
+            arguments
+                .next()
+                .with_context(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--days" => options.days = value()?.parse()?,
+            "--per-day" => options.per_day = value()?.parse()?,
+            "--retention-days" => options.retention_days = value()?.parse()?,
+            "--budget-bytes" => options.budget_bytes = value()?.parse()?,
+            "--fixtures" => options.fixtures = value()?.into(),
+            "--out" => options.out = value()?.into(),
+            "--runs" => options.runs = value()?.split(',').map(str::to_string).collect(),
+            "--no-planner" => options.planner = false,
+            "--chart-from" => options.chart_from = Some(value()?.into()),
+            other => bail!("unknown option {other}"),
+        }
+    }
+    if options.days == 0 || options.per_day < ROUNDS_PER_DAY {
+        bail!("--days must be at least 1 and --per-day at least {ROUNDS_PER_DAY}");
+    }
+    Ok(options)
+}
+
+/// Every Note of the fixtures (plain, or embedded in a Create).
+fn fixture_notes(directory: &Path) -> anyhow::Result<Vec<Value>> {
+    let mut notes = Vec::new();
+    let mut stack = vec![directory.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        for entry in std::fs::read_dir(&path).with_context(|| path.display().to_string())? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|extension| extension != "json") {
+                continue;
+            }
+            let Ok(value) = serde_json::from_str::<Value>(&std::fs::read_to_string(&path)?) else {
+                continue;
+            };
+            let note = match value["type"].as_str() {
+                Some("Note") => Some(value.clone()),
+                Some("Create") if value["object"]["type"] == "Note" => {
+                    Some(value["object"].clone())
+                }
+                _ => None,
+            };
+            notes.extend(note);
+        }
+    }
+    notes.sort_by_key(|note| note["id"].as_str().unwrap_or_default().to_string());
+    if notes.is_empty() {
+        bail!("no Notes under {}", directory.display());
+    }
+    Ok(notes)
+}
+
+/// A small deterministic generator (xorshift), so runs are repeatable.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A float in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn author_uri(index: usize) -> String {
+    format!("https://host{}.example/users/author{index}", index % HOSTS)
+}
+
+fn iso(ms: u64) -> String {
+    skerry::util::time::iso8601_ms(ms)
+}
+
+/// A fixture Note sent again by `author` under a new id at `ms`: its content, summary, tags
+/// and attachments kept; ids, addressing and dates its own.
+fn note_from(template: &Value, author: &str, serial: u64, ms: u64) -> Value {
+    let mut note = template.clone();
+    let id = format!("{author}/statuses/{serial}");
+    let object = note.as_object_mut().expect("a Note is an object");
+    for field in [
+        "inReplyTo",
+        "replies",
+        "likes",
+        "shares",
+        "context",
+        "conversation",
+        "quoteUri",
+        "_misskey_quote",
+        "quote",
+    ] {
+        object.remove(field);
+    }
+    object.insert("id".into(), json!(id));
+    object.insert("url".into(), json!(id));
+    object.insert("attributedTo".into(), json!(author));
+    object.insert("published".into(), json!(iso(ms)));
+    object.insert("to".into(), json!([PUBLIC]));
+    object.insert("cc".into(), json!([format!("{author}/followers")]));
+    // Mentions would make the real path fetch unknown actors; hashtags and emoji stay.
+    if let Some(tags) = object.get_mut("tag").and_then(Value::as_array_mut) {
+        tags.retain(|tag| tag["type"] != "Mention");
+    }
+    note
+}
+
+/// A config for one run: its own data directory, outbound requests paused (a stale actor's
+/// refresh fails at once and the stored one is used, as when its server is down).
+fn config(directory: &Path, retention_days: u64, budget_bytes: u64) -> anyhow::Result<Config> {
+    let environment = [
+        ("SKERRY_SERVER_HOST", "skerry.example"),
+        ("SKERRY_SERVER_SCHEME", "https"),
+        ("SKERRY_FEDERATION_OUTBOUND", "false"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .chain([
+        (
+            "SKERRY_RETENTION_REMOTE_STATUS_DAYS".to_string(),
+            retention_days.to_string(),
+        ),
+        (
+            "SKERRY_STORAGE_DB_BYTES_MAX".to_string(),
+            budget_bytes.to_string(),
+        ),
+    ]);
+    let overrides = Overrides {
+        data_dir: Some(directory.to_path_buf()),
+        ..Overrides::default()
+    };
+    Ok(Config::load(None, environment, &overrides)?)
+}
+
+/// What one run measured at the end of each simulated day.
+#[derive(Clone, Debug, Default)]
+struct Day {
+    day: u64,
+    file_bytes: u64,
+    allocated_bytes: u64,
+    statuses: u64,
+    accounts: u64,
+}
+
+/// The statuses a run sent (for the comparisons): their Note JSON.
+struct Run {
+    name: String,
+    days: Vec<Day>,
+    notes_json: Vec<Vec<u8>>,
+    /// Statuses stored at the end and the tables' bytes then.
+    stored_statuses: u64,
+    allocated_bytes: u64,
+    status_table_bytes: u64,
+    refused: usize,
+}
+
+async fn ingest(app: &App, signer: &str, body: &Value) -> bool {
+    let item = InboundActivity {
+        signer: signer.to_string(),
+        body: serde_json::to_vec(body).expect("JSON"),
+        received_ms: skerry::util::time::now_ms(),
+    };
+    inbound::apply_one(app, &item).await.is_ok()
+}
+
+/// The stand-in for a relay subscription: a remote account that follows every author, so
+/// the inbound path stores their posts (`inbound::is_wanted` keeps posts of followed authors).
+/// Relay ingestion proper comes with issue 6; its follows are not local, so retention treats
+/// these posts as untouched, as it will relay content.
+const RELAY_ACTOR: &str = "https://relay.example/actor";
+
+/// Makes an author known as a fetch of its actor document would, followed by the relay.
+async fn ensure_author(app: &App, index: usize) -> anyhow::Result<()> {
+    let uri = author_uri(index);
+    let known = {
+        let uri = uri.clone();
+        app.run(move |app| remote::actor_by_uri(app, &uri)).await?
+    };
+    if known.is_some() {
+        return Ok(());
+    }
+    let host = format!("host{}.example", index % HOSTS);
+    let input = remote::ActorInput {
+        username: format!("author{index}"),
+        display_name: format!("Author number {index}"),
+        note_html: "<p>Posting about things I like, mostly photos and links.</p>".into(),
+        inbox: format!("https://{host}/users/author{index}/inbox"),
+        shared_inbox: Some(format!("https://{host}/inbox")),
+        followers: Some(format!("{uri}/followers")),
+        url: Some(format!("https://{host}/@author{index}")),
+        key_id: format!("{uri}#main-key"),
+        public_key_pem: PUBLIC_KEY_PEM.into(),
+        host,
+        uri,
+        ..remote::ActorInput::default()
+    };
+    app.run(move |app| {
+        let author = remote::upsert_actor(app, input)?;
+        // Retention prunes the stand-in too when no author is left: made again as needed.
+        let relay = match remote::account_by_uri(app, RELAY_ACTOR)? {
+            Some(relay) => relay,
+            None => remote::upsert_actor(app, relay_input())?,
+        };
+        let id = app.next_id();
+        Ok(app
+            .store
+            .write(|tx| skerry::store::Edge::FOLLOW.add(tx, relay.0, author.0, id))?)
+    })
+    .await?;
+    Ok(())
+}
+
+fn relay_input() -> remote::ActorInput {
+    remote::ActorInput {
+        uri: RELAY_ACTOR.into(),
+        username: "relay".into(),
+        host: "relay.example".into(),
+        inbox: "https://relay.example/inbox".into(),
+        key_id: format!("{RELAY_ACTOR}#main-key"),
+        public_key_pem: PUBLIC_KEY_PEM.into(),
+        ..remote::ActorInput::default()
+    }
+}
+
+async fn run(
+    name: &str,
+    options: &Options,
+    notes: &[Value],
+    retention_days: u64,
+    budget_bytes: u64,
+) -> anyhow::Result<Run> {
+    let directory = options.out.join(format!("db-{name}"));
+    let _ = std::fs::remove_dir_all(&directory);
+    let config = config(&directory, retention_days, budget_bytes)?;
+    let database_path = config.database_path();
+    skerry::util::time::set_manual_ms(START_MS);
+    let app = App::open(config)?;
+    app.run(|app| remote::upsert_actor(app, relay_input()).map(drop))
+        .await?;
+    // The local user, following the most active authors.
+    let local = app
+        .run(|app| {
+            skerry::app::accounts::create_local_account(
+                app,
+                "admin",
+                "admin@skerry.example",
+                skerry::model::Role::Owner,
+            )
+        })
+        .await?
+        .0
+        .id;
+    let authors_pool = options.per_day.max(100);
+    // The local user follows the relay stand-in (as an admin subscribes to a relay), which
+    // also keeps retention from pruning it.
+    app.run(move |app| {
+        let relay = remote::account_by_uri(app, RELAY_ACTOR)?.expect("made above");
+        skerry::app::relationships::follow(app, local, relay)?;
+        remote::answer_our_follow(app, local, relay, true)
+    })
+    .await?;
+    for index in authors_pool - FOLLOWED..authors_pool {
+        ensure_author(&app, index).await?;
+        let uri = author_uri(index);
+        app.run(move |app| {
+            let (account, _) = remote::actor_by_uri(app, &uri)?.expect("just stored");
+            skerry::app::relationships::follow(app, local, account.id)?;
+            remote::answer_our_follow(app, local, account.id, true)
+        })
+        .await?;
+    }
+    let mut random = Random(0x5eed_cafe_f00d_u64);
+    let mut recent: Vec<(String, usize)> = Vec::new();
+    let mut cursors = Cursors::default();
+    let mut result = Run {
+        name: name.to_string(),
+        days: Vec::new(),
+        notes_json: Vec::new(),
+        stored_statuses: 0,
+        allocated_bytes: 0,
+        status_table_bytes: 0,
+        refused: 0,
+    };
+    let mut serial = 0u64;
+    let step_ms = DAY_MS / options.per_day as u64;
+    let per_round = options.per_day / ROUNDS_PER_DAY;
+    for day in 0..options.days {
+        for slot in 0..options.per_day {
+            let now = START_MS + day * DAY_MS + slot as u64 * step_ms;
+            skerry::util::time::set_manual_ms(now);
+            // Skewed: a few authors post a lot, most post rarely.
+            let author = (authors_pool as f64 * random.unit().powi(3)) as usize;
+            ensure_author(&app, author).await?;
+            let actor = author_uri(author);
+            serial += 1;
+            let dice = random.next() % 100;
+            let activity = if dice < 10 && !recent.is_empty() {
+                let (object, _) = &recent[(random.next() as usize) % recent.len()];
+                json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": format!("{actor}/statuses/{serial}/activity"),
+                    "type": "Announce",
+                    "actor": actor,
+                    "published": iso(now),
+                    "to": [PUBLIC],
+                    "cc": [format!("{actor}/followers")],
+                    "object": object,
+                })
+            } else if dice < 13 && !recent.is_empty() {
+                let index = (random.next() as usize) % recent.len();
+                let (object, by) = recent.swap_remove(index);
+                let actor = author_uri(by);
+                json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": format!("{object}#delete"),
+                    "type": "Delete",
+                    "actor": actor,
+                    "to": [PUBLIC],
+                    "object": {"id": object, "type": "Tombstone"},
+                })
+            } else {
+                let template = &notes[(random.next() as usize) % notes.len()];
+                let note = note_from(template, &actor, serial, now);
+                result
+                    .notes_json
+                    .push(serde_json::to_vec(&note).expect("JSON"));
+                recent.push((note["id"].as_str().unwrap_or_default().to_string(), author));
+                if recent.len() > 5_000 {
+                    recent.swap_remove(0);
+                }
+                json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": format!("{actor}/statuses/{serial}/activity"),
+                    "type": "Create",
+                    "actor": actor,
+                    "published": iso(now),
+                    "to": [PUBLIC],
+                    "cc": [format!("{actor}/followers")],
+                    "object": note,
+                })
+            };
+            let signer = activity["actor"].as_str().unwrap_or_default().to_string();
+            if !ingest(&app, &signer, &activity).await {
+                result.refused += 1;
+            }
+            if (slot + 1) % per_round == 0 {
+                let mut taken = std::mem::take(&mut cursors);
+                cursors = app
+                    .run(move |app| {
+                        housekeeping::round(app, &mut taken, now)?;
+                        Ok(taken)
+                    })
+                    .await?;
+            }
+        }
+        let stats = app.store.stats(&database_path)?;
+        let entries = |name: &str| {
+            stats
+                .tables
+                .iter()
+                .find(|table| table.name == name)
+                .map_or(0, |table| table.entries)
+        };
+        let measured = Day {
+            day: day + 1,
+            file_bytes: stats.file_bytes,
+            allocated_bytes: app.store.allocated_bytes()?,
+            statuses: entries("statusid_status"),
+            accounts: entries("accountid_account"),
+        };
+        eprintln!(
+            "{name}: day {} file {} B allocated {} B statuses {} accounts {} ({} B/status)",
+            measured.day,
+            measured.file_bytes,
+            measured.allocated_bytes,
+            measured.statuses,
+            measured.accounts,
+            measured.allocated_bytes / measured.statuses.max(1)
+        );
+        result.days.push(measured);
+    }
+    let stats = app.store.stats(&database_path)?;
+    let last = result.days.last().cloned().unwrap_or_default();
+    result.stored_statuses = last.statuses;
+    result.allocated_bytes = last.allocated_bytes;
+    result.status_table_bytes = stats
+        .tables
+        .iter()
+        .filter(|table| {
+            [
+                "statusid_status",
+                "statusid_uri",
+                "urihash_statusid",
+                "accountid_statusid",
+                "public_statusid",
+                "tagid_statusid",
+                "parentid_statusid",
+                "statusid_counts",
+            ]
+            .contains(&table.name.as_str())
+        })
+        .map(|table| table.stored_bytes + table.metadata_bytes + table.fragmented_bytes)
+        .sum();
+    let mut table_report = String::new();
+    let mut tables = stats.tables.clone();
+    tables.sort_by_key(|table| std::cmp::Reverse(table.stored_bytes + table.metadata_bytes));
+    for table in tables.iter().take(12) {
+        let _ = writeln!(
+            table_report,
+            "  {:<36} {:>8} entries {:>10} B",
+            table.name,
+            table.entries,
+            table.stored_bytes + table.metadata_bytes + table.fragmented_bytes
+        );
+    }
+    eprintln!("{name}: largest tables at the end\n{table_report}");
+    eprintln!(
+        "{name}: dictionaries {:?}",
+        app.store
+            .dictionary_infos()?
+            .iter()
+            .map(|info| (info.kind.clone(), info.bytes))
+            .collect::<Vec<_>>()
+    );
+    Ok(result)
+}
+
+/// The same statuses in SQLite with a schema like GoToSocial's `statuses` table (string ULID
+/// ids, URIs and URLs, the author's URI, content, and its indexes), and the `status_to_tags`
+/// join; the file size after the inserts, per status.
+fn sqlite_bytes_per_status(directory: &Path, notes: &[Vec<u8>]) -> anyhow::Result<u64> {
+    let path = directory.join("gotosocial-like.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let connection = rusqlite::Connection::open(&path)?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE statuses (
+           id CHAR(26) PRIMARY KEY, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+           edited_at TIMESTAMP, fetched_at TIMESTAMP, pinned_at TIMESTAMP,
+           uri VARCHAR NOT NULL UNIQUE, url VARCHAR, content VARCHAR, attachment_ids VARCHAR,
+           tag_ids VARCHAR, mention_ids VARCHAR, emoji_ids VARCHAR, local BOOLEAN,
+           account_id CHAR(26) NOT NULL, account_uri VARCHAR NOT NULL,
+           in_reply_to_id CHAR(26), in_reply_to_uri VARCHAR, in_reply_to_account_id CHAR(26),
+           boost_of_id CHAR(26), boost_of_account_id CHAR(26), thread_id CHAR(26),
+           content_warning VARCHAR, visibility VARCHAR NOT NULL, sensitive BOOLEAN,
+           language VARCHAR, created_with_application_id CHAR(26),
+           activity_streams_type VARCHAR NOT NULL, text VARCHAR, federated BOOLEAN,
+           pending_approval BOOLEAN);
+         CREATE INDEX statuses_account_id_idx ON statuses (account_id);
+         CREATE INDEX statuses_in_reply_to_id_idx ON statuses (in_reply_to_id);
+         CREATE INDEX statuses_boost_of_id_idx ON statuses (boost_of_id);
+         CREATE INDEX statuses_thread_id_idx ON statuses (thread_id);
+         CREATE INDEX statuses_created_at_idx ON statuses (created_at);
+         CREATE INDEX statuses_local_idx ON statuses (local);
+         CREATE INDEX statuses_account_view_idx ON statuses (account_id, in_reply_to_id, boost_of_id, id);
+         CREATE TABLE status_to_tags (status_id CHAR(26), tag_id CHAR(26), PRIMARY KEY (status_id, tag_id));
+         CREATE INDEX status_to_tags_tag_id_idx ON status_to_tags (tag_id);",
+    )?;
+    let transaction = connection.unchecked_transaction()?;
+    {
+        let mut insert = transaction.prepare(
+            "INSERT INTO statuses (id, created_at, updated_at, fetched_at, uri, url, content,
+               tag_ids, mention_ids, emoji_ids, attachment_ids, local, account_id, account_uri,
+               thread_id, content_warning, visibility, sensitive, language,
+               activity_streams_type, federated, pending_approval)
+             VALUES (?1, ?2, ?2, ?2, ?3, ?4, ?5, ?6, '', '', '', 0, ?7, ?8, ?9, ?10, 'public',
+               ?11, ?12, 'Note', 1, 0)",
+        )?;
+        let mut tag =
+            transaction.prepare("INSERT OR IGNORE INTO status_to_tags VALUES (?1, ?2)")?;
+        for (index, bytes) in notes.iter().enumerate() {
+            let note: Value = serde_json::from_slice(bytes)?;
+            let ulid = |n: usize| format!("01J{:023}", n);
+            let author = note["attributedTo"].as_str().unwrap_or_default();
+            let tags: Vec<String> = note["tag"]
+                .as_array()
+                .map(|tags| {
+                    tags.iter()
+                        .filter(|tag| tag["type"] == "Hashtag")
+                        .map(|tag| ulid(tag["name"].as_str().unwrap_or_default().len() + 1_000_000))
+                        .collect()
+                })
+                .unwrap_or_default();
+            insert.execute(rusqlite::params![
+                ulid(index),
+                note["published"].as_str().unwrap_or_default(),
+                note["id"].as_str().unwrap_or_default(),
+                note["url"].as_str().unwrap_or_default(),
+                note["content"].as_str().unwrap_or_default(),
+                tags.join(","),
+                ulid(author.len() * 7919 % 100_000 + 2_000_000),
+                author,
+                ulid(index + 3_000_000),
+                note["summary"].as_str().unwrap_or_default(),
+                note["sensitive"].as_bool().unwrap_or(false),
+                note["contentMap"]
+                    .as_object()
+                    .and_then(|map| map.keys().next().cloned())
+                    .unwrap_or_default(),
+            ])?;
+            for tag_id in &tags {
+                tag.execute(rusqlite::params![ulid(index), tag_id])?;
+            }
+        }
+    }
+    transaction.commit()?;
+    connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    drop(connection);
+    Ok(std::fs::metadata(&path)?.len() / notes.len().max(1) as u64)
+}
+
+/// A line chart of the allocated bytes per day of each run, as SVG.
+fn chart(runs: &[Run], budget_bytes: u64) -> String {
+    let (width, height, margin) = (720.0, 360.0, 60.0);
+    let days = runs
+        .iter()
+        .map(|run| run.days.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let top = runs
+        .iter()
+        .flat_map(|run| {
+            run.days
+                .iter()
+                .map(|day| day.allocated_bytes.max(day.file_bytes))
+        })
+        .chain([budget_bytes])
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.1;
+    let x = |day: f64| margin + (width - 2.0 * margin) * day / days;
+    let y = |bytes: f64| height - margin - (height - 2.0 * margin) * bytes / top;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{margin}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/><line x1=\"{margin}\" y1=\"{margin}\" x2=\"{margin}\" y2=\"{}\" stroke=\"black\"/>",
+        height - margin,
+        width - margin,
+        height - margin,
+        height - margin
+    );
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">database MB: allocated (solid), file (dotted)</text>",
+        width / 2.0,
+        height - 20.0,
+        height / 2.0,
+        height / 2.0
+    );
+    for step in 0..=4 {
+        let bytes = top / 4.0 * f64::from(step);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.1}</text>",
+            margin - 6.0,
+            y(bytes) + 4.0,
+            bytes / 1e6
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        x(days),
+        height - margin + 16.0,
+        days
+    );
+    if budget_bytes > 0 {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{margin}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"gray\" stroke-dasharray=\"6 4\"/><text x=\"{1}\" y=\"{2}\" text-anchor=\"end\" fill=\"gray\">budget</text>",
+            y(budget_bytes as f64),
+            width - margin,
+            y(budget_bytes as f64) - 4.0
+        );
+    }
+    for (index, run) in runs.iter().enumerate() {
+        let color = ["#d62728", "#1f77b4", "#2ca02c"][index % 3];
+        let points: Vec<String> = std::iter::once(format!("{},{}", x(0.0), y(0.0)))
+            .chain(run.days.iter().map(|day| {
+                format!(
+                    "{:.1},{:.1}",
+                    x(day.day as f64),
+                    y(day.allocated_bytes as f64)
+                )
+            }))
+            .collect();
+        let file: Vec<String> = run
+            .days
+            .iter()
+            .map(|day| format!("{:.1},{:.1}", x(day.day as f64), y(day.file_bytes as f64)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1\" stroke-dasharray=\"3 3\" points=\"{}\"/>",
+            file.join(" ")
+        );
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>",
+            points.join(" "),
+            margin + 10.0,
+            margin + 16.0 * (index as f64 + 1.0),
+            run.name
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The runs of a `growth.csv`, for drawing the chart again.
+fn runs_from_csv(text: &str) -> anyhow::Result<Vec<Run>> {
+    let mut runs: Vec<Run> = Vec::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let [name, day, file, allocated, statuses, accounts] = fields[..] else {
+            bail!("bad CSV line {line:?}");
+        };
+        let day = Day {
+            day: day.parse()?,
+            file_bytes: file.parse()?,
+            allocated_bytes: allocated.parse()?,
+            statuses: statuses.parse()?,
+            accounts: accounts.parse()?,
+        };
+        match runs.iter_mut().find(|run| run.name == name) {
+            Some(run) => run.days.push(day),
+            None => runs.push(Run {
+                name: name.to_string(),
+                days: vec![day],
+                notes_json: Vec::new(),
+                stored_statuses: 0,
+                allocated_bytes: 0,
+                status_table_bytes: 0,
+                refused: 0,
+            }),
+        }
+    }
+    Ok(runs)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = options()?;
+    std::fs::create_dir_all(&options.out)?;
+    if let Some(csv) = &options.chart_from {
+        let runs = runs_from_csv(&std::fs::read_to_string(csv)?)?;
+        std::fs::write(
+            options.out.join("growth.svg"),
+            chart(&runs, options.budget_bytes),
+        )?;
+        return Ok(());
+    }
+    let notes = fixture_notes(&options.fixtures)?;
+    eprintln!("{} fixture Notes", notes.len());
+    let mut runs = Vec::new();
+    for name in &options.runs {
+        let (retention, budget) = match name.as_str() {
+            "off" => (0, 0),
+            "on" => (options.retention_days, 0),
+            "budget" => (options.retention_days * 4, options.budget_bytes),
+            other => bail!("unknown run {other}: off, on or budget"),
+        };
+        if name == "budget" && budget == 0 {
+            eprintln!("budget run skipped: no --budget-bytes");
+            continue;
+        }
+        runs.push(run(name, &options, &notes, retention, budget).await?);
+    }
+    let mut csv = String::from("run,day,file_bytes,allocated_bytes,statuses,accounts\n");
+    for run in &runs {
+        for day in &run.days {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{}",
+                run.name, day.day, day.file_bytes, day.allocated_bytes, day.statuses, day.accounts
+            );
+        }
+    }
+    std::fs::write(options.out.join("growth.csv"), csv)?;
+    std::fs::write(
+        options.out.join("growth.svg"),
+        chart(&runs, options.budget_bytes),
+    )?;
+    let Some(reference) = runs.first() else {
+        return Ok(());
+    };
+    let sent = reference.notes_json.len().max(1) as u64;
+    let raw: u64 = reference
+        .notes_json
+        .iter()
+        .map(|note| note.len() as u64)
+        .sum::<u64>()
+        / sent;
+    let zstd_json: u64 = reference
+        .notes_json
+        .iter()
+        .map(|note| zstd::bulk::compress(note, 3).map_or(note.len(), |packed| packed.len()) as u64)
+        .sum::<u64>()
+        / sent;
+    let sqlite = sqlite_bytes_per_status(&options.out, &reference.notes_json)?;
+    let mut table = String::from("| Stored as | Bytes per status |\n| --- | ---: |\n");
+    let _ = writeln!(table, "| Note JSON as received (raw) | {raw} |");
+    let _ = writeln!(table, "| zstd-3 JSON, each Note alone | {zstd_json} |");
+    let _ = writeln!(
+        table,
+        "| SQLite, GoToSocial-like `statuses` schema and indexes | {sqlite} |"
+    );
+    for run in &runs {
+        let statuses = run.stored_statuses.max(1);
+        let _ = writeln!(
+            table,
+            "| Skerry `{}`: status tables and their indexes | {} |",
+            run.name,
+            run.status_table_bytes / statuses
+        );
+        let _ = writeln!(
+            table,
+            "| Skerry `{}`: whole database (accounts, dedupe records, dictionaries…) | {} |",
+            run.name,
+            run.allocated_bytes / statuses
+        );
+    }
+    let _ = writeln!(
+        table,
+        "\n{} days × {} activities/day, retention {} days; {} Notes sent in the first run, {} statuses stored at its end; activities refused: {}.",
+        options.days,
+        options.per_day,
+        options.retention_days,
+        reference.notes_json.len(),
+        reference.stored_statuses,
+        runs.iter()
+            .map(|run| format!("{} {}", run.name, run.refused))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // The planner against the run with retention: calibrated on this machine, given the
+    // simulated workload.
+    if let Some(on) = runs
+        .iter()
+        .find(|run| run.name == "on")
+        .filter(|_| options.planner)
+    {
+        skerry::util::time::set_manual_ms(0);
+        let base = config(&options.out.join("calibrate"), 0, 0)?;
+        let costs =
+            skerry::federation::capacity::calibrate(&base, &options.out.join("calibrate")).await?;
+        let activities = (options.per_day as u64 * options.days) as f64;
+        let profile = skerry::federation::capacity::Profile {
+            local_users: 1,
+            followed_accounts: FOLLOWED as u64,
+            posts_per_followed_account_per_day: 0.0,
+            relay_activities_per_day: options.per_day as f64,
+            relay_post_share: on.notes_json.len() as f64 / activities,
+            // What this tool sends besides posts (see the loop in `run`).
+            relay_boost_share: 0.10,
+            relay_delete_share: 0.03,
+            remote_accounts_active: on.days.last().map_or(0, |day| day.accounts),
+            retention_days: options.retention_days as f64,
+            ..skerry::federation::capacity::Profile::default()
+        };
+        let plan = skerry::federation::capacity::plan(&profile, &costs);
+        let measured = on.allocated_bytes as f64;
+        let _ = writeln!(
+            table,
+            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
+            costs.bytes_per_status,
+            costs.bytes_per_account,
+            costs.bytes_per_seen_activity,
+            costs.bytes_per_tombstone,
+            costs.cpu_us_per_activity,
+            plan.steady_state_bytes / 1e6,
+            measured / 1e6,
+            (plan.steady_state_bytes - measured) / measured * 100.0
+        );
+        let _ = writeln!(
+            table,
+            "Profile: relay_activities_per_day = {}, relay_post_share = {:.3}, remote_accounts_active = {}, retention_days = {}.",
+            profile.relay_activities_per_day,
+            profile.relay_post_share,
+            profile.remote_accounts_active,
+            profile.retention_days
+        );
+    }
+    std::fs::write(options.out.join("bytes-per-status.md"), &table)?;
+    print!("{table}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resent_note_has_its_own_ids_and_no_mentions() {
+        let template = json!({
+            "id": "https://a.example/notes/1", "type": "Note", "content": "<p>hi</p>",
+            "attributedTo": "https://a.example/users/x", "inReplyTo": "https://b.example/1",
+            "tag": [{"type": "Mention", "href": "https://c.example/u"}, {"type": "Hashtag", "name": "#x"}],
+        });
+        let author = author_uri(7);
+        let note = note_from(&template, &author, 42, START_MS);
+        assert_eq!(note["id"], format!("{author}/statuses/42"));
+        assert_eq!(note["attributedTo"], author);
+        assert_eq!(note["content"], "<p>hi</p>");
+        assert!(note.get("inReplyTo").is_none());
+        assert_eq!(note["tag"].as_array().unwrap().len(), 1);
+        assert_eq!(note["published"], iso(START_MS));
+    }
+
+    #[test]
+    fn the_chart_has_lines_per_run_and_the_budget() {
+        let run = |name: &str, bytes: u64| Run {
+            name: name.into(),
+            days: (1..=3)
+                .map(|day| Day {
+                    day,
+                    allocated_bytes: bytes * day,
+                    ..Day::default()
+                })
+                .collect(),
+            notes_json: vec![],
+            stored_statuses: 0,
+            allocated_bytes: 0,
+            status_table_bytes: 0,
+            refused: 0,
+        };
+        let svg = chart(&[run("off", 1000), run("on", 500)], 2500);
+        let csv = "run,day,file_bytes,allocated_bytes,statuses,accounts\non,1,9,8,7,6\non,2,19,18,17,16\n";
+        let parsed = runs_from_csv(csv).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].days[1].allocated_bytes, 18);
+        // Allocated and file size per run.
+        assert_eq!(svg.matches("<polyline").count(), 4);
+        assert!(svg.contains(">budget<") && svg.contains(">off<") && svg.contains(">on<"));
+    }
+}
