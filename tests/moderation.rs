@@ -903,3 +903,55 @@ async fn a_suspended_accounts_content_is_deleted_after_its_grace_or_at_once() {
         fan_home.json
     );
 }
+
+#[tokio::test]
+async fn a_forwarded_report_reaches_the_reported_accounts_server_as_a_flag() {
+    use crate::federation_e2e::{eventually, host, instance, resolve};
+    let a = instance().await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let moderator_b = b
+        .user_with_role("mod", Role::Moderator, "read write admin:read admin:write")
+        .await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", host(&b))).await;
+    let post = b.post_status(&bob, "a rude remark").await;
+    // alice sees bob's post on A by looking it up, as a person pasting its URL would.
+    let url = format!("{}/users/bob/statuses/{post}", b.base);
+    let found = a
+        .get(
+            &format!("/api/v2/search?q={url}&resolve=true&type=statuses"),
+            Some(&alice.token),
+        )
+        .await;
+    let post_on_a = found.json["statuses"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let reply = a
+        .post(
+            "/api/v1/reports",
+            Some(&alice.token),
+            json!({"account_id": bob_on_a, "status_ids": [post_on_a], "comment": "rude", "forward": true}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(reply.json["forwarded"], true);
+
+    // B's moderators get it from A's instance actor: alice stays anonymous.
+    let report = eventually("the Flag reaches B", || async {
+        let open = b
+            .get("/api/v1/admin/reports", Some(&moderator_b.token))
+            .await;
+        open.json
+            .as_array()
+            .and_then(|reports| reports.first().cloned())
+    })
+    .await;
+    assert_eq!(report["comment"], "rude");
+    assert_eq!(report["target_account"]["username"], "bob");
+    assert_eq!(report["statuses"][0]["id"], post.as_str());
+    assert_ne!(report["account"]["username"], "alice");
+    assert_eq!(report["account"]["domain"], host(&a));
+}

@@ -970,6 +970,7 @@ pub fn report(
     report: &crate::model::Report,
     target: &AccountView,
     category: &str,
+    forwarded: bool,
 ) -> ReportEntity {
     ReportEntity {
         id: report.id.to_string(),
@@ -977,7 +978,7 @@ pub fn report(
         action_taken_at: None,
         category: category.to_string(),
         comment: report.comment.clone(),
-        forwarded: false,
+        forwarded,
         created_at: iso8601_ms(report.created_ms),
         status_ids: Some(report.statuses.iter().map(|id| id.to_string()).collect()),
         rule_ids: None,

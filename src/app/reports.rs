@@ -1,5 +1,5 @@
 //! Reports that local users file (`POST /api/v1/reports`); peers' `Flag`s arrive through
-//! `remote::report`. Moderators handle both (issue 8).
+//! `remote::report`. Moderators handle both (`moderation`).
 
 use crate::model::{AccountId, Report, StatusId};
 use crate::store::statuses;
@@ -13,14 +13,17 @@ pub const COMMENT_CHARS_MAX: usize = 1_000;
 /// Statuses attached to one report.
 pub const STATUSES_MAX: usize = 100;
 
-/// Files a report on `target`, with statuses of theirs the reporter can see.
+/// Files a report on `target`, with statuses of theirs the reporter can see; with `forward`,
+/// a remote target's server gets it too, as a `Flag` from the instance actor (queued in the
+/// same transaction). Returns whether it was forwarded.
 pub fn create(
     app: &App,
     reporter: AccountId,
     target: AccountId,
     status_ids: Vec<StatusId>,
     comment: &str,
-) -> Result<(Report, views::AccountView), AppError> {
+    forward: bool,
+) -> Result<(Report, views::AccountView, bool), AppError> {
     if comment.chars().count() > COMMENT_CHARS_MAX {
         return Err(AppError::Validation(format!(
             "Comment is too long (maximum is {COMMENT_CHARS_MAX} characters)"
@@ -56,6 +59,7 @@ pub fn create(
             }
         }
         statuses::put_report(tx, &report)?;
-        Ok((report, account))
+        let forwarded = forward && super::moderation::forward_report(app, tx, &report)?;
+        Ok((report, account, forwarded))
     })
 }

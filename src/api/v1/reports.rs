@@ -21,6 +21,8 @@ pub struct ReportParams {
     #[serde(default)]
     comment: String,
     category: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::lenient::option_bool")]
+    forward: Option<bool>,
 }
 
 pub async fn create(
@@ -55,8 +57,11 @@ pub async fn create(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let comment = params.comment;
-    let (report, target) = app
-        .run(move |app| reports::create(app, reporter, target, status_ids, &comment))
+    let forward = params.forward.unwrap_or(false);
+    let (report, target, forwarded) = app
+        .run(move |app| reports::create(app, reporter, target, status_ids, &comment, forward))
         .await?;
-    Ok(Json(entities::report(&app, &report, &target, &category)))
+    Ok(Json(entities::report(
+        &app, &report, &target, &category, forwarded,
+    )))
 }
