@@ -49,6 +49,28 @@ async fn a_person_and_an_owner_use_the_pages_in_chromium() {
         created_ms: skerry::util::time::now_ms(),
     };
     let report_id = report.id;
+    // Two daily growth samples (yesterday's as it was then, today's now), as the housekeeping
+    // job takes them, so the storage page has a growth line to draw.
+    server
+        .app
+        .run(|app| {
+            let now = skerry::util::time::now_ms();
+            app.store.sample_growth(now - 24 * 3600 * 1000)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    for text in ["more", "and more", "and even more"] {
+        server.post_status(&target, text).await;
+    }
+    server
+        .app
+        .run(|app| {
+            app.store.sample_growth(skerry::util::time::now_ms())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
     server
         .app
         .run(move |app| {

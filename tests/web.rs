@@ -361,6 +361,21 @@ async fn admin_pages_follow_roles_and_draw_storage() {
     );
     assert!(storage.body.contains("statusid_status"));
     assert!(!storage.body.contains("<script"));
+    assert!(storage.body.contains("Growth per day"), "{}", storage.body);
+    assert!(
+        storage
+            .body
+            .contains("Remote posts nobody here touched are kept")
+    );
+
+    // Relays are an admin's; a moderator is refused the page.
+    let relays = admin_browser.get("/admin/relays").await;
+    assert_eq!(relays.status, StatusCode::OK);
+    assert!(relays.body.contains("No relay yet."), "{}", relays.body);
+    assert_eq!(
+        moderator_browser.get("/admin/relays").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

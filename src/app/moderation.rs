@@ -965,3 +965,16 @@ pub fn add_report_note(app: &App, actor: Actor, report: u64, text: &str) -> Resu
         Ok(())
     })
 }
+
+/// The daily growth samples of the last `days` days (the storage page's charts).
+pub fn storage_growth(
+    app: &App,
+    actor: Actor,
+    now_ms: u64,
+    days: u64,
+) -> Result<Vec<crate::store::growth::Sample>, AppError> {
+    app.store.read(|tx| {
+        admin::require_role(app, tx, actor, Role::Moderator)?;
+        Ok(crate::store::growth::samples(tx, now_ms, days)?)
+    })
+}

@@ -62,6 +62,8 @@ pub fn router(app: App) -> Router {
         .route("/admin", get(crate::web::admin::dashboard))
         .route("/admin/{section}", get(crate::web::admin::page))
         .route("/admin/domain_blocks/new", post(crate::web::admin::act))
+        .route("/admin/relays/new", post(crate::web::admin::act))
+        .route("/admin/relays/{id}/delete", post(crate::web::admin::act))
         .route(
             "/admin/domain_blocks/{id}/delete",
             post(crate::web::admin::act),

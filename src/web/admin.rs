@@ -24,6 +24,45 @@ use crate::model::{AccountId, Role, Severity};
 use crate::store::Page;
 use crate::util::time::iso8601_ms;
 
+/// Days of growth samples the storage page draws.
+const GROWTH_DAYS: u64 = 90;
+
+/// The storage page's growth: the database's allocated bytes per day as a line, growth per
+/// day over the samples, and when the budget is reached at that rate.
+fn growth_context(app: &App, samples: &[crate::store::growth::Sample]) -> minijinja::Value {
+    use crate::store::growth::ALLOCATED;
+    const DAY_MS: u64 = 24 * 3600 * 1000;
+    let points: Vec<(u64, u64)> = samples
+        .iter()
+        .filter(|sample| sample.table == ALLOCATED)
+        .map(|sample| (sample.day_ms, sample.bytes))
+        .collect();
+    let budget = app.config.storage.db_bytes_max;
+    let per_day = match (points.first(), points.last()) {
+        (Some((first_day, first)), Some((last_day, last))) if last_day > first_day => {
+            Some((*last as i64 - *first as i64) / ((last_day - first_day) / DAY_MS) as i64)
+        }
+        _ => None,
+    };
+    let days_to_budget = match (per_day, points.last()) {
+        (Some(per_day), Some((_, last))) if per_day > 0 && budget > *last => {
+            Some((budget - last) / per_day as u64)
+        }
+        _ => None,
+    };
+    context! {
+        samples => points.len(),
+        chart => (!points.is_empty()).then(|| {
+            charts::days("Database bytes in use per day", &points, (budget > 0).then_some(budget))
+        }),
+        per_day => per_day.map(|bytes| {
+            let sign = if bytes < 0 { "−" } else { "+" };
+            format!("{sign}{}", charts::bytes(bytes.unsigned_abs()))
+        }),
+        days_to_budget => days_to_budget,
+    }
+}
+
 /// Rows an admin page lists.
 const ROWS_MAX: usize = 200;
 /// Tables drawn in the storage chart (the rest are in the table below it).
@@ -147,6 +186,9 @@ async fn section(
                 }
                 "storage" => {
                     let stats = moderation::storage(app, actor)?;
+                    let now = crate::util::time::now_ms();
+                    let samples = moderation::storage_growth(app, actor, now, GROWTH_DAYS)?;
+                    let growth = growth_context(app, &samples);
                     let mut tables = stats.tables.clone();
                     tables.sort_by_key(|table| std::cmp::Reverse(table.stored_bytes + table.metadata_bytes));
                     let bars: Vec<(String, u64)> = tables
@@ -176,7 +218,28 @@ async fn section(
                         chart => charts::bars("Bytes per table", &bars),
                         caption => caption,
                         rows => rows,
+                        growth => growth,
+                        retention_days => app.config.retention.remote_status_days,
+                        budget => (app.config.storage.db_bytes_max > 0)
+                            .then(|| charts::bytes(app.config.storage.db_bytes_max)),
+                        budget_exhausted => app.metrics.storage_budget_exhausted
+                            .load(std::sync::atomic::Ordering::Relaxed) == 1,
                     } }
+                }
+                "relays" => {
+                    let relays = crate::app::relays::list(app, actor)?;
+                    let rows: Vec<minijinja::Value> = relays
+                        .iter()
+                        .map(|view| context! {
+                            id => view.relay.id.to_string(),
+                            url => view.relay.url.clone(),
+                            state => view.state.name(),
+                            today => view.received_today,
+                            total => view.received_total,
+                            last_seen => view.relay.last_seen_ms.map(iso8601_ms),
+                        })
+                        .collect();
+                    context! { relays => rows }
                 }
                 "audit" => {
                     let entries = moderation::audit_log(app, actor, Page::newest(ROWS_MAX))?;
@@ -282,6 +345,8 @@ pub struct ActionForm {
     severity: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    url: String,
 }
 
 /// Every admin POST: `/admin/{resource}/{id}/{operation}` and `/admin/domain_blocks/new`.
@@ -365,6 +430,22 @@ pub async fn act(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Byt
                 .run(move |app| domains::block_domain(app, actor, input).map(drop))
                 .await;
             ("domain_blocks", result)
+        }
+        ["relays", "new"] => {
+            let url = form.url.clone();
+            let result = app
+                .run(move |app| crate::app::relays::add(app, actor, &url).map(drop))
+                .await;
+            ("relays", result)
+        }
+        ["relays", id, "delete"] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let result = app
+                .run(move |app| crate::app::relays::remove(app, actor, id).map(drop))
+                .await;
+            ("relays", result)
         }
         ["domain_blocks", id, "delete"] => {
             let Ok(id) = id.parse::<u64>() else {

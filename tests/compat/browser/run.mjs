@@ -154,8 +154,12 @@ try {
   assert(title === "Bytes per table", title);
   const statuses = await admin.locator("svg.chart rect title", { hasText: "statusid_status" }).count();
   assert(statuses === 1, "the chart has a bar for statuses");
+  const days = await admin.locator("svg.growth circle").count();
+  assert(days === 2, `the growth line has ${days} points`);
+  const perDay = await admin.getByRole("row", { name: /Growth per day/ }).textContent();
+  assert(/\+[0-9.]+ (B|KiB|MiB)/.test(perDay), perDay);
   await shot(admin, "08-storage");
-  step(`storage chart with ${bars} bars`);
+  step(`storage chart with ${bars} bars and a growth line of ${days} days (${perDay.trim()})`);
   console.log("browser: ok");
 } finally {
   await browser.close();
