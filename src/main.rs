@@ -61,6 +61,32 @@ enum TopCommand {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Media tiers: usage, eviction, pruning, orphan sweep, refetch
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaCommand {
+    /// Bytes and counts per tier (local, hot, cold) and per kind
+    Usage,
+    /// Run the eviction policy now
+    Evict {
+        /// Say what would move without moving anything
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove remote media of posts older than N days from every tier (metadata stays)
+    Prune {
+        #[arg(long, value_name = "N")]
+        days: u64,
+    },
+    /// Delete blob records, files and objects that nothing refers to
+    RemoveOrphans,
+    /// Fetch remote media that is in no tier again from its origin
+    Refetch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +225,16 @@ fn main() -> ExitCode {
                 Ok(command) => run_admin_command(config, command).await,
                 Err(error) => Err(error),
             },
+            TopCommand::Media { command } => {
+                let command = match command {
+                    MediaCommand::Usage => Command::MediaUsage,
+                    MediaCommand::Evict { dry_run } => Command::MediaEvict { dry_run },
+                    MediaCommand::Prune { days } => Command::MediaPrune { days },
+                    MediaCommand::RemoveOrphans => Command::MediaRemoveOrphans,
+                    MediaCommand::Refetch => Command::MediaRefetch,
+                };
+                run_admin_command(config, command).await
+            }
         }
     });
     match result {

@@ -36,6 +36,9 @@ mod layers;
 /// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,
 /// replies policy, mutes) and exclusive lists keeping their members out of home.
 mod lists;
+/// Media: uploads (processing, lies, truncation, bombs), attachments, serving, and the
+/// remote media cache in tiers against a real S3-compatible server (moto) and a fake origin.
+mod media;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;

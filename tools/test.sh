@@ -13,6 +13,15 @@ if ! .venv/bin/python -c "import mastodon, sys; sys.exit(mastodon.__version__ !=
 fi
 export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
 
+# moto's server mode: a real S3-compatible server process that tests/media.rs starts on a
+# loopback port for the cold media tier (no mock in memory), in the same virtualenv.
+MOTO_VERSION="5.1.22"
+if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null \
+  || [ ! -x .venv/bin/moto_server ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+export MOTO_SERVER="$PWD/.venv/bin/moto_server"
+
 # Fedify, the ActivityPub library tests/fedify.rs federates with, exactly as package-lock.json
 # pins it; reinstalled when the lock file changes (its hash is the stamp).
 FEDIFY_DIR="tests/compat/fedify"

@@ -28,6 +28,21 @@ pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
     text.parse().map_err(|_| ApiError::not_found())
 }
 
+/// The media upload routes, with a body cap of their own: the largest media cap
+/// (`media.*_bytes_max`) instead of `server.request_body_bytes_max`.
+pub fn media_routes(app: &App) -> Router<App> {
+    use axum::extract::DefaultBodyLimit;
+    use v1::media;
+    let limit = DefaultBodyLimit::max(media::upload_body_bytes_max(app));
+    Router::new()
+        .route("/api/v1/media", post(media::create_v1).layer(limit))
+        .route("/api/v2/media", post(media::create_v2).layer(limit))
+        .route(
+            "/api/v1/media/{id}",
+            get(media::get).put(media::update).delete(media::delete),
+        )
+}
+
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
 pub fn routes() -> Router<App> {
     use v1::admin::{domain_allows, domain_blocks};

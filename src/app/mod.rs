@@ -15,6 +15,7 @@ pub mod instance;
 pub mod keys;
 pub mod lists;
 pub mod markers;
+pub mod media;
 pub mod metrics;
 pub mod notifications;
 pub mod oauth;
@@ -102,6 +103,8 @@ pub struct AppInner {
     pub deliveries_ready: tokio::sync::Notify,
     /// Committed statuses, deletions and notifications, for the streaming API.
     pub stream: stream::Hub,
+    /// Media: the blob tiers, the eviction job's state, the prefetch queue.
+    pub media: media::Tiers,
 }
 
 impl std::ops::Deref for App {
@@ -152,8 +155,10 @@ impl App {
         );
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
+        let media = media::Tiers::open(&config);
         App {
             inner: Arc::new(AppInner {
+                media,
                 net,
                 config,
                 store,

@@ -178,6 +178,8 @@ pub struct NoteInput {
     pub quote: Option<String>,
     /// A `Question`'s options and counts as its server reports them.
     pub poll: Option<crate::model::Poll>,
+    /// Media attachments (metadata; the bytes come per the fetch policy).
+    pub media: Vec<super::media::RemoteMediaInput>,
 }
 
 /// An id in the millisecond a remote object was published, so timelines stay in time order.
@@ -203,7 +205,7 @@ fn id_for_time(
 
 /// Stores a remote status, once: `None` if it exists already or was deleted before.
 pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, AppError> {
-    app.write(|tx| {
+    let created = app.write::<_, AppError>(|tx| {
         if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
             || queues::is_tombstoned(tx, &input.uri)?
         {
@@ -236,7 +238,14 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             created_ms: input.published_ms.min(now_ms()),
             edited_ms: input.updated_ms,
             quote_of,
+            media_ids: Vec::new(),
         };
+        let mut status = status;
+        status.media_ids = super::media::insert_remote(app, tx, input.author, id, &input.media)?;
+        // Prefetched when a local user follows the author (`media.prefetch_followed`).
+        let followed = app.config.media.prefetch_followed
+            && !status.media_ids.is_empty()
+            && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
         if let Some(poll) = &input.poll {
@@ -257,8 +266,14 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
                 Some(id),
             )?;
         }
-        Ok(Some(id))
-    })
+        Ok(Some((id, followed.then(|| status.media_ids.clone()))))
+    })?;
+    Ok(created.map(|(id, prefetch)| {
+        if let Some(media_ids) = prefetch {
+            super::media::queue_prefetch(app, &media_ids);
+        }
+        id
+    }))
 }
 
 /// Applies an edit of a remote status by its author.

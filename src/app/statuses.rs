@@ -39,11 +39,13 @@ pub struct NewStatus {
     pub application_id: Option<AppId>,
     /// Checked with `polls::new_poll`.
     pub poll: Option<crate::model::Poll>,
+    /// Uploads to attach (`media::attach` checks them).
+    pub media_ids: Vec<crate::model::MediaId>,
 }
 
 pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, AppError> {
     let limits = &app.config.limits;
-    if new.text.trim().is_empty() {
+    if new.text.trim().is_empty() && new.media_ids.is_empty() {
         return Err(AppError::Validation("Text can't be blank".into()));
     }
     if text::count_chars(&new.text) > limits.status_chars_max {
@@ -125,7 +127,9 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             created_ms: now,
             edited_ms: None,
             quote_of: None,
+            media_ids: new.media_ids.clone(),
         };
+        super::media::attach(app, tx, author, status.id, &new.media_ids)?;
         statuses::insert_status(tx, &status, true)?;
         if let Some(poll) = &new.poll {
             statuses::put_poll(tx, status.id, poll)?;

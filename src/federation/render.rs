@@ -161,6 +161,34 @@ fn addressing(app: &App, view: &StatusView) -> (Vec<String>, Vec<String>) {
     }
 }
 
+/// Media attachments as Mastodon sends them: `Document` with `mediaType`, `url`, `name`
+/// (the description), `blurhash`, `focalPoint`, `width`, `height`.
+fn attachments(app: &App, view: &StatusView) -> Vec<Value> {
+    view.media
+        .iter()
+        .filter(|media| media.state == crate::model::MediaState::Ready)
+        .map(|media| {
+            let mut document = json!({
+                "type": "Document",
+                "mediaType": media.content_type,
+                "url": crate::app::media::url(app, media.id, crate::app::media::Variant::Original),
+                "name": if media.description.is_empty() { Value::Null } else { Value::String(media.description.clone()) },
+                "blurhash": media.blurhash,
+            });
+            if let Some(object) = document.as_object_mut() {
+                if let Some((x, y)) = media.focus {
+                    object.insert("focalPoint".into(), json!([x, y]));
+                }
+                if let (Some(width), Some(height)) = (media.width, media.height) {
+                    object.insert("width".into(), json!(width));
+                    object.insert("height".into(), json!(height));
+                }
+            }
+            document
+        })
+        .collect()
+}
+
 /// A local status as a `Note`.
 pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
     let status = &view.status;
@@ -188,7 +216,7 @@ pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value 
         "cc": cc,
         "sensitive": status.sensitive,
         "content": status.content_html,
-        "attachment": [],
+        "attachment": attachments(app, view),
         "tag": tags,
     });
     if let (Some((poll, _)), Some(object)) = (&view.poll, note.as_object_mut()) {

@@ -18,6 +18,7 @@ pub mod client_state;
 pub mod domains;
 pub mod filters;
 pub mod lists;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod queues;

@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages: the OAuth login and consent page, the out-of-band code page,
 //! and plain public profile and status pages. May import `app` and below; never `api`.
 
+pub mod media;
 pub mod oauth;
 pub mod profile;
 

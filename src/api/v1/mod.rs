@@ -5,6 +5,7 @@ pub mod admin;
 pub mod apps;
 pub mod instance;
 pub mod lists;
+pub mod media;
 pub mod notifications;
 pub mod polls;
 pub mod saved;

@@ -58,15 +58,21 @@ pub async fn create(
     State(app): State<App>,
     auth: Auth,
     headers: HeaderMap,
-    Params(params): Params<PostStatus>,
+    Params(mut params): Params<PostStatus>,
 ) -> Result<Json<StatusEntity>, ApiError> {
     let author = auth.user(Scope::WriteStatuses)?;
-    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        // Media attachments come with the media issue; no media id exists before it.
-        return Err(ApiError::unprocessable(
-            "Validation failed: Media attachments are not supported yet",
-        ));
-    }
+    let media_ids = params
+        .media_ids
+        .take()
+        .unwrap_or_default()
+        .iter()
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .map(crate::model::MediaId)
+                .map_err(|_| ApiError::unprocessable("Validation failed: media_ids must be ids"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let poll = match params.poll {
         Some(poll) if !poll.is_null() => {
             let poll: PollParams = serde_json::from_value(poll).map_err(|error| {
@@ -129,6 +135,7 @@ pub async fn create(
         idempotency_key,
         application_id: auth.token.app_id,
         poll,
+        media_ids,
     };
     let view = app.run(move |app| statuses::post(app, author, new)).await?;
     Ok(Json(entities::status(&app, &view)))
