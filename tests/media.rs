@@ -60,8 +60,19 @@ fn png_bomb() -> Vec<u8> {
 
 const BOUNDARY: &str = "skerry-test-boundary-7d3f";
 
-/// A `multipart/form-data` body with one file and text fields.
+/// A `multipart/form-data` body with one file (field `file`) and text fields.
 fn multipart(file: &[u8], filename: &str, file_type: &str, fields: &[(&str, &str)]) -> Vec<u8> {
+    multipart_named("file", file, filename, file_type, fields)
+}
+
+/// The same with the file in the field `field_name`.
+fn multipart_named(
+    field_name: &str,
+    file: &[u8],
+    filename: &str,
+    file_type: &str,
+    fields: &[(&str, &str)],
+) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -73,7 +84,7 @@ fn multipart(file: &[u8], filename: &str, file_type: &str, fields: &[(&str, &str
     }
     body.extend_from_slice(
         format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {file_type}\r\n\r\n"
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field_name}\"; filename=\"{filename}\"\r\nContent-Type: {file_type}\r\n\r\n"
         )
         .as_bytes(),
     );
@@ -913,4 +924,86 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(fake.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn avatar_and_header_are_uploaded_shown_and_federated() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let patch = |body: Vec<u8>| {
+        server
+            .client
+            .patch(server.url("/api/v1/accounts/update_credentials"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+    };
+    // A 2-MiB-capped image with the other fields in the same request.
+    let avatar = noise_png(300, 21);
+    let reply = server
+        .send(
+            patch(multipart(
+                &avatar,
+                "me.png",
+                "image/png",
+                &[("display_name", "Alice")],
+            )),
+            Some(&alice.token),
+        )
+        .await;
+    // `multipart` names its file field `file`; avatars come as `avatar`.
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert!(
+        reply.json["avatar"]
+            .as_str()
+            .unwrap()
+            .ends_with("/avatars/original/missing.png")
+    );
+    let renamed = multipart_named("avatar", &avatar, "me.png", "image/png", &[]);
+    let reply = server.send(patch(renamed), Some(&alice.token)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let url = reply.json["avatar"].as_str().unwrap().to_string();
+    assert!(
+        url.contains("/media/") && url.ends_with("/original"),
+        "{url}"
+    );
+    assert_eq!(reply.json["display_name"], "Alice");
+    let path = url.strip_prefix(&server.base).unwrap();
+    let served = raw_get(&server, path, &[]).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let actor = server
+        .send(
+            server
+                .client
+                .get(server.url("/users/alice"))
+                .header("accept", "application/activity+json"),
+            None,
+        )
+        .await;
+    assert_eq!(actor.json["icon"]["url"], url);
+    // The avatar's media cannot be deleted from under the profile.
+    let media_id = path.split('/').nth(2).unwrap();
+    let delete = server
+        .send(
+            server
+                .client
+                .delete(server.url(&format!("/api/v1/media/{media_id}"))),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Not an image: refused, the profile unchanged.
+    let lie = multipart_named("header", b"<html></html>", "x.png", "image/png", &[]);
+    let reply = server.send(patch(lie), Some(&alice.token)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.json
+    );
+    let check = server.app.run(|app| Ok(app.store.check()?)).await.unwrap();
+    assert!(check.0.is_empty(), "{:?}", check.0);
 }

@@ -104,8 +104,12 @@ fn account_urls(app: &App, view: &AccountView) -> (String, String) {
 pub fn account(app: &App, view: &AccountView) -> AccountEntity {
     let account = &view.account;
     let (url, uri) = account_urls(app, view);
-    let avatar = format!("{}/avatars/original/missing.png", app.base_url);
-    let header = format!("{}/headers/original/missing.png", app.base_url);
+    let image = |media: Option<crate::model::MediaId>, missing: &str| match media {
+        Some(id) => crate::app::media::url(app, id, crate::app::media::Variant::Original),
+        None => format!("{}/{missing}/original/missing.png", app.base_url),
+    };
+    let avatar = image(account.avatar, "avatars");
+    let header = image(account.header, "headers");
     AccountEntity {
         id: account.id.to_string(),
         username: account.username.clone(),

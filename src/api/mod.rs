@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 
 pub use auth::{Auth, MaybeAuth};
 pub use error::ApiError;
-pub use params::{Params, Query};
+pub use params::{Params, ParamsWithFiles, Query};
 
 use crate::app::App;
 
@@ -34,7 +34,16 @@ pub fn media_routes(app: &App) -> Router<App> {
     use axum::extract::DefaultBodyLimit;
     use v1::media;
     let limit = DefaultBodyLimit::max(media::upload_body_bytes_max(app));
+    // An avatar and a header in one request, with the other fields.
+    let profile_limit = DefaultBodyLimit::max(
+        usize::try_from(2 * app.config.media.avatar_bytes_max + media::UPLOAD_OVERHEAD_BYTES)
+            .unwrap_or(usize::MAX),
+    );
     Router::new()
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(v1::accounts::update_credentials).layer(profile_limit),
+        )
         .route("/api/v1/media", post(media::create_v1).layer(limit))
         .route("/api/v2/media", post(media::create_v2).layer(limit))
         .route(
@@ -87,10 +96,6 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/accounts/verify_credentials",
             get(accounts::verify_credentials),
-        )
-        .route(
-            "/api/v1/accounts/update_credentials",
-            axum::routing::patch(accounts::update_credentials),
         )
         .route(
             "/api/v1/accounts/relationships",

@@ -538,6 +538,47 @@ pub fn update(
     })
 }
 
+/// Deletes a media record in `tx` and drops its blob references; the blobs now at zero
+/// are returned (their files go after the commit, or with the orphan sweep).
+pub fn drop_media(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    id: MediaId,
+) -> Result<Vec<(Hash, Blob)>, AppError> {
+    let Some(media) = store::get_media(tx, id, app.bytes_max())? else {
+        return Ok(Vec::new());
+    };
+    store::delete_media(tx, id)?;
+    let mut dropped = Vec::new();
+    for hash in [media.blob, media.thumbnail].into_iter().flatten() {
+        if let Some(blob) = unreference(app, tx, &hash)? {
+            dropped.push((hash, blob));
+        }
+    }
+    Ok(dropped)
+}
+
+/// An avatar or header: an image under `media.avatar_bytes_max`, processed like any upload
+/// (pixel cap, metadata stripped), stored as a media record of the account that no status
+/// names. Returns its id for `ProfileUpdate`.
+pub async fn upload_profile_image(
+    app: &App,
+    owner: AccountId,
+    bytes: Bytes,
+) -> Result<MediaId, AppError> {
+    let bytes_max = app.config.media.avatar_bytes_max;
+    if bytes.len() as u64 > bytes_max {
+        return Err(media_error(MediaError::TooLarge { bytes_max }));
+    }
+    if crate::media::sniff(&bytes).is_none_or(|sniffed| sniffed.kind != MediaKind::Image) {
+        return Err(AppError::Validation(
+            "Avatar and header must be images".into(),
+        ));
+    }
+    let media = upload(app, owner, bytes, MediaInput::default()).await?;
+    Ok(media.id)
+}
+
 /// `DELETE /api/v1/media/:id`: only an attachment not yet posted (Mastodon's 422 otherwise).
 pub async fn delete(app: &App, owner: AccountId, id: MediaId) -> Result<(), AppError> {
     let dropped = app
@@ -546,6 +587,12 @@ pub async fn delete(app: &App, owner: AccountId, id: MediaId) -> Result<(), AppE
                 let media = owned(app, tx, owner, id)?;
                 if media.status_id.is_some() {
                     return Err(AppError::Validation("Media is attached to a status".into()));
+                }
+                let account = crate::store::accounts::get_account(tx, owner, app.bytes_max())?;
+                if account
+                    .is_some_and(|account| account.avatar == Some(id) || account.header == Some(id))
+                {
+                    return Err(AppError::Validation("Media is the avatar or header".into()));
                 }
                 store::delete_media(tx, id)?;
                 let mut dropped = Vec::new();

@@ -75,6 +75,9 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
                     account.created_ms
                 }),
             suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
+            // Remote avatars and headers are not fetched yet (see ARCHITECTURE.md).
+            avatar: None,
+            header: None,
         };
         accounts::put_account(tx, &account)?;
         let actor = RemoteActor {

@@ -89,7 +89,12 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         .map(|field| json!({ "type": "PropertyValue", "name": field.name, "value": field.value_html }))
         .collect();
     let tags: Vec<Value> = Vec::new();
-    json!({
+    let image = |media: Option<crate::model::MediaId>| {
+        media.map(|id| {
+            json!({ "type": "Image", "url": crate::app::media::url(app, id, crate::app::media::Variant::Original) })
+        })
+    };
+    let mut actor = json!({
         "@context": actor_context(),
         "id": urls.id,
         "type": if account.bot { "Service" } else { "Person" },
@@ -112,7 +117,16 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         "tag": tags,
         "attachment": attachment,
         "endpoints": { "sharedInbox": shared_inbox(app) },
-    })
+    });
+    if let Some(object) = actor.as_object_mut() {
+        if let Some(icon) = image(account.avatar) {
+            object.insert("icon".into(), icon);
+        }
+        if let Some(header) = image(account.header) {
+            object.insert("image".into(), header);
+        }
+    }
+    actor
 }
 
 /// The instance actor (`/actor`), an `Application` as in Mastodon.

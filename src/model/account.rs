@@ -33,6 +33,12 @@ pub struct Account {
     pub created_ms: u64,
     /// Set once the account is suspended; a suspended account is shown to nobody.
     pub suspended_ms: Option<u64>,
+    /// The avatar and header images (local accounts; `media` records). Added after format
+    /// version 1 was first written: older records lack them.
+    #[serde(default)]
+    pub avatar: Option<super::MediaId>,
+    #[serde(default)]
+    pub header: Option<super::MediaId>,
 }
 
 impl Account {
