@@ -1007,3 +1007,70 @@ async fn avatar_and_header_are_uploaded_shown_and_federated() {
     let check = server.app.run(|app| Ok(app.store.check()?)).await.unwrap();
     assert!(check.0.is_empty(), "{:?}", check.0);
 }
+
+#[tokio::test]
+async fn deleting_a_status_frees_its_media_for_a_redraft_and_the_sweep_only_takes_old_strays() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let reply = upload(
+        &server,
+        "/api/v1/media",
+        &alice.token,
+        multipart(&noise_png(40, 4), "a.png", "image/png", &[]),
+    )
+    .await;
+    let id = reply.json["id"].as_str().unwrap().to_string();
+    let status = server
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            serde_json::json!({ "status": "one", "media_ids": [id] }),
+        )
+        .await;
+    let status_id = status.json["id"].as_str().unwrap();
+    let deleted = server
+        .send(
+            server
+                .client
+                .delete(server.url(&format!("/api/v1/statuses/{status_id}"))),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(deleted.json["media_attachments"][0]["id"], id);
+    // Delete and redraft: the same upload attaches to the new status.
+    let redraft = server
+        .post(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            serde_json::json!({ "status": "one again", "media_ids": [id] }),
+        )
+        .await;
+    assert_eq!(redraft.status, StatusCode::OK, "{}", redraft.json);
+
+    // Stray files in the hot tier: an old one is an orphan, a young one may be a fetch
+    // about to commit and stays.
+    let hot = server.app.config.media_dir().join("hot").join("ab");
+    std::fs::create_dir_all(&hot).unwrap();
+    let old = hot.join("ab".repeat(32));
+    let young = hot.join(format!("ab{}", "cd".repeat(31)));
+    std::fs::write(&old, b"stray").unwrap();
+    std::fs::write(&young, b"stray").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let report = media::remove_orphans(&server.app).await.unwrap();
+    assert_eq!(report.files, 1, "{report:?}");
+    assert!(!old.exists() && young.exists());
+    // The upload still serves: the sweep took nothing that a record names.
+    assert_eq!(
+        raw_get(&server, &format!("/media/{id}/original"), &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

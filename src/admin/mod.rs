@@ -286,8 +286,8 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::MediaRemoveOrphans => {
             let report = block_on(media::remove_orphans(app))?;
             Ok(format!(
-                "removed {} unreferenced records, {} files, {} objects\n",
-                report.records, report.files, report.objects
+                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads\n",
+                report.unattached, report.records, report.files, report.objects, report.incoming
             ))
         }
         Command::MediaRefetch => {

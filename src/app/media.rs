@@ -42,6 +42,12 @@ const EVICT_BATCH: usize = 64;
 pub const REFETCH_MAX: usize = 1000;
 /// Records looked at by one sweep (`prune`, `remove-orphans`, `usage`).
 pub const SWEEP_RECORDS_MAX: usize = 1_000_000;
+/// Uploads not attached to a status are removed by the sweep after this long (Mastodon: 1 day).
+pub const UNATTACHED_KEPT_MS: u64 = 24 * 3600 * 1000;
+/// Files younger than this are never taken for orphans: their record may be about to commit.
+pub const ORPHAN_FILE_AGE_MS_MIN: u64 = 3600 * 1000;
+/// How often the media job runs the orphan sweep by itself.
+pub const ORPHAN_SWEEP_INTERVAL_MS: u64 = 24 * 3600 * 1000;
 /// Media ids waiting for a prefetch; when full, more are fetched on first view instead.
 pub const PREFETCH_QUEUE_MAX: usize = 1024;
 
@@ -556,6 +562,28 @@ pub fn drop_media(
         }
     }
     Ok(dropped)
+}
+
+/// The attachments of a status being deleted, in its transaction: our uploads are detached
+/// (a "delete and redraft" attaches them again; unattached ones are swept after a day), a
+/// peer's are dropped (files nothing names any more go with the orphan sweep).
+pub fn release_for_deleted_status(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    status: &crate::model::Status,
+) -> Result<(), AppError> {
+    for id in &status.media_ids {
+        let Some(mut media) = store::get_media(tx, *id, app.bytes_max())? else {
+            continue;
+        };
+        if media.is_local() {
+            media.status_id = None;
+            store::put_media(tx, &media)?;
+        } else {
+            drop_media(app, tx, *id)?;
+        }
+    }
+    Ok(())
 }
 
 /// An avatar or header: an image under `media.avatar_bytes_max`, processed like any upload
@@ -1397,6 +1425,8 @@ pub async fn prune(app: &App, days: u64) -> Result<u64, AppError> {
 /// What `remove-orphans` removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrphanReport {
+    /// Uploads never attached to a status within [`UNATTACHED_KEPT_MS`].
+    pub unattached: u64,
     /// Blob records no media names.
     pub records: u64,
     /// Files on disk that no record places there (a crash between write and commit, or
@@ -1411,7 +1441,49 @@ pub struct OrphanReport {
 /// `skerry media remove-orphans`: the sweep that keeps crashes and failed deletes from
 /// leaking space. Deletes only what no record names.
 pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
+    // Cold objects are written only by eviction, before their record is committed: no
+    // eviction pass may run during the sweep.
+    let _no_eviction = app.media.evicting.lock().await;
     let mut report = OrphanReport::default();
+    // Uploads never attached (nor an avatar or header) after a day, as Mastodon's cleanup.
+    let cutoff_id = crate::util::ids::id_floor_for_ms(now_ms().saturating_sub(UNATTACHED_KEPT_MS));
+    report.unattached = app
+        .run(move |app| {
+            app.write(|tx| {
+                let mut dropped = 0;
+                let mut after = 0;
+                'pages: loop {
+                    let page = store::media_after(tx, after, 1000, app.bytes_max())?;
+                    let Some(last) = page.last() else { break };
+                    after = last.id.0;
+                    for media in page {
+                        if media.id.0 >= cutoff_id {
+                            break 'pages;
+                        }
+                        if !media.is_local()
+                            || media.status_id.is_some()
+                            || media.state == MediaState::Processing
+                        {
+                            continue;
+                        }
+                        let profile = crate::store::accounts::get_account(
+                            tx,
+                            media.account_id,
+                            app.bytes_max(),
+                        )?
+                        .is_some_and(|account| {
+                            account.avatar == Some(media.id) || account.header == Some(media.id)
+                        });
+                        if !profile {
+                            drop_media(app, tx, media.id)?;
+                            dropped += 1;
+                        }
+                    }
+                }
+                Ok::<_, AppError>(dropped)
+            })
+        })
+        .await?;
     // Records at zero references.
     let unreferenced = app
         .run(|app| {
@@ -1458,9 +1530,41 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
                     }),
                 None => false,
             };
-            if !keep && tokio::fs::remove_file(&path).await.is_ok() {
+            // A file written by an upload or a fetch whose commit has not happened yet is
+            // young: only files older than an hour can be orphans.
+            let young = tokio::fs::metadata(&path)
+                .await
+                .and_then(|meta| meta.modified())
+                .is_ok_and(|modified| {
+                    modified.elapsed().unwrap_or_default()
+                        < Duration::from_millis(ORPHAN_FILE_AGE_MS_MIN)
+                });
+            if !keep && !young && tokio::fs::remove_file(&path).await.is_ok() {
                 report.files += 1;
             }
+        }
+    }
+    for (id, path) in app.media.blobs.list_incoming().await.map_err(blob_error)? {
+        let processing = match id {
+            Some(id) => app
+                .run(move |app| {
+                    Ok(app
+                        .store
+                        .read(|tx| store::get_media(tx, MediaId(id), app.bytes_max()))?)
+                })
+                .await?
+                .is_some_and(|media| media.state == MediaState::Processing),
+            None => false,
+        };
+        let young = tokio::fs::metadata(&path)
+            .await
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| {
+                modified.elapsed().unwrap_or_default()
+                    < Duration::from_millis(ORPHAN_FILE_AGE_MS_MIN)
+            });
+        if !processing && !young && tokio::fs::remove_file(&path).await.is_ok() {
+            report.incoming += 1;
         }
     }
     if app.media.blobs.has_cold() {
@@ -1548,6 +1652,7 @@ pub fn spawn_worker(
         // should not wait a minute.
         let check = interval.min(Duration::from_secs(10));
         let mut last_run = tokio::time::Instant::now();
+        let mut last_sweep = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
@@ -1563,6 +1668,13 @@ pub fn spawn_worker(
             last_run = tokio::time::Instant::now();
             if let Err(error) = evict(&app, false).await {
                 tracing::warn!(%error, "media: eviction failed");
+            }
+            if last_sweep.elapsed() >= Duration::from_millis(ORPHAN_SWEEP_INTERVAL_MS) {
+                last_sweep = tokio::time::Instant::now();
+                match remove_orphans(&app).await {
+                    Ok(report) => tracing::info!(?report, "media: orphan sweep"),
+                    Err(error) => tracing::warn!(%error, "media: orphan sweep failed"),
+                }
             }
         }
         if let Some(prefetcher) = prefetcher {

@@ -257,6 +257,7 @@ pub(crate) fn remove_status(
         timelines::remove_home(tx, owner, status.id)?;
     }
     statuses::delete_status(tx, status)?;
+    super::media::release_for_deleted_status(app, tx, status)?;
     accounts::adjust_counts(tx, status.account_id, -1, 0, 0, None)?;
     if let Some(parent) = status.in_reply_to_id {
         statuses::adjust_counts(tx, parent, -1, 0, 0)?;

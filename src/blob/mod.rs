@@ -193,6 +193,24 @@ impl BlobStore {
             .map_err(|error| BlobError::Io(std::io::Error::other(error.to_string())))?
     }
 
+    /// Raw uploads waiting for processing, by media id (names that are not ids: `None`).
+    pub async fn list_incoming(&self) -> Result<Vec<(Option<u64>, PathBuf)>, BlobError> {
+        let mut out = Vec::new();
+        let mut entries = tokio::fs::read_dir(&self.incoming_dir).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let path = entry.path();
+            let id = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.parse().ok());
+            out.push((id, path));
+            if out.len() >= SWEEP_ENTRIES_MAX {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Free bytes on the data directory's disk for an unprivileged writer, if known.
     pub fn disk_free_bytes(&self) -> Option<u64> {
         let stat = rustix::fs::statvfs(&self.hot_dir).ok()?;
