@@ -1074,3 +1074,84 @@ async fn deleting_a_status_frees_its_media_for_a_redraft_and_the_sweep_only_take
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_attachment_federates_and_the_follower_s_server_prefetches_it_from_the_origin() {
+    use crate::federation_e2e::{eventually, host, instance, relationship, resolve};
+    let a = instance().await;
+    let b = instance().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", host(&b))).await;
+    a.post(
+        &format!("/api/v1/accounts/{bob_on_a}/follow"),
+        Some(&alice.token),
+        serde_json::json!({}),
+    )
+    .await;
+    eventually("alice follows bob", || async {
+        (relationship(&a, &alice, &bob_on_a).await["following"] == true).then_some(())
+    })
+    .await;
+
+    let png = noise_png(120, 77);
+    let uploaded = upload(
+        &b,
+        "/api/v1/media",
+        &bob.token,
+        multipart(
+            &png,
+            "p.png",
+            "image/png",
+            &[("description", "a test pattern")],
+        ),
+    )
+    .await;
+    let media_id = uploaded.json["id"].as_str().unwrap();
+    let stored_bytes = raw_get(&b, &format!("/media/{media_id}/original"), &[])
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let post = b
+        .post(
+            "/api/v1/statuses",
+            Some(&bob.token),
+            serde_json::json!({ "status": "look", "media_ids": [media_id] }),
+        )
+        .await;
+    assert_eq!(post.status, StatusCode::OK, "{}", post.json);
+
+    // On alice's server: the status shows a remote attachment with the description and the
+    // origin's URL, and (alice follows bob) its bytes are prefetched into the hot tier.
+    let attachment = eventually("the post reaches alice's home", || async {
+        let home = a.get("/api/v1/timelines/home", Some(&alice.token)).await;
+        home.json
+            .as_array()
+            .and_then(|statuses| statuses.first().cloned())
+            .map(|status| status["media_attachments"][0].clone())
+    })
+    .await;
+    assert_eq!(attachment["description"], "a test pattern");
+    assert_eq!(attachment["type"], "image");
+    assert_eq!(attachment["remote_url"], uploaded.json["url"]);
+    let local_url = attachment["url"].as_str().unwrap().to_string();
+    assert!(local_url.starts_with(&a.base), "{local_url}");
+    let hash = skerry::blob::hash(&stored_bytes);
+    eventually("prefetched into alice's hot tier", || async {
+        let blob = a
+            .app
+            .run(move |app| {
+                Ok(app
+                    .store
+                    .read(|tx| skerry::store::media::get_blob(tx, &hash, 1 << 20))?)
+            })
+            .await
+            .unwrap();
+        blob.filter(|blob| blob.hot).map(|_| ())
+    })
+    .await;
+    let served = raw_get(&a, local_url.strip_prefix(&a.base).unwrap(), &[]).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.unwrap(), stored_bytes);
+}
