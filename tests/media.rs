@@ -252,6 +252,27 @@ async fn an_upload_is_processed_attached_served_and_federated() {
     assert_eq!(note.json["attachment"][0]["mediaType"], "image/png");
     assert_eq!(note.json["attachment"][0]["url"], url);
     assert_eq!(note.json["attachment"][0]["name"], "still noise");
+    // An edit that keeps the attachments is fine; one that changes them is refused.
+    let edit = |media_ids: serde_json::Value| {
+        server.send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/statuses/{status_id}")))
+                .json(&serde_json::json!({ "status": "edited", "media_ids": media_ids })),
+            Some(&alice.token),
+        )
+    };
+    let kept = edit(serde_json::json!([id])).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.json);
+    assert_eq!(kept.json["media_attachments"][0]["id"], id);
+    assert_eq!(
+        edit(serde_json::json!([])).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        edit(serde_json::json!(["1"])).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Attached media cannot be attached again or deleted.
     let again = server
         .post(

@@ -335,10 +335,22 @@ pub async fn edit(
 ) -> Result<Json<StatusEntity>, ApiError> {
     let viewer = auth.user(Scope::WriteStatuses)?;
     let id: StatusId = parse_id(&id)?;
-    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Media attachments are not supported yet",
-        ));
+    // Clients send the attachments a status has when they edit its text; changing them is
+    // not supported (yet), keeping them is.
+    if let Some(sent) = params.media_ids.as_ref() {
+        let current = app
+            .run(move |app| statuses::get(app, Some(viewer), id))
+            .await?
+            .status
+            .media_ids
+            .iter()
+            .map(|media| media.to_string())
+            .collect::<Vec<_>>();
+        if *sent != current {
+            return Err(ApiError::unprocessable(
+                "Validation failed: Changing media attachments is not supported yet",
+            ));
+        }
     }
     let edit = statuses::StatusEdit {
         text: params.status.unwrap_or_default(),
