@@ -1097,13 +1097,53 @@ async fn deleting_a_status_frees_its_media_for_a_redraft_and_the_sweep_only_take
 }
 
 #[tokio::test]
-async fn an_attachment_federates_and_the_follower_s_server_prefetches_it_from_the_origin() {
+async fn an_attachment_and_an_avatar_federate_and_the_follower_s_server_fetches_them_from_the_origin()
+ {
     use crate::federation_e2e::{eventually, host, instance, relationship, resolve};
     let a = instance().await;
     let b = instance().await;
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
+    // Bob has an avatar before alice's server first sees him.
+    let avatar = noise_png(90, 5);
+    let with_avatar = b
+        .send(
+            b.client
+                .patch(b.url("/api/v1/accounts/update_credentials"))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(multipart_named(
+                    "avatar",
+                    &avatar,
+                    "me.png",
+                    "image/png",
+                    &[],
+                )),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(with_avatar.status, StatusCode::OK, "{}", with_avatar.json);
+    let avatar_on_b = with_avatar.json["avatar"].as_str().unwrap().to_string();
+    let avatar_bytes = raw_get(&b, avatar_on_b.strip_prefix(&b.base).unwrap(), &[])
+        .await
+        .bytes()
+        .await
+        .unwrap();
     let bob_on_a = resolve(&a, &alice, &format!("bob@{}", host(&b))).await;
+    // On alice's server his avatar is a remote media entry of ours, fetched on first view.
+    let account = a
+        .get(&format!("/api/v1/accounts/{bob_on_a}"), Some(&alice.token))
+        .await;
+    let avatar_on_a = account.json["avatar"].as_str().unwrap().to_string();
+    assert!(
+        avatar_on_a.starts_with(&a.base) && avatar_on_a.contains("/media/"),
+        "{avatar_on_a}"
+    );
+    let served = raw_get(&a, avatar_on_a.strip_prefix(&a.base).unwrap(), &[]).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.unwrap(), avatar_bytes);
     a.post(
         &format!("/api/v1/accounts/{bob_on_a}/follow"),
         Some(&alice.token),

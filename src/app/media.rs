@@ -749,6 +749,51 @@ pub fn insert_remote(
     Ok(ids)
 }
 
+/// A remote account's avatar or header, in the account's transaction: the media it has
+/// when the URL is the same, else a new remote media record (the old one dropped).
+pub fn remote_profile_image(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    account: AccountId,
+    previous: Option<MediaId>,
+    url: Option<&str>,
+) -> Result<Option<MediaId>, AppError> {
+    if let Some(previous) = previous {
+        let same = store::get_media(tx, previous, app.bytes_max())?
+            .is_some_and(|media| media.remote_url.as_deref() == url);
+        if same {
+            return Ok(Some(previous));
+        }
+        drop_media(app, tx, previous)?;
+    }
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let media = Media {
+        id: MediaId(app.next_id()),
+        account_id: account,
+        status_id: None,
+        kind: MediaKind::Image,
+        state: MediaState::Ready,
+        content_type: String::new(),
+        blob: None,
+        thumbnail: None,
+        remote_url: Some(url.to_string()),
+        description: String::new(),
+        focus: None,
+        width: None,
+        height: None,
+        thumbnail_width: None,
+        thumbnail_height: None,
+        blurhash: None,
+        created_ms: now_ms(),
+        error: None,
+        fetch_failed_ms: None,
+    };
+    store::put_media(tx, &media)?;
+    Ok(Some(media.id))
+}
+
 /// Queues remote media for a prefetch (`media.prefetch_followed`); a full queue drops the
 /// request, and the media is fetched on first view instead.
 pub fn queue_prefetch(app: &App, ids: &[MediaId]) {
@@ -936,7 +981,12 @@ pub async fn fetch_remote(app: &App, id: MediaId, force: bool) -> Result<Hash, A
     {
         return Err(AppError::NotFound);
     }
-    match download(app, &remote_url, media.kind).await {
+    // A remote media record of no status is an avatar or header: the avatar cap applies.
+    let cap = media
+        .status_id
+        .is_none()
+        .then_some(app.config.media.avatar_bytes_max);
+    match download(app, &remote_url, media.kind, cap).await {
         Ok((bytes, content_type)) => {
             let hash = crate::blob::hash(&bytes);
             let size = bytes.len() as u64;
@@ -1020,6 +1070,7 @@ async fn download(
     app: &App,
     remote_url: &str,
     declared: MediaKind,
+    profile_cap: Option<u64>,
 ) -> Result<(Bytes, &'static str), String> {
     if !app.config.federation.outbound {
         return Err("outbound requests are paused".into());
@@ -1041,9 +1092,10 @@ async fn download(
     }
     let url = crate::net::Url::parse(remote_url).map_err(|error| error.to_string())?;
     let caps = caps(app);
-    let bytes_max = match declared {
-        MediaKind::Unknown => caps.any_max(),
-        kind => caps.for_kind(kind),
+    let bytes_max = match (profile_cap, declared) {
+        (Some(cap), _) => cap,
+        (None, MediaKind::Unknown) => caps.any_max(),
+        (None, kind) => caps.for_kind(kind),
     };
     let fetched = app
         .net
@@ -1060,6 +1112,9 @@ async fn download(
         return Err(format!("origin answered {}", fetched.http_status));
     }
     let sniffed = crate::media::sniff(&fetched.body).ok_or("not a media type we serve")?;
+    if profile_cap.is_some() && sniffed.kind != MediaKind::Image {
+        return Err("an avatar or header that is not an image".into());
+    }
     if fetched.body.len() as u64 > caps.for_kind(sniffed.kind) {
         return Err("larger than the cap of its kind".into());
     }

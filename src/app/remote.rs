@@ -37,6 +37,9 @@ pub struct ActorInput {
     pub key_id: String,
     pub public_key_pem: String,
     pub published_ms: Option<u64>,
+    /// `icon` and `image`: kept as remote media of the account, fetched on first view.
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
 }
 
 /// Creates or refreshes a remote account; returns its id.
@@ -75,9 +78,20 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
                     account.created_ms
                 }),
             suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
-            // Remote avatars and headers are not fetched yet (see ARCHITECTURE.md).
-            avatar: None,
-            header: None,
+            avatar: super::media::remote_profile_image(
+                app,
+                tx,
+                id,
+                previous.as_ref().and_then(|account| account.avatar),
+                input.avatar_url.as_deref(),
+            )?,
+            header: super::media::remote_profile_image(
+                app,
+                tx,
+                id,
+                previous.as_ref().and_then(|account| account.header),
+                input.header_url.as_deref(),
+            )?,
         };
         accounts::put_account(tx, &account)?;
         let actor = RemoteActor {
