@@ -1216,3 +1216,41 @@ async fn an_attachment_and_an_avatar_federate_and_the_follower_s_server_fetches_
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.bytes().await.unwrap(), stored_bytes);
 }
+
+#[tokio::test]
+async fn under_disk_pressure_eviction_halves_the_hot_tier() {
+    let first = noise_png(80, 31);
+    let second = noise_png(80, 32);
+    let origin = start_origin(HashMap::from([
+        ("1.png".to_string(), first.clone()),
+        ("2.png".to_string(), second.clone()),
+    ]))
+    .await;
+    // Both fit the budget; half the budget holds one. A free-space floor no disk has
+    // stands for a disk that is full.
+    let budget = (first.len() + second.len() + 100).to_string();
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_MEDIA_HOT_BYTES_MAX", &budget),
+        ("SKERRY_MEDIA_DISK_FREE_BYTES_MIN", "9223372036854775807"),
+        ("SKERRY_MEDIA_EVICT_INTERVAL_SECS", "3600"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    for name in ["1.png", "2.png"] {
+        let id = remote_media(&server, alice.id, format!("{}/files/{name}", origin.base)).await;
+        assert_eq!(
+            raw_get(&server, &format!("/media/{id}/original"), &[])
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let report = media::evict(&server.app, false).await.unwrap();
+    assert!(report.disk_pressure, "{report:?}");
+    assert_eq!(report.dropped_from_hot, 1, "{report:?}");
+    assert!(totals(&server).await.hot_bytes <= report.hot_target_bytes);
+    // The least recently used one (the first) went.
+    assert!(!blob(&server, &first).await.unwrap().hot);
+    assert!(blob(&server, &second).await.unwrap().hot);
+}
