@@ -373,6 +373,9 @@ async fn open_app(config: Config) -> anyhow::Result<App> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    // rustls has two providers compiled in (ring comes with object_store's S3 support); the
+    // clients we do not build ourselves (object_store's) use this one too.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let filter: Targets = config.log.level.parse().expect("validated in Config::load");
     tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer())
