@@ -239,6 +239,14 @@ async fn an_upload_is_processed_attached_served_and_federated() {
         "still noise"
     );
     let status_id = status.json["id"].as_str().unwrap();
+    server.post_status(&alice, "no media here").await;
+    let only_media = server
+        .get(
+            &format!("/api/v1/accounts/{}/statuses?only_media=true", alice.id),
+            None,
+        )
+        .await;
+    assert_eq!(crate::rig::ids(&only_media.json), [status_id]);
     let note = server
         .send(
             server
