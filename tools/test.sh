@@ -32,6 +32,10 @@ if [ "$(cat "$FEDIFY_STAMP" 2>/dev/null)" != "$FEDIFY_LOCK_SHA256" ]; then
   echo "$FEDIFY_LOCK_SHA256" > "$FEDIFY_STAMP"
 fi
 
+# The media replay (tools/media-replay), small, so the tool keeps working: it exits 1 if the
+# hot tier ends a view over its budget after eviction, or a view fails.
+cargo run --quiet --bin skerry-media-replay -- --media 40 --refs 300 --hot-bytes 1048576 --cold
+
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
 # binaries' tests and the integration tests (no doc tests: there are none).
 cargo test --bench codec --bench store "$@"

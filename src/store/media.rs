@@ -337,3 +337,99 @@ pub fn to_hex(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn blob(bytes: u64, hot: bool, cold: bool, accessed_ms: u64) -> Blob {
+        Blob {
+            bytes,
+            content_type: "image/png".into(),
+            refs: 1,
+            local: false,
+            hot,
+            cold,
+            accessed_ms,
+            cold_ms: accessed_ms,
+            created_ms: 1,
+        }
+    }
+
+    #[test]
+    fn saving_a_blob_moves_its_index_keys_and_the_totals_together() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(&directory.path().join("test.redb"), 4 << 20, 1 << 20).unwrap();
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        store
+            .write(|tx| {
+                save_blob(tx, &a, None, Some(&blob(100, true, false, 10)))?;
+                save_blob(tx, &b, None, Some(&blob(50, true, false, 5)))?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let (totals_now, oldest) = store
+            .read(|tx| Ok::<_, StoreError>((totals(tx)?, hot_oldest(tx, 10)?)))
+            .unwrap();
+        assert_eq!((totals_now.hot_bytes, totals_now.hot_count), (150, 2));
+        assert_eq!(oldest, [(5, b), (10, a)], "least recently viewed first");
+        // a goes cold; b is viewed again; then b is dropped.
+        store
+            .write(|tx| {
+                save_blob(
+                    tx,
+                    &a,
+                    Some(&blob(100, true, false, 10)),
+                    Some(&blob(100, false, true, 10)),
+                )?;
+                save_blob(
+                    tx,
+                    &b,
+                    Some(&blob(50, true, false, 5)),
+                    Some(&blob(50, true, false, 20)),
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let (totals_now, hot, cold) = store
+            .read(|tx| {
+                Ok::<_, StoreError>((totals(tx)?, hot_oldest(tx, 10)?, cold_oldest(tx, 10)?))
+            })
+            .unwrap();
+        assert_eq!((totals_now.hot_bytes, totals_now.cold_bytes), (50, 100));
+        assert_eq!(hot, [(20, b)]);
+        assert_eq!(cold, [(10, a)]);
+        store
+            .write(|tx| save_blob(tx, &b, Some(&blob(50, true, false, 20)), None))
+            .unwrap();
+        let (totals_now, problems) = store
+            .read(|tx| {
+                let mut problems = Vec::new();
+                // No media name `a`: check reports the reference it counts.
+                check(tx, 1 << 20, &mut problems)?;
+                Ok::<_, StoreError>((totals(tx)?, problems))
+            })
+            .unwrap();
+        assert_eq!(
+            totals_now,
+            Totals {
+                cold_bytes: 100,
+                cold_count: 1,
+                ..Totals::default()
+            }
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("1 references recorded, 0 media name it"));
+    }
+
+    #[test]
+    fn a_local_blob_in_a_cache_tier_is_refused_before_writing() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(&directory.path().join("test.redb"), 4 << 20, 1 << 20).unwrap();
+        let mut local = blob(10, true, false, 1);
+        local.local = true;
+        let result = store.write(|tx| save_blob(tx, &[3; 32], None, Some(&local)));
+        assert!(matches!(result, Err(StoreError::InvalidRecord { .. })));
+    }
+}
