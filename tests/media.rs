@@ -375,6 +375,18 @@ async fn an_upload_is_processed_attached_served_and_federated() {
     assert_eq!(five.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(five.json["error"].as_str().unwrap().contains("more than 4"));
 
+    // Clients read what they may upload from the instance.
+    let instance = server.get("/api/v2/instance", None).await;
+    let media = &instance.json["configuration"]["media_attachments"];
+    assert!(
+        media["supported_mime_types"]
+            .as_array()
+            .unwrap()
+            .contains(&"image/webp".into())
+    );
+    assert_eq!(media["image_size_limit"], 16 * 1024 * 1024);
+    assert_eq!(media["image_matrix_limit"], 33_177_600);
+
     let check = server.app.run(|app| Ok(app.store.check()?)).await.unwrap();
     assert!(check.0.is_empty(), "{:?}", check.0);
 }
