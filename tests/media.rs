@@ -113,6 +113,13 @@ async fn raw_get(server: &Server, path: &str, headers: &[(&str, &str)]) -> reqwe
     request.send().await.unwrap()
 }
 
+/// The path of an attachment's file, with its URL key (`app::media::url`).
+fn media_path(server: &Server, id: impl std::fmt::Display, variant: &str) -> String {
+    let id = MediaId(id.to_string().parse().unwrap());
+    let key = media::url_key(&server.app, id);
+    format!("/media/{id}/{key}/{variant}")
+}
+
 async fn totals(server: &Server) -> skerry::store::media::Totals {
     server
         .app
@@ -147,10 +154,10 @@ async fn an_upload_is_processed_attached_served_and_federated() {
     assert_eq!(reply.json["meta"]["focus"]["x"], 0.5);
     assert!(reply.json["blurhash"].as_str().unwrap().len() >= 6);
     let url = reply.json["url"].as_str().unwrap();
-    assert_eq!(url, server.url(&format!("/media/{id}/original")));
+    assert_eq!(url, server.url(&media_path(&server, &id, "original")));
 
     // Served with a safe type, nosniff, an ETag, long caching and ranges.
-    let response = raw_get(&server, &format!("/media/{id}/original"), &[]).await;
+    let response = raw_get(&server, &media_path(&server, &id, "original"), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "image/png");
@@ -170,14 +177,14 @@ async fn an_upload_is_processed_attached_served_and_federated() {
     assert_eq!(&body[..8], b"\x89PNG\r\n\x1a\n");
     let not_modified = raw_get(
         &server,
-        &format!("/media/{id}/original"),
+        &media_path(&server, &id, "original"),
         &[("if-none-match", &etag)],
     )
     .await;
     assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
     let partial = raw_get(
         &server,
-        &format!("/media/{id}/original"),
+        &media_path(&server, &id, "original"),
         &[("range", "bytes=0-7")],
     )
     .await;
@@ -189,20 +196,28 @@ async fn an_upload_is_processed_attached_served_and_federated() {
     assert_eq!(&partial.bytes().await.unwrap()[..], &body[..8]);
     let unsatisfiable = raw_get(
         &server,
-        &format!("/media/{id}/original"),
+        &media_path(&server, &id, "original"),
         &[("range", "bytes=999999999-")],
     )
     .await;
     assert_eq!(unsatisfiable.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    let small = raw_get(&server, &format!("/media/{id}/small"), &[]).await;
+    let small = raw_get(&server, &media_path(&server, &id, "small"), &[]).await;
     assert_eq!(small.headers()["content-type"], "image/jpeg");
     assert_eq!(
-        raw_get(&server, &format!("/media/{id}/other"), &[])
+        raw_get(&server, &media_path(&server, &id, "other"), &[])
             .await
             .status(),
         StatusCode::NOT_FOUND
     );
 
+    // Without its key (or with another media's), a file is not found: ids can be counted.
+    let keyless = raw_get(
+        &server,
+        &format!("/media/{id}/{}/original", "0".repeat(32)),
+        &[],
+    )
+    .await;
+    assert_eq!(keyless.status(), StatusCode::NOT_FOUND);
     // PUT changes description and focus; someone else cannot see or change it.
     let updated = server
         .send(
@@ -731,12 +746,12 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     .await;
 
     // First view: fetched from the origin into the hot tier; second view: a hot hit.
-    let response = raw_get(&server, &format!("/media/{first_id}/original"), &[]).await;
+    let response = raw_get(&server, &media_path(&server, first_id, "original"), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(&response.bytes().await.unwrap()[..], &first[..]);
     assert_eq!(
-        raw_get(&server, &format!("/media/{first_id}/original"), &[])
+        raw_get(&server, &media_path(&server, first_id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -749,7 +764,7 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     // The second fetch overflows the budget: the job moves the least recently viewed blob
     // (the first) to S3 by itself, and deletes it from disk only once S3 has it.
     assert_eq!(
-        raw_get(&server, &format!("/media/{second_id}/original"), &[])
+        raw_get(&server, &media_path(&server, second_id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -765,7 +780,7 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     assert!(totals(&server).await.hot_bytes <= first.len() as u64 * 3 / 2);
 
     // Tier up: a view streams it back from S3 into the hot tier; the origin is not asked.
-    let response = raw_get(&server, &format!("/media/{first_id}/original"), &[]).await;
+    let response = raw_get(&server, &media_path(&server, first_id, "original"), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(&response.bytes().await.unwrap()[..], &first[..]);
     assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
@@ -782,7 +797,7 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     let pruned = media::prune(&server.app, 0).await.unwrap();
     assert_eq!(pruned, 2);
     assert!(!moto.has("skerry-media", &object_key(&second)).await);
-    let missing = raw_get(&server, &format!("/media/{second_id}/original"), &[]).await;
+    let missing = raw_get(&server, &media_path(&server, second_id, "original"), &[]).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         missing.text().await.unwrap(),
@@ -806,7 +821,7 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     let (fetched, failed) = media::refetch(&server.app).await.unwrap();
     assert_eq!((fetched, failed), (2, 0));
     assert_eq!(
-        raw_get(&server, &format!("/media/{second_id}/original"), &[])
+        raw_get(&server, &media_path(&server, second_id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -860,7 +875,7 @@ async fn a_dead_or_hanging_object_store_delays_eviction_and_loses_nothing() {
         let alice = server.user("alice").await;
         let id = remote_media(&server, alice.id, format!("{}/files/a.png", origin.base)).await;
         assert_eq!(
-            raw_get(&server, &format!("/media/{id}/original"), &[])
+            raw_get(&server, &media_path(&server, id, "original"), &[])
                 .await
                 .status(),
             StatusCode::OK
@@ -875,7 +890,7 @@ async fn a_dead_or_hanging_object_store_delays_eviction_and_loses_nothing() {
         );
         assert!(hot_path(&server, &png).exists());
         // Local serving goes on meanwhile, from disk, without the origin.
-        let served = raw_get(&server, &format!("/media/{id}/original"), &[]).await;
+        let served = raw_get(&server, &media_path(&server, id, "original"), &[]).await;
         assert_eq!(served.status(), StatusCode::OK);
         assert_eq!(&served.bytes().await.unwrap()[..], &png[..]);
         assert_eq!(origin.hits.load(Ordering::SeqCst), 1);
@@ -914,7 +929,7 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
     let local_id = local.json["id"].as_str().unwrap().to_string();
     let id = remote_media(&server, alice.id, format!("{}/files/a.png", origin.base)).await;
     assert_eq!(
-        raw_get(&server, &format!("/media/{id}/original"), &[])
+        raw_get(&server, &media_path(&server, id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -930,14 +945,14 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
     assert_eq!(dry.dropped_from_hot + dry.moved_to_cold, 0);
     // The next view fetches it again from the origin.
     assert_eq!(
-        raw_get(&server, &format!("/media/{id}/original"), &[])
+        raw_get(&server, &media_path(&server, id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
     assert_eq!(
-        raw_get(&server, &format!("/media/{local_id}/original"), &[])
+        raw_get(&server, &media_path(&server, &local_id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -952,14 +967,14 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
     )
     .await;
     assert_eq!(
-        raw_get(&server, &format!("/media/{other}/original"), &[])
+        raw_get(&server, &media_path(&server, other, "original"), &[])
             .await
             .status(),
         StatusCode::NOT_FOUND
     );
     // Within the retry pause the dead origin is not asked again.
     assert_eq!(
-        raw_get(&server, &format!("/media/{other}/original"), &[])
+        raw_get(&server, &media_path(&server, other, "original"), &[])
             .await
             .status(),
         StatusCode::NOT_FOUND
@@ -1109,7 +1124,7 @@ async fn deleting_a_status_frees_its_media_for_a_redraft_and_the_sweep_only_take
     assert!(!old.exists() && young.exists());
     // The upload still serves: the sweep took nothing that a record names.
     assert_eq!(
-        raw_get(&server, &format!("/media/{id}/original"), &[])
+        raw_get(&server, &media_path(&server, &id, "original"), &[])
             .await
             .status(),
         StatusCode::OK
@@ -1189,7 +1204,7 @@ async fn an_attachment_and_an_avatar_federate_and_the_follower_s_server_fetches_
     )
     .await;
     let media_id = uploaded.json["id"].as_str().unwrap();
-    let stored_bytes = raw_get(&b, &format!("/media/{media_id}/original"), &[])
+    let stored_bytes = raw_get(&b, &media_path(&b, media_id, "original"), &[])
         .await
         .bytes()
         .await
@@ -1260,7 +1275,7 @@ async fn under_disk_pressure_eviction_halves_the_hot_tier() {
     for name in ["1.png", "2.png"] {
         let id = remote_media(&server, alice.id, format!("{}/files/{name}", origin.base)).await;
         assert_eq!(
-            raw_get(&server, &format!("/media/{id}/original"), &[])
+            raw_get(&server, &media_path(&server, id, "original"), &[])
                 .await
                 .status(),
             StatusCode::OK

@@ -54,6 +54,8 @@ pub const PREFETCH_QUEUE_MAX: usize = 1024;
 /// The media part of the `App`: the blob tiers and the state of the jobs around them.
 pub struct Tiers {
     pub blobs: BlobStore,
+    /// Keys the unguessable part of media URLs ([`url`]); made once, kept in the database.
+    url_secret: [u8; 32],
     /// Hot blobs viewed since the last eviction run, with the time: the LRU's input. A std
     /// mutex: held for one map insert, never across an await.
     accessed: Mutex<HashMap<Hash, u64>>,
@@ -70,8 +72,23 @@ pub struct Tiers {
     prefetch_rx: Mutex<Option<tokio::sync::mpsc::Receiver<MediaId>>>,
 }
 
+/// The name of the media URL secret in the `name_value` table.
+const URL_SECRET_NAME: &str = "media_url_secret";
+
+/// The media URL secret: read from the database, or made and stored on first start.
+pub fn url_secret(store: &crate::store::Store) -> Result<[u8; 32], crate::store::StoreError> {
+    let found = store.read(|tx| crate::store::meta::get(tx, URL_SECRET_NAME))?;
+    if let Some(secret) = found.and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok()) {
+        return Ok(secret);
+    }
+    let mut secret = [0u8; 32];
+    crate::util::random::fill(&mut secret);
+    store.write(|tx| crate::store::meta::put(tx, URL_SECRET_NAME, &secret))?;
+    Ok(secret)
+}
+
 impl Tiers {
-    pub fn open(config: &crate::config::Config) -> Tiers {
+    pub fn open(config: &crate::config::Config, url_secret: [u8; 32]) -> Tiers {
         let blobs = BlobStore::open(config).unwrap_or_else(|error| {
             // The cold tier's settings are wrong (or the disk refuses): serve without it
             // rather than not at all; eviction then drops to "gone".
@@ -83,6 +100,7 @@ impl Tiers {
         let (prefetch_tx, prefetch_rx) = tokio::sync::mpsc::channel(PREFETCH_QUEUE_MAX);
         Tiers {
             blobs,
+            url_secret,
             accessed: Mutex::new(HashMap::new()),
             decode_slots: tokio::sync::Semaphore::new(1),
             evicting: tokio::sync::Mutex::new(()),
@@ -825,13 +843,30 @@ pub enum Variant {
     Small,
 }
 
-/// The URL of an attachment's file: made by the server from the id, never from a name sent.
+/// The URL of an attachment's file: made by the server from the id, never from a name sent,
+/// with a key ([`url_key`]) so that the files of private posts cannot be found by counting
+/// ids (Mastodon and GoToSocial put random parts in theirs for the same reason).
 pub fn url(app: &App, id: MediaId, variant: Variant) -> String {
     let name = match variant {
         Variant::Original => "original",
         Variant::Small => "small",
     };
-    format!("{}/media/{id}/{name}", app.base_url)
+    format!("{}/media/{id}/{}/{name}", app.base_url, url_key(app, id))
+}
+
+/// 128 bits of HMAC-SHA256 of the id under the instance's media URL secret, in hex.
+pub fn url_key(app: &App, id: MediaId) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &app.media.url_secret);
+    let tag = aws_lc_rs::hmac::sign(&key, &id.0.to_be_bytes());
+    crate::blob::to_hex(&tag.as_ref()[..16])
+}
+
+/// Whether `key` is the URL key of `id` (compared in constant time).
+pub fn url_key_matches(app: &App, id: MediaId, key: &str) -> bool {
+    let expected = url_key(app, id);
+    expected.len() == key.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), key.as_bytes())
+            .is_ok()
 }
 
 /// Finds the bytes of an attachment in the tiers, bringing a cold or gone remote blob back

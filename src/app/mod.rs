@@ -155,7 +155,11 @@ impl App {
         );
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
-        let media = media::Tiers::open(&config);
+        // The secret is made on the first start; a database that cannot be written then has
+        // bigger problems, so this fails loudly.
+        let url_secret =
+            media::url_secret(&store).expect("the media URL secret can be read or stored");
+        let media = media::Tiers::open(&config, url_secret);
         App {
             inner: Arc::new(AppInner {
                 media,

@@ -31,7 +31,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(crate::api::routes())
         .merge(crate::api::media_routes(&app))
-        .route("/media/{id}/{variant}", get(crate::web::media::serve))
+        .route("/media/{id}/{key}/{variant}", get(crate::web::media::serve))
         .merge(crate::federation::routes())
         .route("/@{username}", get(crate::web::profile::profile))
         .route("/@{username}/{id}", get(crate::web::profile::status))

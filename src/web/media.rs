@@ -1,4 +1,5 @@
-//! `GET /media/:id/original|small`: the files of media attachments.
+//! `GET /media/:id/:key/original|small`: the files of media attachments (`key`: see
+//! `app::media::url`).
 //!
 //! Paths are made by the server from the attachment's id; the bytes come from whichever tier
 //! holds them (`app::media::open` brings a cold or gone remote file back first, or names the
@@ -36,12 +37,15 @@ fn not_found() -> Response {
 
 pub async fn serve(
     State(app): State<App>,
-    Path((id, variant)): Path<(String, String)>,
+    Path((id, key, variant)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(id) = id.parse::<u64>().map(MediaId) else {
         return not_found();
     };
+    if !media::url_key_matches(&app, id, &key) {
+        return not_found();
+    }
     let variant = match variant.as_str() {
         "original" => Variant::Original,
         "small" => Variant::Small,
