@@ -61,6 +61,7 @@ fn realistic_status() -> Status {
         created_ms: 1_715_000_000_000,
         edited_ms: None,
         quote_of: None,
+        media_ids: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ pub struct Config {
     pub federation: FederationConfig,
     pub log: LogConfig,
     pub retention: RetentionConfig,
+    pub media: MediaConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -160,6 +161,96 @@ impl Default for RetentionConfig {
     }
 }
 
+/// Media: uploads, and the remote media cache in tiers (hot disk → cold object store →
+/// gone, fetched again from the origin). Budgets, not cron jobs: eviction runs by itself.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Bytes of remote media kept on local disk (the hot tier); the least recently viewed
+    /// leave first. Local media (our users' uploads) does not count and is never evicted.
+    pub hot_bytes_max: u64,
+    /// When the disk of the data directory has less free space than this, eviction runs at
+    /// once and brings the hot tier down to half its budget.
+    pub disk_free_bytes_min: u64,
+    /// How often the eviction job runs, in seconds (it also runs when a fetch overflows the
+    /// budget).
+    pub evict_interval_secs: u64,
+    /// Remote media of accounts that local users follow is fetched when the post arrives;
+    /// everything else on first view.
+    pub prefetch_followed: bool,
+    /// The cold tier: `s3://bucket/prefix` (S3-compatible, with the `cold_s3_*` options) or
+    /// `file:///absolute/dir`; empty turns the cold tier off (evicted media is gone, fetched
+    /// again from its origin on the next view).
+    pub cold_url: String,
+    /// The S3 endpoint (`https://s3.eu-west-1.amazonaws.com`, a Garage or MinIO URL); empty
+    /// for AWS's default for the region.
+    pub cold_s3_endpoint: String,
+    pub cold_s3_region: String,
+    pub cold_s3_access_key_id: String,
+    /// Never logged. Prefer the environment (`SKERRY_MEDIA_COLD_S3_SECRET_ACCESS_KEY`).
+    pub cold_s3_secret_access_key: String,
+    /// Allows a plain `http` endpoint (a store on the same host or network).
+    pub cold_s3_allow_http: bool,
+    /// Bytes kept in the cold tier; the earliest arrivals are dropped first (gone). 0: no
+    /// byte budget.
+    pub cold_bytes_max: u64,
+    /// Days a blob stays in the cold tier; 0: no age limit.
+    pub cold_days_max: u64,
+    /// Time one object-store request may take, in milliseconds. A slow or dead store only
+    /// delays eviction; local serving never waits on it longer than this.
+    pub cold_timeout_ms: u64,
+    /// A public (CDN) base URL of the cold bucket: a cold blob is redirected there
+    /// (`<base>/<prefix path>/<hash>`) instead of being streamed through and promoted. Empty
+    /// streams through.
+    pub cold_public_base_url: String,
+    /// Largest image, uploaded or fetched (Mastodon: 16 MiB).
+    pub image_bytes_max: u64,
+    /// Largest video, uploaded or fetched (GoToSocial: 40 MiB; Mastodon 99 MiB).
+    pub video_bytes_max: u64,
+    /// Largest audio file, uploaded or fetched.
+    pub audio_bytes_max: u64,
+    /// Largest avatar or header image, uploaded or fetched.
+    pub avatar_bytes_max: u64,
+}
+
+impl std::fmt::Debug for MediaConfig {
+    // Written by hand so that the secret key never reaches a log (RUSTSEC-2024-0358 class).
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("MediaConfig")
+            .field("hot_bytes_max", &self.hot_bytes_max)
+            .field("cold_url", &self.cold_url)
+            .field("cold_s3_endpoint", &self.cold_s3_endpoint)
+            .field("cold_bytes_max", &self.cold_bytes_max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            hot_bytes_max: 1024 * 1024 * 1024,
+            disk_free_bytes_min: 1024 * 1024 * 1024,
+            evict_interval_secs: 60,
+            prefetch_followed: true,
+            cold_url: String::new(),
+            cold_s3_endpoint: String::new(),
+            cold_s3_region: "us-east-1".into(),
+            cold_s3_access_key_id: String::new(),
+            cold_s3_secret_access_key: String::new(),
+            cold_s3_allow_http: false,
+            cold_bytes_max: 0,
+            cold_days_max: 0,
+            cold_timeout_ms: 10_000,
+            cold_public_base_url: String::new(),
+            image_bytes_max: 16 * 1024 * 1024,
+            video_bytes_max: 40 * 1024 * 1024,
+            audio_bytes_max: 40 * 1024 * 1024,
+            avatar_bytes_max: 2 * 1024 * 1024,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -276,7 +367,7 @@ pub enum ConfigError {
 }
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "server",
     "storage",
     "instance",
@@ -284,6 +375,7 @@ const SECTIONS: [&str; 7] = [
     "federation",
     "log",
     "retention",
+    "media",
 ];
 
 impl Config {
@@ -438,6 +530,29 @@ impl Config {
                 "\"closed\", \"open\" or \"approval\"",
             ));
         }
+        let media = &self.media;
+        if !(media.cold_url.is_empty()
+            || media.cold_url.starts_with("s3://") && media.cold_url.len() > 5
+            || media.cold_url.starts_with("file:///"))
+        {
+            return Err(invalid(
+                "media.cold_url",
+                &media.cold_url,
+                "empty, s3://bucket/prefix or file:///absolute/dir",
+            ));
+        }
+        let positive: [(&'static str, u64); 7] = [
+            ("media.hot_bytes_max", media.hot_bytes_max),
+            ("media.evict_interval_secs", media.evict_interval_secs),
+            ("media.cold_timeout_ms", media.cold_timeout_ms),
+            ("media.image_bytes_max", media.image_bytes_max),
+            ("media.video_bytes_max", media.video_bytes_max),
+            ("media.audio_bytes_max", media.audio_bytes_max),
+            ("media.avatar_bytes_max", media.avatar_bytes_max),
+        ];
+        if let Some((key, value)) = positive.into_iter().find(|(_, value)| *value == 0) {
+            return Err(invalid(key, &value, "a number above 0"));
+        }
         if self
             .log
             .level
@@ -469,6 +584,12 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.storage.data_dir.join("skerry.redb")
+    }
+
+    /// Media files: `local/` (uploads), `hot/` (the remote cache), `incoming/` (uploads being
+    /// processed).
+    pub fn media_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("media")
     }
 
     pub fn admin_socket_path(&self) -> PathBuf {

@@ -85,6 +85,11 @@ enum TopCommand {
         #[command(subcommand)]
         command: StorageCommand,
     },
+    /// Media tiers: usage, eviction, pruning, orphan sweep, refetch
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +100,27 @@ enum StorageCommand {
         #[arg(long, default_value_t = 30)]
         days: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaCommand {
+    /// Bytes and counts per tier (local, hot, cold) and per kind
+    Usage,
+    /// Run the eviction policy now
+    Evict {
+        /// Say what would move without moving anything
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove remote media of posts older than N days from every tier (metadata stays)
+    Prune {
+        #[arg(long, value_name = "N")]
+        days: u64,
+    },
+    /// Delete blob records, files and objects that nothing refers to
+    RemoveOrphans,
+    /// Fetch remote media that is in no tier again from its origin
+    Refetch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +347,16 @@ fn main() -> ExitCode {
                 calibration,
                 calibrate,
             } => capacity(config, profile, calibration, calibrate).await,
+            TopCommand::Media { command } => {
+                let command = match command {
+                    MediaCommand::Usage => Command::MediaUsage,
+                    MediaCommand::Evict { dry_run } => Command::MediaEvict { dry_run },
+                    MediaCommand::Prune { days } => Command::MediaPrune { days },
+                    MediaCommand::RemoveOrphans => Command::MediaRemoveOrphans,
+                    MediaCommand::Refetch => Command::MediaRefetch,
+                };
+                run_admin_command(config, command).await
+            }
         }
     });
     match result {
@@ -541,6 +577,9 @@ async fn open_app(config: Config) -> anyhow::Result<App> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    // rustls has two providers compiled in (ring comes with object_store's S3 support); the
+    // clients we do not build ourselves (object_store's) use this one too.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let filter: Targets = config.log.level.parse().expect("validated in Config::load");
     tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer())

@@ -1334,6 +1334,7 @@ async fn a_users_own_domain_blocks_hide_that_domain() {
                 updated_ms: None,
                 quote: None,
                 poll: None,
+                media: Vec::new(),
             };
             Ok((bob, skerry::app::remote::create_status(app, note)?.unwrap()))
         })

@@ -556,6 +556,7 @@ async fn remote_quotes_and_reactions_are_kept_for_the_api() {
                 updated_ms: None,
                 quote: Some(quoted_uri),
                 poll: None,
+                media: Vec::new(),
             };
             Ok(skerry::app::remote::create_status(app, note)?.unwrap())
         })

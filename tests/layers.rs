@@ -10,22 +10,32 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("config", &["util"][..]),
         ("sig", &["util"][..]),
         ("net", &["util", "config"][..]),
+        ("blob", &["util", "config"][..]),
+        ("media", &["util", "config", "model"][..]),
         ("store", &["model", "util"][..]),
         (
             "app",
-            &["store", "sig", "net", "model", "config", "util"][..],
+            &[
+                "store", "sig", "net", "blob", "media", "model", "config", "util",
+            ][..],
         ),
         (
             "api",
-            &["app", "store", "sig", "net", "model", "config", "util"][..],
+            &[
+                "app", "store", "sig", "net", "blob", "media", "model", "config", "util",
+            ][..],
         ),
         (
             "federation",
-            &["app", "store", "sig", "net", "model", "config", "util"][..],
+            &[
+                "app", "store", "sig", "net", "blob", "media", "model", "config", "util",
+            ][..],
         ),
         (
             "web",
-            &["app", "store", "sig", "net", "model", "config", "util"][..],
+            &[
+                "app", "store", "sig", "net", "blob", "media", "model", "config", "util",
+            ][..],
         ),
         (
             "http",
@@ -37,6 +47,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "store",
                 "sig",
                 "net",
+                "blob",
+                "media",
                 "model",
                 "config",
                 "util",
@@ -44,7 +56,9 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         (
             "admin",
-            &["app", "store", "sig", "net", "model", "config", "util"][..],
+            &[
+                "app", "store", "sig", "net", "blob", "media", "model", "config", "util",
+            ][..],
         ),
     ])
 }

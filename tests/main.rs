@@ -47,6 +47,9 @@ mod layers;
 mod lists;
 /// masto.js (npm) against a running server: the OAuth code flow and WebSocket streaming.
 mod masto;
+/// Media: uploads (processing, lies, truncation, bombs), attachments, serving, and the
+/// remote media cache in tiers against a real S3-compatible server (moto) and a fake origin.
+mod media;
 /// Moderation: sign-up (approval, invitations, rate limit), roles and their boundaries,
 /// account actions and what they stop (tokens, streams), reports, the audit log.
 mod moderation;

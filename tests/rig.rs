@@ -8,10 +8,9 @@ use skerry::app::App;
 use skerry::config::{Config, Overrides};
 use skerry::model::{AccountId, Role, ScopeSet};
 
-/// A reqwest client builder for talking to the test server. reqwest is built with rustls
-/// but without a crypto provider of its own (`skerry::net` brings aws-lc-rs), so a plain
-/// `reqwest::Client::new()` panics with "No provider set": the TLS config is given here,
-/// with no trusted roots at all, since tests speak plain http to loopback only.
+/// A reqwest client builder for talking to the test server, with the TLS config of the
+/// server's own client (aws-lc-rs) and no trusted roots at all, since tests speak plain http
+/// to loopback only.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)

@@ -13,6 +13,14 @@ if ! .venv/bin/python -c "import mastodon, sys; sys.exit(mastodon.__version__ !=
 fi
 export MASTODON_PY_PYTHON="$PWD/.venv/bin/python"
 
+# moto's server mode: a real S3-compatible server process that tests/media.rs starts on a
+# loopback port for the cold media tier (no mock in memory), in the same virtualenv.
+MOTO_VERSION="5.1.22"
+if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null \
+  || [ ! -x .venv/bin/moto_server ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 # npm packages of the compatibility tests, exactly as each package-lock.json pins them;
 # reinstalled when the lock file changes (its hash is the stamp).
 npm_ci() {
@@ -39,6 +47,10 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+
+# The media replay (tools/media-replay), small, so the tool keeps working: it exits 1 if the
+# hot tier ends a view over its budget after eviction, or a view fails.
+cargo run --quiet --bin skerry-media-replay -- --media 40 --refs 300 --hot-bytes 1048576 --cold
 
 # Each criterion bench once, as a test, so the benches keep working; then the unit tests, the
 # binaries' tests and the integration tests (no doc tests: there are none).

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::admin::Actor;
 use crate::app::domains::{self, BlockInput, BlockUpdate};
+use crate::app::media;
 use crate::app::relays;
 use crate::app::{self, App, AppError};
 use crate::model::{RelayStyle, Role, ScopeSet, Severity};
@@ -125,6 +126,20 @@ pub enum Command {
     StorageReport {
         days: u64,
     },
+    /// Bytes and counts per media tier and kind.
+    MediaUsage,
+    /// Runs the eviction policy now (`dry_run`: says what it would move).
+    MediaEvict {
+        dry_run: bool,
+    },
+    /// Remote media of posts older than `days` leaves every tier (the records stay).
+    MediaPrune {
+        days: u64,
+    },
+    /// Deletes blob records, files and objects that nothing names.
+    MediaRemoveOrphans,
+    /// Fetches remote media that is in no tier again from its origin.
+    MediaRefetch,
 }
 
 impl Command {
@@ -148,6 +163,11 @@ impl Command {
             Command::RelayList => "relay_list",
             Command::RelayRemove { .. } => "relay_remove",
             Command::StorageReport { .. } => "storage_report",
+            Command::MediaUsage => "media_usage",
+            Command::MediaEvict { .. } => "media_evict",
+            Command::MediaPrune { .. } => "media_prune",
+            Command::MediaRemoveOrphans => "media_remove_orphans",
+            Command::MediaRefetch => "media_refetch",
         }
     }
 
@@ -161,6 +181,11 @@ impl Command {
                 | Command::Moderation(_)
                 | Command::RelayList
                 | Command::StorageReport { .. }
+                | Command::MediaUsage
+                | Command::MediaEvict { .. }
+                | Command::MediaPrune { .. }
+                | Command::MediaRemoveOrphans
+                | Command::MediaRefetch
         )
     }
 }
@@ -288,6 +313,42 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
             relays::remove(app, Actor::Operator, view.relay.id)?;
             Ok(format!("Unsubscribed from {}\n", view.relay.url))
         }
+        Command::MediaUsage => media_usage(app),
+        Command::MediaEvict { dry_run } => {
+            let report = block_on(media::evict(app, dry_run))?;
+            Ok(format!(
+                "{}hot target {} bytes{}: {} moved to cold, {} dropped from hot ({} bytes freed), {} dropped from cold, {} object-store errors\n",
+                if report.dry_run { "dry run: " } else { "" },
+                report.hot_target_bytes,
+                if report.disk_pressure {
+                    " (disk pressure)"
+                } else {
+                    ""
+                },
+                report.moved_to_cold,
+                report.dropped_from_hot,
+                report.bytes_freed_hot,
+                report.dropped_from_cold,
+                report.cold_errors,
+            ))
+        }
+        Command::MediaPrune { days } => {
+            let count = block_on(media::prune(app, days))?;
+            Ok(format!(
+                "{count} remote blobs older than {days} days removed from the tiers\n"
+            ))
+        }
+        Command::MediaRemoveOrphans => {
+            let report = block_on(media::remove_orphans(app))?;
+            Ok(format!(
+                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads\n",
+                report.unattached, report.records, report.files, report.objects, report.incoming
+            ))
+        }
+        Command::MediaRefetch => {
+            let (fetched, failed) = block_on(media::refetch(app))?;
+            Ok(format!("{fetched} fetched again, {failed} failed\n"))
+        }
     }
 }
 
@@ -312,6 +373,43 @@ fn list_relays(app: &App) -> Result<String, AdminError> {
         );
     }
     let _ = writeln!(out, "{} relay(s)", views.len());
+    Ok(out)
+}
+
+/// Runs async media work from `execute`, which runs on a blocking thread of the runtime
+/// (the socket server's `App::run`, the offline command's `spawn_blocking`).
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(work)
+}
+
+fn media_usage(app: &App) -> Result<String, AdminError> {
+    let usage = media::usage(app)?;
+    let totals = usage.totals;
+    let mut out = format!(
+        "tier    blobs  bytes\nlocal   {:>5}  {}\nhot     {:>5}  {} (budget {})\ncold    {:>5}  {}{}\n",
+        totals.local_count,
+        totals.local_bytes,
+        totals.hot_count,
+        totals.hot_bytes,
+        app.config.media.hot_bytes_max,
+        totals.cold_count,
+        totals.cold_bytes,
+        if usage.cold_tier {
+            ""
+        } else {
+            " (no cold tier)"
+        },
+    );
+    if let Some(free) = usage.disk_free_bytes {
+        out.push_str(&format!("disk free {free} bytes\n"));
+    }
+    out.push_str("kind     local  remote-stored  remote-gone\n");
+    for (kind, local, stored, gone) in usage.by_kind {
+        out.push_str(&format!(
+            "{:<7} {local:>6}  {stored:>13}  {gone:>11}\n",
+            kind.name()
+        ));
+    }
     Ok(out)
 }
 

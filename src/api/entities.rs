@@ -104,8 +104,12 @@ fn account_urls(app: &App, view: &AccountView) -> (String, String) {
 pub fn account(app: &App, view: &AccountView) -> AccountEntity {
     let account = &view.account;
     let (url, uri) = account_urls(app, view);
-    let avatar = format!("{}/avatars/original/missing.png", app.base_url);
-    let header = format!("{}/headers/original/missing.png", app.base_url);
+    let image = |media: Option<crate::model::MediaId>, missing: &str| match media {
+        Some(id) => crate::app::media::url(app, id, crate::app::media::Variant::Original),
+        None => format!("{}/{missing}/original/missing.png", app.base_url),
+    };
+    let avatar = image(account.avatar, "avatars");
+    let header = image(account.header, "headers");
     AccountEntity {
         id: account.id.to_string(),
         username: account.username.clone(),
@@ -358,7 +362,7 @@ pub struct StatusEntity {
     pub reblog: Option<Box<StatusEntity>>,
     pub application: Option<ApplicationRef>,
     pub account: AccountEntity,
-    pub media_attachments: Vec<()>,
+    pub media_attachments: Vec<MediaAttachmentEntity>,
     pub mentions: Vec<MentionEntity>,
     pub tags: Vec<TagEntity>,
     pub emojis: Vec<Emoji>,
@@ -454,7 +458,11 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             website: registered.website.clone(),
         }),
         account: account(app, &view.account),
-        media_attachments: Vec::new(),
+        media_attachments: view
+            .media
+            .iter()
+            .map(|media| media_attachment(app, media))
+            .collect(),
         mentions: view
             .mentions
             .iter()
@@ -489,6 +497,59 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
                 .collect(),
         }),
         text: None,
+    }
+}
+
+/// Mastodon's `MediaAttachment`.
+#[derive(Serialize)]
+pub struct MediaAttachmentEntity {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `null` while an upload is processing (Mastodon's 206 answer).
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: serde_json::Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+pub fn media_attachment(app: &App, media: &crate::model::Media) -> MediaAttachmentEntity {
+    use crate::app::media::{Variant, url};
+    let ready = media.state == crate::model::MediaState::Ready;
+    let dimensions = |width: Option<u32>, height: Option<u32>| match (width, height) {
+        (Some(width), Some(height)) if width > 0 && height > 0 => Some(serde_json::json!({
+            "width": width,
+            "height": height,
+            "size": format!("{width}x{height}"),
+            "aspect": f64::from(width) / f64::from(height),
+        })),
+        _ => None,
+    };
+    let mut meta = serde_json::Map::new();
+    if let Some(original) = dimensions(media.width, media.height) {
+        meta.insert("original".into(), original);
+    }
+    if let Some(small) = dimensions(media.thumbnail_width, media.thumbnail_height) {
+        meta.insert("small".into(), small);
+    }
+    if let Some((x, y)) = media.focus {
+        meta.insert("focus".into(), serde_json::json!({ "x": x, "y": y }));
+    }
+    MediaAttachmentEntity {
+        id: media.id.to_string(),
+        kind: media.kind.name(),
+        url: ready.then(|| url(app, media.id, Variant::Original)),
+        preview_url: ready.then(|| url(app, media.id, Variant::Small)),
+        remote_url: media.remote_url.clone(),
+        preview_remote_url: None,
+        text_url: None,
+        meta: serde_json::Value::Object(meta),
+        description: Some(media.description.clone()).filter(|text| !text.is_empty()),
+        blurhash: media.blurhash.clone(),
     }
 }
 

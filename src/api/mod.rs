@@ -20,13 +20,37 @@ use axum::routing::{get, post};
 
 pub use auth::{Auth, MaybeAuth};
 pub use error::ApiError;
-pub use params::{Params, Query};
+pub use params::{Params, ParamsWithFiles, Query};
 
 use crate::app::App;
 
 /// A path id: an id that does not parse cannot exist, so it is 404 as Mastodon answers.
 pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ApiError> {
     text.parse().map_err(|_| ApiError::not_found())
+}
+
+/// The media upload routes, with a body cap of their own: the largest media cap
+/// (`media.*_bytes_max`) instead of `server.request_body_bytes_max`.
+pub fn media_routes(app: &App) -> Router<App> {
+    use axum::extract::DefaultBodyLimit;
+    use v1::media;
+    let limit = DefaultBodyLimit::max(media::upload_body_bytes_max(app));
+    // An avatar and a header in one request, with the other fields.
+    let profile_limit = DefaultBodyLimit::max(
+        usize::try_from(2 * app.config.media.avatar_bytes_max + media::UPLOAD_OVERHEAD_BYTES)
+            .unwrap_or(usize::MAX),
+    );
+    Router::new()
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(v1::accounts::update_credentials).layer(profile_limit),
+        )
+        .route("/api/v1/media", post(media::create_v1).layer(limit))
+        .route("/api/v2/media", post(media::create_v2).layer(limit))
+        .route(
+            "/api/v1/media/{id}",
+            get(media::get).put(media::update).delete(media::delete),
+        )
 }
 
 /// Every API route. The HTTP layer adds limits, timeouts and the fallback.
@@ -84,10 +108,6 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/accounts/verify_credentials",
             get(accounts::verify_credentials),
-        )
-        .route(
-            "/api/v1/accounts/update_credentials",
-            axum::routing::patch(accounts::update_credentials),
         )
         .route(
             "/api/v1/accounts/relationships",

@@ -25,6 +25,13 @@ pub struct Query<T>(pub T);
 /// is empty, as Rails merges them.
 pub struct Params<T>(pub T);
 
+/// [`Params`] plus the files of a `multipart/form-data` body, by field name (at most
+/// [`FILES_MAX`]; their size is capped by the route's body limit).
+pub struct ParamsWithFiles<T>(pub T, pub Vec<(String, axum::body::Bytes)>);
+
+/// Files kept from one multipart body (`avatar` and `header`).
+pub const FILES_MAX: usize = 2;
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
@@ -39,6 +46,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (value, _) = read_params(request, state, false).await?;
+        deserialize(value).map(Params)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ParamsWithFiles<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (value, files) = read_params(request, state, true).await?;
+        deserialize(value).map(|params| ParamsWithFiles(params, files))
+    }
+}
+
+/// The parameters as JSON, and the files when `keep_files`.
+async fn read_params<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    keep_files: bool,
+) -> Result<(Value, Vec<(String, axum::body::Bytes)>), ApiError> {
+    let mut files = Vec::new();
+    {
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)
@@ -60,6 +89,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
                     continue;
                 };
                 if field.file_name().is_some() {
+                    if keep_files {
+                        if files.len() >= FILES_MAX {
+                            return Err(ApiError::unprocessable(
+                                "Validation failed: too many files",
+                            ));
+                        }
+                        let bytes = field.bytes().await.map_err(multipart_error)?;
+                        files.push((name, bytes));
+                    }
                     continue;
                 }
                 let bytes = field.bytes().await.map_err(multipart_error)?;
@@ -94,7 +132,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
                 form_to_json(form_pairs(&bytes)?)?
             }
         };
-        deserialize(value).map(Params)
+        Ok((value, files))
     }
 }
 

@@ -79,6 +79,8 @@ pub(crate) fn insert_local_account(
         created_ms: now,
         suspended_ms: None,
         indexable: false,
+        avatar: None,
+        header: None,
     };
     let user = LocalUser {
         account_id: id,
@@ -201,6 +203,10 @@ pub struct ProfileUpdate {
     pub default_visibility: Option<Visibility>,
     pub default_sensitive: Option<bool>,
     pub default_language: Option<String>,
+    /// A processed upload (`media::upload_profile_image`) to show as avatar or header; the
+    /// previous one is dropped.
+    pub avatar: Option<crate::model::MediaId>,
+    pub header: Option<crate::model::MediaId>,
 }
 
 pub fn update_profile(
@@ -277,6 +283,18 @@ pub fn update_profile(
                     }
                 })
                 .collect();
+        }
+        for (slot, new) in [
+            (&mut account.avatar, update.avatar),
+            (&mut account.header, update.header),
+        ] {
+            if let Some(new) = new {
+                if let Some(old) = slot.replace(new) {
+                    // Its blob records drop a reference; files nothing names any more are
+                    // deleted by `skerry media remove-orphans`.
+                    super::media::drop_media(app, tx, old)?;
+                }
+            }
         }
         account.locked = update.locked.unwrap_or(account.locked);
         account.bot = update.bot.unwrap_or(account.bot);

@@ -22,6 +22,7 @@ pub mod instance;
 pub mod keys;
 pub mod lists;
 pub mod markers;
+pub mod media;
 pub mod metrics;
 pub mod moderation;
 pub mod notifications;
@@ -126,6 +127,8 @@ pub struct AppInner {
     pub ingest: ingest::Ingest,
     /// Wakes the push worker when a push is queued.
     pub push_ready: tokio::sync::Notify,
+    /// Media: the blob tiers, the eviction job's state, the prefetch queue.
+    pub media: media::Tiers,
 }
 
 impl std::ops::Deref for App {
@@ -180,8 +183,14 @@ impl App {
         let net = crate::net::Client::new(crate::net::Settings::from_config(&config))
             .expect("the HTTP client builds from validated settings");
         let ingest = ingest::Ingest::new(config.federation.verify_threads_max);
+        // The secret is made on the first start; a database that cannot be written then has
+        // bigger problems, so this fails loudly.
+        let url_secret =
+            media::url_secret(&store).expect("the media URL secret can be read or stored");
+        let media = media::Tiers::open(&config, url_secret);
         let app = App {
             inner: Arc::new(AppInner {
+                media,
                 net,
                 config,
                 store,

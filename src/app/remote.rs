@@ -39,6 +39,9 @@ pub struct ActorInput {
     pub key_id: String,
     pub public_key_pem: String,
     pub published_ms: Option<u64>,
+    /// `icon` and `image`: kept as remote media of the account, fetched on first view.
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
 }
 
 /// Creates or refreshes a remote account; returns its id.
@@ -78,6 +81,20 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
                 }),
             suspended_ms: previous.as_ref().and_then(|account| account.suspended_ms),
             indexable: input.indexable,
+            avatar: super::media::remote_profile_image(
+                app,
+                tx,
+                id,
+                previous.as_ref().and_then(|account| account.avatar),
+                input.avatar_url.as_deref(),
+            )?,
+            header: super::media::remote_profile_image(
+                app,
+                tx,
+                id,
+                previous.as_ref().and_then(|account| account.header),
+                input.header_url.as_deref(),
+            )?,
         };
         accounts::put_account(tx, &account)?;
         let actor = RemoteActor {
@@ -181,6 +198,8 @@ pub struct NoteInput {
     pub quote: Option<String>,
     /// A `Question`'s options and counts as its server reports them.
     pub poll: Option<crate::model::Poll>,
+    /// Media attachments (metadata; the bytes come per the fetch policy).
+    pub media: Vec<super::media::RemoteMediaInput>,
 }
 
 /// An id in the millisecond a remote object was published, so timelines stay in time order.
@@ -206,7 +225,7 @@ fn id_for_time(
 
 /// Stores a remote status, once: `None` if it exists already or was deleted before.
 pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, AppError> {
-    app.write(|tx| {
+    let created = app.write::<_, AppError>(|tx| {
         if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
             || queues::is_tombstoned(tx, &input.uri)?
         {
@@ -239,7 +258,14 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             created_ms: input.published_ms.min(now_ms()),
             edited_ms: input.updated_ms,
             quote_of,
+            media_ids: Vec::new(),
         };
+        let mut status = status;
+        status.media_ids = super::media::insert_remote(app, tx, input.author, id, &input.media)?;
+        // Prefetched when a local user follows the author (`media.prefetch_followed`).
+        let followed = app.config.media.prefetch_followed
+            && !status.media_ids.is_empty()
+            && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
         if let Some(poll) = &input.poll {
@@ -260,8 +286,14 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
                 Some(id),
             )?;
         }
-        Ok(Some(id))
-    })
+        Ok(Some((id, followed.then(|| status.media_ids.clone()))))
+    })?;
+    Ok(created.map(|(id, prefetch)| {
+        if let Some(media_ids) = prefetch {
+            super::media::queue_prefetch(app, &media_ids);
+        }
+        id
+    }))
 }
 
 /// Applies an edit of a remote status by its author.

@@ -43,6 +43,8 @@ fn new_status(scheduled: &ScheduledStatus) -> Result<NewStatus, AppError> {
         idempotency_key: None,
         application_id: scheduled.application_id,
         poll,
+        // Refused at scheduling time (`api::v1::statuses::create`).
+        media_ids: Vec::new(),
         scheduled: Some(scheduled.clone()),
     })
 }

@@ -43,12 +43,14 @@ pub struct NewStatus {
     pub poll: Option<crate::model::Poll>,
     /// The scheduled status this post publishes; removed in the same transaction.
     pub scheduled: Option<crate::model::ScheduledStatus>,
+    /// Uploads to attach (`media::attach` checks them).
+    pub media_ids: Vec<crate::model::MediaId>,
 }
 
 /// The checks of a new status that need no database (also run when it is scheduled).
 pub fn validate(app: &App, new: &NewStatus) -> Result<(), AppError> {
     let limits = &app.config.limits;
-    if new.text.trim().is_empty() {
+    if new.text.trim().is_empty() && new.media_ids.is_empty() {
         return Err(AppError::Validation("Text can't be blank".into()));
     }
     if text::count_chars(&new.text) > limits.status_chars_max {
@@ -144,7 +146,9 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             created_ms: now,
             edited_ms: None,
             quote_of: None,
+            media_ids: new.media_ids.clone(),
         };
+        super::media::attach(app, tx, author, status.id, &new.media_ids)?;
         statuses::insert_status(tx, &status, true)?;
         if let Some(poll) = &new.poll {
             statuses::put_poll(tx, status.id, poll)?;
@@ -280,6 +284,7 @@ pub(crate) fn remove_status(
     }
     statuses::delete_status(tx, status)?;
     crate::store::social::delete_edits(tx, status.id)?;
+    super::media::release_for_deleted_status(app, tx, status)?;
     accounts::adjust_counts(tx, status.account_id, -1, 0, 0, None)?;
     if let Some(parent) = status.in_reply_to_id {
         statuses::adjust_counts(tx, parent, -1, 0, 0)?;

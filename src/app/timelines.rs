@@ -242,7 +242,7 @@ pub struct AccountFilter {
     pub pinned: bool,
     pub exclude_replies: bool,
     pub exclude_reblogs: bool,
-    /// No media exist before the media issue, so this gives an empty page for now.
+    /// Statuses with media attachments only (reblogs have none of their own).
     pub only_media: bool,
     pub tagged: bool,
 }
@@ -257,9 +257,6 @@ pub fn account(
 ) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
         views::load_account(app, tx, account)?;
-        if filter.only_media {
-            return Ok(Vec::new());
-        }
         if viewer.is_some_and(|viewer| {
             Edge::BLOCK
                 .contains(tx, account.0, viewer.0)
@@ -287,6 +284,7 @@ pub fn account(
                     .is_some_and(|parent| parent != account);
                 if (filter.exclude_replies && is_reply_to_other)
                     || (filter.exclude_reblogs && status.reblog_of.is_some())
+                    || (filter.only_media && status.media_ids.is_empty())
                     || tagged
                         .as_ref()
                         .is_some_and(|tag| !status.tags.contains(tag))

@@ -56,6 +56,8 @@ pub struct StatusView {
     pub poll: Option<(crate::model::Poll, Option<Vec<u32>>)>,
     /// The viewer's filters that match, in a timeline that applies them (`filters::apply`).
     pub filtered: Vec<super::filters::FilterMatch>,
+    /// Media attachments, in order.
+    pub media: Vec<crate::model::Media>,
 }
 
 /// The relation between the viewer and another account.
@@ -251,7 +253,9 @@ fn status_view_inner(
     } else {
         statuses::status_uri(reader, status.id)?
     };
+    let media = super::media::of_status(app, reader, &status.media_ids)?;
     Ok(StatusView {
+        media,
         status,
         account,
         counts,

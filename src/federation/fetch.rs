@@ -198,6 +198,8 @@ pub fn actor_input(
         key_id: key.id.clone(),
         public_key_pem: key.pem.clone(),
         published_ms: actor.published_ms,
+        avatar_url: actor.avatar_url.clone(),
+        header_url: actor.header_url.clone(),
     })
 }
 

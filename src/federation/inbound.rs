@@ -266,7 +266,31 @@ pub(super) async fn note_input(
         updated_ms: note.updated_ms,
         quote: note.quote.clone(),
         poll: note.poll.as_ref().map(poll_of),
+        media: note.attachments.iter().map(remote_media).collect(),
     })
+}
+
+/// A remote attachment as `app::media` records it: the kind from `mediaType` (or the AS2
+/// type), the rest as parsed (already capped by `vocab`).
+fn remote_media(attachment: &vocab::Attachment) -> crate::app::media::RemoteMediaInput {
+    use crate::model::MediaKind;
+    let media_type = attachment.media_type.as_deref().unwrap_or_default();
+    let kind = match (media_type.split('/').next(), attachment.kind.as_str()) {
+        (Some("image"), _) | (_, "Image") => MediaKind::Image,
+        (Some("video"), _) | (_, "Video") => MediaKind::Video,
+        (Some("audio"), _) | (_, "Audio") => MediaKind::Audio,
+        _ => MediaKind::Unknown,
+    };
+    crate::app::media::RemoteMediaInput {
+        url: attachment.url.clone(),
+        kind,
+        media_type: attachment.media_type.clone(),
+        description: attachment.description.clone(),
+        width: attachment.width,
+        height: attachment.height,
+        blurhash: attachment.blurhash.clone(),
+        focus: attachment.focal_point,
+    }
 }
 
 /// A `Question`'s options and counts, as stored for the API (counts clamp to `u32`).

@@ -93,7 +93,12 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         .map(|field| json!({ "type": "PropertyValue", "name": field.name, "value": field.value_html }))
         .collect();
     let tags: Vec<Value> = Vec::new();
-    json!({
+    let image = |media: Option<crate::model::MediaId>| {
+        media.map(|id| {
+            json!({ "type": "Image", "url": crate::app::media::url(app, id, crate::app::media::Variant::Original) })
+        })
+    };
+    let mut actor = json!({
         "@context": actor_context(),
         "id": urls.id,
         "type": if account.bot { "Service" } else { "Person" },
@@ -116,7 +121,16 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         "tag": tags,
         "attachment": attachment,
         "endpoints": { "sharedInbox": shared_inbox(app) },
-    })
+    });
+    if let Some(object) = actor.as_object_mut() {
+        if let Some(icon) = image(account.avatar) {
+            object.insert("icon".into(), icon);
+        }
+        if let Some(header) = image(account.header) {
+            object.insert("image".into(), header);
+        }
+    }
+    actor
 }
 
 /// A suspended local account as peers see it: Mastodon's `suspended` flag, the key (so
@@ -202,6 +216,34 @@ fn addressing(app: &App, view: &StatusView) -> (Vec<String>, Vec<String>) {
     }
 }
 
+/// Media attachments as Mastodon sends them: `Document` with `mediaType`, `url`, `name`
+/// (the description), `blurhash`, `focalPoint`, `width`, `height`.
+fn attachments(app: &App, view: &StatusView) -> Vec<Value> {
+    view.media
+        .iter()
+        .filter(|media| media.state == crate::model::MediaState::Ready)
+        .map(|media| {
+            let mut document = json!({
+                "type": "Document",
+                "mediaType": media.content_type,
+                "url": crate::app::media::url(app, media.id, crate::app::media::Variant::Original),
+                "name": if media.description.is_empty() { Value::Null } else { Value::String(media.description.clone()) },
+                "blurhash": media.blurhash,
+            });
+            if let Some(object) = document.as_object_mut() {
+                if let Some((x, y)) = media.focus {
+                    object.insert("focalPoint".into(), json!([x, y]));
+                }
+                if let (Some(width), Some(height)) = (media.width, media.height) {
+                    object.insert("width".into(), json!(width));
+                    object.insert("height".into(), json!(height));
+                }
+            }
+            document
+        })
+        .collect()
+}
+
 /// A local status as a `Note`.
 pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
     let status = &view.status;
@@ -229,7 +271,7 @@ pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value 
         "cc": cc,
         "sensitive": status.sensitive,
         "content": status.content_html,
-        "attachment": [],
+        "attachment": attachments(app, view),
         "tag": tags,
     });
     if let (Some((poll, _)), Some(object)) = (&view.poll, note.as_object_mut()) {

@@ -88,6 +88,44 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             stats.statuses
         );
     }
+    if let Ok(totals) = app
+        .run(|app| Ok(app.store.read(crate::store::media::totals)?))
+        .await
+    {
+        let _ = writeln!(
+            out,
+            "# HELP skerry_media_tier_bytes Bytes of media blobs per tier.\n# TYPE skerry_media_tier_bytes gauge"
+        );
+        for (tier, bytes) in [
+            ("local", totals.local_bytes),
+            ("hot", totals.hot_bytes),
+            ("cold", totals.cold_bytes),
+        ] {
+            let _ = writeln!(out, "skerry_media_tier_bytes{{tier=\"{tier}\"}} {bytes}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP skerry_media_tier_blobs Media blobs per tier.\n# TYPE skerry_media_tier_blobs gauge"
+        );
+        for (tier, count) in [
+            ("local", totals.local_count),
+            ("hot", totals.hot_count),
+            ("cold", totals.cold_count),
+        ] {
+            let _ = writeln!(out, "skerry_media_tier_blobs{{tier=\"{tier}\"}} {count}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP skerry_media_hot_bytes_max The hot tier's budget.\n# TYPE skerry_media_hot_bytes_max gauge\nskerry_media_hot_bytes_max {}",
+            app.config.media.hot_bytes_max
+        );
+    }
+    if let Some(free) = app.media.blobs.disk_free_bytes() {
+        let _ = writeln!(
+            out,
+            "# HELP skerry_media_disk_free_bytes Free space on the data directory's disk.\n# TYPE skerry_media_disk_free_bytes gauge\nskerry_media_disk_free_bytes {free}"
+        );
+    }
     if let Ok(file) = std::fs::metadata(app.config.database_path()) {
         let _ = writeln!(
             out,

@@ -30,6 +30,8 @@ pub fn router(app: App) -> Router {
     let config = &app.config.server;
     Router::new()
         .merge(crate::api::routes())
+        .merge(crate::api::media_routes(&app))
+        .route("/media/{id}/{key}/{variant}", get(crate::web::media::serve))
         .merge(crate::federation::routes())
         .route("/@{username}", get(crate::web::profile::profile))
         .route("/@{username}/{id}", get(crate::web::profile::status))
@@ -137,6 +139,7 @@ pub async fn serve(
     crate::federation::install(&app);
     // The federation workers run while the server serves; `true` stops them.
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let media_worker = crate::app::media::spawn_worker(app.clone(), workers_stop.clone());
     let mut workers = crate::federation::worker::spawn(app.clone(), workers_stop.clone());
     workers.push(tokio::spawn(crate::app::scheduled::run(
         app.clone(),
@@ -211,6 +214,15 @@ pub async fn serve(
     let _ = stop_workers.send(true);
     for worker in workers {
         let _ = worker.await;
+    }
+    // An eviction pass in flight ends at its next step; past a few seconds it is dropped,
+    // which its protocol allows (copies first, record next, deletes last).
+    let media_abort = media_worker.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(5), media_worker)
+        .await
+        .is_err()
+    {
+        media_abort.abort();
     }
     let _ = closing_tx.send(true);
     let all_closed = connections.acquire_many(config.connections_max as u32);

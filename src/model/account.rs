@@ -38,6 +38,12 @@ pub struct Account {
     /// records lack it and read as `false`.
     #[serde(default)]
     pub indexable: bool,
+    /// The avatar and header images (local accounts; `media` records). Added after format
+    /// version 1 was first written: older records lack them.
+    #[serde(default)]
+    pub avatar: Option<super::MediaId>,
+    #[serde(default)]
+    pub header: Option<super::MediaId>,
 }
 
 impl Account {

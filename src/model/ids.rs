@@ -24,4 +24,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(AccountId, StatusId, NotificationId, AppId, TagId);
+id_type!(AccountId, StatusId, NotificationId, AppId, TagId, MediaId);

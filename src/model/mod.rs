@@ -8,6 +8,7 @@ pub mod federation;
 pub mod filter;
 pub mod ids;
 pub mod list;
+pub mod media;
 pub mod moderation;
 pub mod oauth;
 pub mod push;
@@ -22,8 +23,9 @@ pub use federation::{
     Audience, Delivery, InboundActivity, OutboxIntent, Relay, RelayState, RelayStyle,
 };
 pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatus};
-pub use ids::{AccountId, AppId, NotificationId, StatusId, TagId};
+pub use ids::{AccountId, AppId, MediaId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
+pub use media::{Blob, BlobHash, Media, MediaKind, MediaState};
 pub use moderation::{
     AccountModeration, AuditAction, AuditEntry, EmailBlock, Invite, IpBlock, IpSeverity,
     ReportNote, ReportState,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, AppId, NotificationId, StatusId};
+use super::{AccountId, AppId, MediaId, NotificationId, StatusId};
 
 /// Who may see a status, as Mastodon's four levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,10 @@ pub struct Status {
     /// is stored. Added after format version 1 was first written: older records lack it.
     #[serde(default)]
     pub quote_of: Option<StatusId>,
+    /// Media attachments, in order (at most `media::ATTACHMENTS_MAX`). Added after format
+    /// version 1 was first written: older records lack it.
+    #[serde(default)]
+    pub media_ids: Vec<MediaId>,
 }
 
 impl Status {
@@ -111,6 +115,7 @@ impl Status {
             created_ms,
             edited_ms: None,
             quote_of: None,
+            media_ids: Vec::new(),
         }
     }
 }

@@ -20,10 +20,13 @@
 //! (`webpki-roots`). The client speaks HTTP/1.1 only, as Mastodon's does: HTTP/2 would add
 //! the h2 flood advisories (SECURITY.md §4.2) for little gain on one fetch at a time.
 //!
-//! **API Boundary**: no other `reqwest::Client` is built in the crate. reqwest is compiled
-//! without a crypto provider of its own (aws-lc-rs comes in here, so ring does not), and its
-//! plain `Client::new()` panics with "No provider set"; the integration tests build theirs
-//! with `rig::http_client_builder`.
+//! **API Boundary**: no other `reqwest::Client` is built in the crate, except the one inside
+//! `object_store` for the cold media tier (an operator-configured endpoint, not a fetch of
+//! remote data). This client always uses aws-lc-rs with Mozilla's roots (`tls_config`).
+//! `object_store`'s S3 support brings ring (for its request signing) and turns on reqwest's
+//! ring provider; `skerry serve` installs aws-lc-rs as rustls' process default, so
+//! `object_store`'s client negotiates TLS with aws-lc-rs as well. The integration tests build
+//! their clients with `rig::http_client_builder`.
 
 pub mod address;
 pub mod content_type;

@@ -260,6 +260,7 @@ mod tests {
             created_ms: n,
             edited_ms: None,
             quote_of: None,
+            media_ids: Vec::new(),
         }
     }
 

@@ -130,6 +130,7 @@ impl Store {
             checked += decode_all::<model::App>(tx, schema::APPS, bytes_max, &mut problems)?;
             checked += decode_all::<model::List>(tx, schema::LISTS, bytes_max, &mut problems)?;
             check_lists(tx, &mut problems)?;
+            checked += super::media::check(tx, bytes_max, &mut problems)?;
             checked += decode_all::<model::Filter>(tx, schema::FILTERS, bytes_max, &mut problems)?;
             checked += super::moderation::check(tx, bytes_max, &mut problems)?;
             checked += super::sessions::check(tx, bytes_max, &mut problems)?;

@@ -601,6 +601,35 @@ impl Record for model::Marker {
     const KIND: &'static str = "marker";
 }
 
+impl Record for model::Media {
+    const KIND: &'static str = "media";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id.0 == 0 || self.account_id.0 == 0 {
+            return Err("media without id or account");
+        }
+        if self.state == model::MediaState::Ready && self.blob.is_none() && self.is_local() {
+            return Err("local media ready without a blob");
+        }
+        if self
+            .focus
+            .is_some_and(|(x, y)| !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y))
+        {
+            return Err("focus outside -1..1");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::Blob {
+    const KIND: &'static str = "blob";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.local && (self.hot || self.cold) {
+            return Err("a local blob in a cache tier");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,6 +654,7 @@ mod tests {
             created_ms: 7,
             edited_ms: None,
             quote_of: None,
+            media_ids: Vec::new(),
         }
     }
 
@@ -639,12 +669,19 @@ mod tests {
         }
     }
 
-    /// A status written before `quote_of` existed (16 fields) still decodes.
+    /// A status written before `quote_of` existed (16 fields), or before `media_ids` (17),
+    /// still decodes.
     #[test]
     fn statuses_without_the_quote_field_stay_readable() {
         let record = status("older");
         let mut fields = rmp_serde::to_vec(&record).unwrap();
-        // Drop the last field (quote_of = nil) and shrink the array header from 17 to 16.
+        // Drop the last field (media_ids = []) and shrink the array header from 18 to 17.
+        assert_eq!(fields.pop(), Some(0x90));
+        fields[2] = 17;
+        let mut bytes = vec![FORMAT_VERSION, 0, 0, 0];
+        bytes.extend_from_slice(&fields);
+        assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), record);
+        // Then quote_of = nil too: 16 fields.
         assert_eq!(fields.pop(), Some(0xc0));
         fields[2] = 16;
         let mut bytes = vec![FORMAT_VERSION, 0, 0, 0];
@@ -680,8 +717,8 @@ mod tests {
         let bytes = encode(&status("hello")).unwrap();
         let expected = status("hello");
         assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), expected);
-        // The positional layout: a MessagePack array16 of 17 fields, no field names on disk.
-        assert_eq!(bytes[4..7], [0xdc, 0, 17]);
+        // The positional layout: a MessagePack array16 of 18 fields, no field names on disk.
+        assert_eq!(bytes[4..7], [0xdc, 0, 18]);
         assert!(!bytes.windows(7).any(|window| window == b"content"));
     }
 

@@ -554,6 +554,8 @@ mod tests {
             created_ms: 1,
             suspended_ms: None,
             indexable: false,
+            avatar: None,
+            header: None,
         };
         accounts::put_account(tx, &account).unwrap();
         accounts::put_remote_actor(
@@ -592,6 +594,7 @@ mod tests {
             created_ms: NOW - age_days * DAY,
             edited_ms: None,
             quote_of: None,
+            media_ids: Vec::new(),
         };
         statuses::insert_status(tx, &status, author == LOCAL).unwrap();
         statuses::put_status_uri(tx, status.id, &format!("https://remote.example/s/{seq}"))

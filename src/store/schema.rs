@@ -286,4 +286,15 @@ tables! {
     /// Activity ids already applied, as the first 8 bytes of their SHA-256, with the time first
     /// seen (replaces `SEEN_ACTIVITIES` from schema version 2; see `queues::mark_seen`).
     SEEN_HASHES: u64 => u64 = "activityhash_seenms";
+    /// Media attachments (`model::Media`), local uploads and remote attachments, by id.
+    MEDIA: u64 => &[u8] = "mediaid_media";
+    /// Blobs (`model::Blob`): the SHA-256 of the bytes to their size, tiers and references.
+    BLOBS: &[u8] => &[u8] = "sha256_blob";
+    /// Remote blobs in the hot tier by last view: (accessed ms, SHA-256), oldest evicted first.
+    HOT_BLOBS: (u64, &[u8]) => () = "accessedms_sha256_hot";
+    /// Remote blobs in the cold tier by arrival: (cold ms, SHA-256), oldest dropped first.
+    COLD_BLOBS: (u64, &[u8]) => () = "coldms_sha256_cold";
+    /// Bytes and counts per tier (`hot_bytes`, `hot_count`, `cold_bytes`, …), kept in the
+    /// transactions that move blobs, so budgets are checked without a scan.
+    MEDIA_TOTALS: &str => u64 = "name_total";
 }

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 mod charts;
+pub mod media;
 pub mod oauth;
 pub mod profile;
 mod render;

@@ -4,18 +4,32 @@ Usage: python mastodon_py.py BASE_URL ALICE_PASSWORD BOB_PASSWORD
 
 Registers an app, gets a token for two users through the OAuth authorization-code flow (the
 login form is filled in with `requests`, as a person would in a browser), then posts, pages
-through the home timeline, favourites, follows and reads notifications. Any mismatch raises,
+through the home timeline, favourites, follows, uploads and attaches media and reads
+notifications. Any mismatch raises,
 so the process exits non-zero; on success it prints one line per step and "compat: ok".
 """
 
 import html
+import io
 import re
+import struct
 import sys
+import zlib
 
 import requests
 from mastodon import Mastodon
 
 SCOPES = ["read", "write", "follow", "push"]
+
+
+def red_square_png():
+    """A 16x16 red PNG, written with the standard library."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 16 for _ in range(16))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def step(text):
@@ -116,6 +130,14 @@ def main():
     assert [a.acct for a in results.accounts] == ["bob"]
     step("search")
 
+    media = alice.media_post(io.BytesIO(red_square_png()), mime_type="image/png",
+                             description="a red square", focus=(0.5, -0.5), synchronous=True)
+    assert media.type == "image" and media.url, media
+    assert media.meta.original.width == 16
+    media = alice.media_update(media, description="still a red square")
+    with_media = alice.status_post("with a picture", media_ids=[media])
+    assert with_media.media_attachments[0].description == "still a red square"
+    step("media uploaded through v2, processed, described and attached")
     rest_of_the_api(base, alice, alice_me, bob, bob_me, target)
 
     alice.status_delete(posted[0])

@@ -71,9 +71,20 @@ struct SourceParams {
 pub async fn update_credentials(
     State(app): State<App>,
     auth: Auth,
-    Params(params): Params<UpdateCredentials>,
+    crate::api::ParamsWithFiles(params, files): crate::api::ParamsWithFiles<UpdateCredentials>,
 ) -> Result<Json<AccountEntity>, ApiError> {
     let id = auth.user(Scope::WriteAccounts)?;
+    // Avatar and header files are processed (and stored) first; a refused image fails the
+    // whole update before any of it is written.
+    let (mut avatar, mut header) = (None, None);
+    for (name, bytes) in files {
+        let slot = match name.as_str() {
+            "avatar" => &mut avatar,
+            "header" => &mut header,
+            _ => continue,
+        };
+        *slot = Some(crate::app::media::upload_profile_image(&app, id, bytes).await?);
+    }
     let fields = params.fields_attributes.map(|fields| {
         let list = match fields {
             FieldsAttributes::List(list) => list,
@@ -111,6 +122,8 @@ pub async fn update_credentials(
         default_visibility,
         default_sensitive: sensitive,
         default_language: language,
+        avatar,
+        header,
     };
     let (view, user) = app
         .run(move |app| accounts::update_profile(app, id, update))

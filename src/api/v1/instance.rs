@@ -22,16 +22,27 @@ pub fn accounts_configuration() -> Value {
     json!({ "max_featured_tags": 10, "max_pinned_statuses": crate::app::statuses::PINS_MAX, "max_display_name_length": 30 })
 }
 
-/// Media are not accepted before the media issue lands; clients read these limits.
-pub fn media_configuration() -> Value {
+/// What uploads may be; clients read these limits before they upload (and transcode to
+/// fit). The video frame rate and matrix are Mastodon's figures, given as hints: video is
+/// stored as it comes and they are not checked here.
+pub fn media_configuration(app: &App) -> Value {
+    let mut types: Vec<&str> = Vec::new();
+    for (sniffed, served, ..) in crate::media::ACCEPTED {
+        for name in [sniffed, served] {
+            if !types.contains(&name) {
+                types.push(name);
+            }
+        }
+    }
+    let media = &app.config.media;
     json!({
-        "supported_mime_types": [],
-        "image_size_limit": 0,
-        "image_matrix_limit": 0,
-        "video_size_limit": 0,
-        "video_frame_rate_limit": 0,
-        "video_matrix_limit": 0,
-        "description_limit": 1500,
+        "supported_mime_types": types,
+        "image_size_limit": media.image_bytes_max,
+        "image_matrix_limit": crate::media::IMAGE_PIXELS_MAX,
+        "video_size_limit": media.video_bytes_max,
+        "video_frame_rate_limit": 120,
+        "video_matrix_limit": 8_294_400,
+        "description_limit": crate::media::DESCRIPTION_CHARS_MAX,
     })
 }
 
@@ -65,7 +76,7 @@ pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {
         "configuration": {
             "accounts": accounts_configuration(),
             "statuses": statuses_configuration(&app),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(&app),
             "polls": polls_configuration(),
         },
         "contact_account": null,

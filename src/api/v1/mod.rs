@@ -10,6 +10,7 @@ pub mod domain_blocks;
 pub mod imports;
 pub mod instance;
 pub mod lists;
+pub mod media;
 pub mod notifications;
 pub mod polls;
 pub mod registrations;

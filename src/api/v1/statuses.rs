@@ -58,15 +58,21 @@ pub async fn create(
     State(app): State<App>,
     auth: Auth,
     headers: HeaderMap,
-    Params(params): Params<PostStatus>,
+    Params(mut params): Params<PostStatus>,
 ) -> Result<axum::response::Response, ApiError> {
     let author = auth.user(Scope::WriteStatuses)?;
-    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        // Media attachments come with the media issue; no media id exists before it.
-        return Err(ApiError::unprocessable(
-            "Validation failed: Media attachments are not supported yet",
-        ));
-    }
+    let media_ids = params
+        .media_ids
+        .take()
+        .unwrap_or_default()
+        .iter()
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .map(crate::model::MediaId)
+                .map_err(|_| ApiError::unprocessable("Validation failed: media_ids must be ids"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut scheduled_poll = None;
     let poll = match params.poll {
         Some(poll) if !poll.is_null() => {
@@ -96,6 +102,13 @@ pub async fn create(
         })?),
         None => None,
     };
+    if scheduled_ms.is_some() && !media_ids.is_empty() {
+        // A scheduled status keeps its text and poll; attachments would need their uploads
+        // held until it is published, which is not built.
+        return Err(ApiError::unprocessable(
+            "Validation failed: Scheduled statuses cannot carry media attachments yet",
+        ));
+    }
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|value| {
@@ -134,6 +147,7 @@ pub async fn create(
         application_id: auth.token.app_id,
         poll,
         scheduled: None,
+        media_ids,
     };
     if let Some(scheduled_ms) = scheduled_ms {
         let scheduled = app
@@ -341,10 +355,22 @@ pub async fn edit(
 ) -> Result<Json<StatusEntity>, ApiError> {
     let viewer = auth.user(Scope::WriteStatuses)?;
     let id: StatusId = parse_id(&id)?;
-    if params.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Media attachments are not supported yet",
-        ));
+    // Clients send the attachments a status has when they edit its text; changing them is
+    // not supported (yet), keeping them is.
+    if let Some(sent) = params.media_ids.as_ref() {
+        let current = app
+            .run(move |app| statuses::get(app, Some(viewer), id))
+            .await?
+            .status
+            .media_ids
+            .iter()
+            .map(|media| media.to_string())
+            .collect::<Vec<_>>();
+        if *sent != current {
+            return Err(ApiError::unprocessable(
+                "Validation failed: Changing media attachments is not supported yet",
+            ));
+        }
     }
     let edit = statuses::StatusEdit {
         text: params.status.unwrap_or_default(),

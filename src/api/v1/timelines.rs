@@ -69,7 +69,8 @@ pub async fn public(
         (false, true) => PublicScope::Remote,
         (false, false) => PublicScope::All,
     };
-    // No media before the media issue: a media-only timeline is empty.
+    // FIXME: `only_media` on the public and hashtag timelines needs a filtered scan (the
+    // account timeline has one); until then such a timeline is empty.
     let views = if params.only_media.unwrap_or(false) {
         Vec::new()
     } else {

@@ -41,7 +41,7 @@ pub async fn v2(State(app): State<App>) -> Result<Json<Value>, ApiError> {
             "vapid": { "public_key": vapid_key },
             "accounts": accounts_configuration(),
             "statuses": statuses_configuration(&app),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(&app),
             "polls": polls_configuration(),
             "translation": { "enabled": false },
         },

@@ -1,0 +1,151 @@
+//! Media attachments and the blobs that hold their bytes.
+//!
+//! A [`Media`] is what a client or a peer sees: an attachment with a description, a focus,
+//! dimensions and a blurhash. Its bytes live in a [`Blob`], named by the SHA-256 of its
+//! content, so the same file used by many attachments, avatars or peers is stored once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccountId, MediaId, StatusId};
+
+/// A SHA-256 of a blob's bytes.
+pub type BlobHash = [u8; 32];
+
+/// Mastodon's attachment types (`MediaAttachment.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum MediaKind {
+    Image = 0,
+    Gifv = 1,
+    Video = 2,
+    Audio = 3,
+    Unknown = 4,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 5] = [
+        MediaKind::Image,
+        MediaKind::Gifv,
+        MediaKind::Video,
+        MediaKind::Audio,
+        MediaKind::Unknown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Gifv => "gifv",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+            MediaKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<MediaKind> for u8 {
+    fn from(kind: MediaKind) -> u8 {
+        kind as u8
+    }
+}
+
+impl TryFrom<u8> for MediaKind {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        MediaKind::ALL
+            .get(usize::from(value))
+            .copied()
+            .ok_or_else(|| format!("unknown media kind {value}"))
+    }
+}
+
+/// Where an upload stands: `POST /api/v2/media` answers before processing ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum MediaState {
+    /// Processed (or a remote attachment, whose bytes come on demand).
+    Ready = 0,
+    /// An upload waiting for processing; its raw bytes are in the incoming directory.
+    Processing = 1,
+    /// Processing refused the file; the reason is in `error`.
+    Failed = 2,
+}
+
+impl From<MediaState> for u8 {
+    fn from(state: MediaState) -> u8 {
+        state as u8
+    }
+}
+
+impl TryFrom<u8> for MediaState {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        match value {
+            0 => Ok(MediaState::Ready),
+            1 => Ok(MediaState::Processing),
+            2 => Ok(MediaState::Failed),
+            _ => Err(format!("unknown media state {value}")),
+        }
+    }
+}
+
+/// A media attachment, local (an upload of ours) or remote (an attachment of a peer's post).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Media {
+    pub id: MediaId,
+    /// The uploader, or the remote author.
+    pub account_id: AccountId,
+    /// The status it is attached to; `None` for an upload not yet posted (or an avatar).
+    pub status_id: Option<StatusId>,
+    pub kind: MediaKind,
+    pub state: MediaState,
+    /// The type the bytes were sniffed as (local), or the type the peer declared (remote).
+    pub content_type: String,
+    /// The original's blob; `None` for a remote attachment never fetched.
+    pub blob: Option<BlobHash>,
+    /// The small version's blob (images of ours); `None` serves the original.
+    pub thumbnail: Option<BlobHash>,
+    /// Where a remote attachment is fetched from; `None` for local media.
+    pub remote_url: Option<String>,
+    /// Alt text, plain.
+    pub description: String,
+    /// x and y in -1.0..=1.0.
+    pub focus: Option<(f32, f32)>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub thumbnail_width: Option<u32>,
+    pub thumbnail_height: Option<u32>,
+    pub blurhash: Option<String>,
+    pub created_ms: u64,
+    /// Why processing or the last fetch failed, for the log and `GET /api/v1/media/:id`.
+    pub error: Option<String>,
+    /// When a fetch from the origin last failed: the next view waits
+    /// `media::FETCH_RETRY_MS` instead of asking a dead origin again at every view.
+    pub fetch_failed_ms: Option<u64>,
+}
+
+impl Media {
+    pub fn is_local(&self) -> bool {
+        self.remote_url.is_none()
+    }
+}
+
+/// A stored file, by the SHA-256 of its bytes, with the tiers that hold a copy.
+///
+/// Invariants: a local blob (`local`) is in the local tier and nowhere else, and is never
+/// evicted; a remote blob is in the hot tier, the cold tier, both, or neither ("gone": its
+/// media are fetched again from their origin). `refs` counts the media that name it (as
+/// original or thumbnail); a blob at 0 is removed by the sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blob {
+    pub bytes: u64,
+    pub content_type: String,
+    pub refs: u32,
+    pub local: bool,
+    pub hot: bool,
+    pub cold: bool,
+    /// Last view (remote blobs; kept coarse, see `app::media`), the hot tier's LRU key.
+    pub accessed_ms: u64,
+    /// When the cold tier received it, the cold tier's age key.
+    pub cold_ms: u64,
+    pub created_ms: u64,
+}
