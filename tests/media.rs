@@ -769,14 +769,15 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
             .status(),
         StatusCode::OK
     );
+    // The record changes before the file goes (see above): both are waited for.
     eventually("the first blob is cold", async || {
         blob(&server, &first)
             .await
             .is_some_and(|blob| blob.cold && !blob.hot)
+            && !hot_path(&server, &first).exists()
     })
     .await;
     assert!(moto.has("skerry-media", &object_key(&first)).await);
-    assert!(!hot_path(&server, &first).exists());
     assert!(totals(&server).await.hot_bytes <= first.len() as u64 * 3 / 2);
 
     // Tier up: a view streams it back from S3 into the hot tier; the origin is not asked.
@@ -934,13 +935,15 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
             .status(),
         StatusCode::OK
     );
+    // The job commits the record before it deletes the file (never a record naming a file
+    // that is gone), so both are waited for.
     eventually("evicted to gone", async || {
         blob(&server, &png)
             .await
             .is_some_and(|blob| !blob.hot && !blob.cold)
+            && !hot_path(&server, &png).exists()
     })
     .await;
-    assert!(!hot_path(&server, &png).exists());
     let dry = media::evict(&server.app, true).await.unwrap();
     assert_eq!(dry.dropped_from_hot + dry.moved_to_cold, 0);
     // The next view fetches it again from the origin.

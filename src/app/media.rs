@@ -823,11 +823,18 @@ pub fn queue_prefetch(app: &App, ids: &[MediaId]) {
 }
 
 /// What a media URL answers with.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Served {
     /// A file on local disk.
     File {
         path: std::path::PathBuf,
+        content_type: String,
+        bytes: u64,
+        hash: Hash,
+    },
+    /// A file fetched for this view, already open (it may be evicted meanwhile).
+    Opened {
+        file: tokio::fs::File,
         content_type: String,
         bytes: u64,
         hash: Hash,
@@ -922,7 +929,7 @@ pub async fn open(app: &App, id: MediaId, variant: Variant) -> Result<Served, Ap
     if media.remote_url.is_none() {
         return Err(AppError::NotFound);
     }
-    let hash = fetch_remote(app, id, false).await?;
+    let hash = fetch_remote_unevicted(app, id, false).await?;
     let blob = app
         .run(move |app| {
             Ok(app
@@ -931,8 +938,13 @@ pub async fn open(app: &App, id: MediaId, variant: Variant) -> Result<Served, Ap
         })
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Served::File {
-        path: app.media.blobs.path(Disk::Hot, &hash),
+    // Opened before the eviction job is woken: on Unix an open file stays readable after its
+    // name is removed, so a fetch that puts the tier over budget still answers this view.
+    let opened = tokio::fs::File::open(app.media.blobs.path(Disk::Hot, &hash)).await;
+    wake_if_over_budget(app).await;
+    let file = opened.map_err(|_| AppError::NotFound)?;
+    Ok(Served::Opened {
+        file,
         content_type: blob.content_type,
         bytes: blob.bytes,
         hash,
@@ -999,6 +1011,14 @@ fn host_of(url: &str) -> Option<String> {
 /// Fetches a remote attachment from its origin through the guarded client, checks what it
 /// is, and puts it in the hot tier. `force` ignores the pause after a failure.
 pub async fn fetch_remote(app: &App, id: MediaId, force: bool) -> Result<Hash, AppError> {
+    let hash = fetch_remote_unevicted(app, id, force).await?;
+    wake_if_over_budget(app).await;
+    Ok(hash)
+}
+
+/// As `fetch_remote`, without waking the eviction job: a view opens the file first, so the
+/// job cannot delete it between the fetch and the response.
+async fn fetch_remote_unevicted(app: &App, id: MediaId, force: bool) -> Result<Hash, AppError> {
     let media = app
         .run(move |app| {
             app.store
@@ -1078,7 +1098,6 @@ pub async fn fetch_remote(app: &App, id: MediaId, force: bool) -> Result<Hash, A
             if let Some((previous, blob)) = dropped {
                 delete_copies(app, &previous, &blob).await;
             }
-            wake_if_over_budget(app).await;
             Ok(hash)
         }
         Err(reason) => {

@@ -59,14 +59,20 @@ pub async fn serve(
             return (StatusCode::SERVICE_UNAVAILABLE, "media unavailable").into_response();
         }
     };
-    let (path, content_type, bytes, hash) = match served {
+    let (source, content_type, bytes, hash) = match served {
         Served::Redirect(url) => return Redirect::temporary(&url).into_response(),
         Served::File {
             path,
             content_type,
             bytes,
             hash,
-        } => (path, content_type, bytes, hash),
+        } => (Ok(path), content_type, bytes, hash),
+        Served::Opened {
+            file,
+            content_type,
+            bytes,
+            hash,
+        } => (Err(file), content_type, bytes, hash),
     };
     let etag = format!("\"{}\"", crate::blob::to_hex(&hash));
     let mut response_headers = HeaderMap::new();
@@ -133,10 +139,13 @@ pub async fn serve(
         None => None,
     };
     let (start, length) = range.unwrap_or((0, bytes));
-    let mut file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        // Evicted between the lookup and the read: the next request fetches it again.
-        Err(_) => return not_found(),
+    let mut file = match source {
+        Err(opened) => opened,
+        Ok(path) => match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            // Evicted between the lookup and the read: the next request fetches it again.
+            Err(_) => return not_found(),
+        },
     };
     if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
         return not_found();

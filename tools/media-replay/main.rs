@@ -248,7 +248,7 @@ async fn main() -> anyhow::Result<()> {
             .run(|app| Ok(app.store.read(skerry::store::media::totals)?))
             .await?;
         match media::open(&app, id, Variant::Original).await {
-            Ok(media::Served::File { bytes, .. }) => {
+            Ok(media::Served::File { bytes, .. } | media::Served::Opened { bytes, .. }) => {
                 served_bytes += bytes;
                 if origin_hits.load(Ordering::Relaxed) > hits_before {
                     fetched += 1;
