@@ -961,6 +961,34 @@ async fn without_a_cold_tier_eviction_drops_to_gone_and_a_view_fetches_again() {
         StatusCode::OK
     );
     assert!(totals(&server).await.local_count >= 1);
+    // The daily growth sample counts the media tiers beside the tables.
+    let samples = server
+        .app
+        .run(|app| Ok(app.store.sample_growth(skerry::util::time::now_ms())?))
+        .await
+        .unwrap();
+    let tier = |name: &str| {
+        samples
+            .iter()
+            .find(|sample| sample.table == name)
+            .unwrap()
+            .clone()
+    };
+    let local_tier = tier(skerry::store::growth::MEDIA_LOCAL);
+    assert!(
+        local_tier.entries >= 1 && local_tier.bytes > 0,
+        "{local_tier:?}"
+    );
+    assert!(
+        samples
+            .iter()
+            .any(|sample| sample.table == skerry::store::growth::MEDIA_HOT)
+    );
+    assert!(
+        samples
+            .iter()
+            .any(|sample| sample.table == skerry::store::growth::MEDIA_COLD)
+    );
     // An origin that answers with something else than media: refused, 404, metadata kept.
     let fake = start_origin(HashMap::new()).await;
     let other = remote_media(

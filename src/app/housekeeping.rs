@@ -374,7 +374,7 @@ pub fn report(app: &App, now_ms: u64, days: u64) -> Result<String, AppError> {
         let per_day = first.map_or(0, |first| {
             (sample.bytes as i64 - first.bytes as i64) / span_days as i64
         });
-        if sample.table != growth::ALLOCATED {
+        if growth::is_table(&sample.table) {
             total_growth += per_day;
         }
         let projected = (sample.bytes as i64 + per_day * 30).max(0);

@@ -2,7 +2,8 @@
 //! `STORAGE_STATS`, and the database's allocated bytes for the disk budget.
 //!
 //! Samples are keyed by the start of their UTC day, so taking one twice a day replaces the
-//! first; `ALLOCATED` is a pseudo-table name for the allocated bytes of the whole file.
+//! first; `ALLOCATED` is a pseudo-table name for the allocated bytes of the whole file, and
+//! `MEDIA_LOCAL`, `MEDIA_HOT`, `MEDIA_COLD` the blobs and bytes of each media tier.
 
 use redb::{Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value};
 
@@ -17,6 +18,17 @@ pub const SAMPLES_DAYS_MAX: u64 = 400;
 /// The pseudo-table of a sample that holds the bytes allocated in the file (all tables, their
 /// B-tree pages and redb's own).
 pub const ALLOCATED: &str = "_allocated";
+/// Pseudo-tables of the media tiers (files on disk and objects in the store, not database
+/// bytes): blobs and bytes of local uploads, the hot cache and the cold tier.
+pub const MEDIA_LOCAL: &str = "_media_local";
+pub const MEDIA_HOT: &str = "_media_hot";
+pub const MEDIA_COLD: &str = "_media_cold";
+
+/// Whether a sample's name is a table of the database (not a pseudo-table: allocated bytes,
+/// media tiers), so that sums of database growth leave the others out.
+pub fn is_table(name: &str) -> bool {
+    !name.starts_with('_')
+}
 
 /// One table in one daily sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +79,14 @@ impl Store {
         };
         schema::visit_tables(&mut collect)?;
         let mut rows = collect.rows;
+        let media = super::media::totals(&snapshot)?;
+        rows.push((
+            MEDIA_LOCAL.to_string(),
+            media.local_count,
+            media.local_bytes,
+        ));
+        rows.push((MEDIA_HOT.to_string(), media.hot_count, media.hot_bytes));
+        rows.push((MEDIA_COLD.to_string(), media.cold_count, media.cold_bytes));
         drop(snapshot);
         rows.push((ALLOCATED.to_string(), 0, self.allocated_bytes()?));
         let day_ms = now_ms - now_ms % DAY_MS;

@@ -50,7 +50,22 @@ fn growth_context(app: &App, samples: &[crate::store::growth::Sample]) -> miniji
         }
         _ => None,
     };
+    let last_day = samples.iter().map(|sample| sample.day_ms).max();
+    let media: Vec<minijinja::Value> = [
+        ("Local uploads", crate::store::growth::MEDIA_LOCAL),
+        ("Remote media, hot (disk)", crate::store::growth::MEDIA_HOT),
+        ("Remote media, cold (object store)", crate::store::growth::MEDIA_COLD),
+    ]
+    .into_iter()
+    .filter_map(|(label, name)| {
+        let sample = samples
+            .iter()
+            .find(|sample| Some(sample.day_ms) == last_day && sample.table == name)?;
+        Some(context! { tier => label, files => sample.entries, bytes => charts::bytes(sample.bytes) })
+    })
+    .collect();
     context! {
+        media => media,
         samples => points.len(),
         chart => (!points.is_empty()).then(|| {
             charts::days("Database bytes in use per day", &points, (budget > 0).then_some(budget))

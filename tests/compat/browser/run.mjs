@@ -156,6 +156,7 @@ try {
   assert(statuses === 1, "the chart has a bar for statuses");
   const days = await admin.locator("svg.growth circle").count();
   assert(days === 2, `the growth line has ${days} points`);
+  await admin.getByRole("cell", { name: "Remote media, hot (disk)" }).waitFor();
   const perDay = await admin.getByRole("row", { name: /Growth per day/ }).textContent();
   assert(/\+[0-9.]+ (B|KiB|MiB)/.test(perDay), perDay);
   await shot(admin, "08-storage");
