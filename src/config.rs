@@ -73,6 +73,9 @@ pub struct InstanceConfig {
     /// (an invitation admits anyone, without approval); `skerry admin account create` works
     /// in every mode.
     pub registrations: String,
+    /// The server's rules, in order (`GET /api/v1/instance/rules`, the instance entities, and
+    /// reports in the `violation` category).
+    pub rules: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -314,6 +317,7 @@ impl Default for InstanceConfig {
             description: "A Skerry server".into(),
             contact_email: String::new(),
             registrations: "closed".into(),
+            rules: Vec::new(),
         }
     }
 }
@@ -365,6 +369,10 @@ pub enum ConfigError {
         expected: &'static str,
     },
 }
+
+/// Server rules an instance may list, and characters per rule (Mastodon's rule text limit).
+const RULES_MAX: usize = 50;
+const RULE_CHARS_MAX: usize = 300;
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
 const SECTIONS: [&str; 8] = [
@@ -429,6 +437,19 @@ impl Config {
             value: value.to_string(),
             expected,
         };
+        if self.instance.rules.len() > RULES_MAX
+            || self
+                .instance
+                .rules
+                .iter()
+                .any(|rule| rule.trim().is_empty() || rule.chars().count() > RULE_CHARS_MAX)
+        {
+            return Err(invalid(
+                "instance.rules",
+                &format!("{} rules", self.instance.rules.len()),
+                "at most 50 rules of 1 to 300 characters each",
+            ));
+        }
         if self.server.listen.parse::<SocketAddr>().is_err() {
             return Err(invalid(
                 "server.listen",
@@ -721,6 +742,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("allow_private_networks"), "{error}");
+    }
+
+    #[test]
+    fn rules_come_from_the_file_or_the_environment_and_are_bounded() {
+        let config = load("[instance]\nrules = [\"Be kind.\", \"No spam.\"]\n", &[]).unwrap();
+        assert_eq!(config.instance.rules, ["Be kind.", "No spam."]);
+        let config = load("", &[("SKERRY_INSTANCE_RULES", r#"["Only boats."]"#)]).unwrap();
+        assert_eq!(config.instance.rules, ["Only boats."]);
+        for bad in [r#"[" "]"#, &format!(r#"["{}"]"#, "x".repeat(301))] {
+            let error = load("", &[("SKERRY_INSTANCE_RULES", bad)]).unwrap_err();
+            assert!(error.to_string().contains("instance.rules"), "{error}");
+        }
     }
 
     /// `config/skerry.toml` documents every option with its default: it must stay complete

@@ -955,3 +955,22 @@ async fn a_forwarded_report_reaches_the_reported_accounts_server_as_a_flag() {
     assert_ne!(report["account"]["username"], "alice");
     assert_eq!(report["account"]["domain"], host(&a));
 }
+
+#[tokio::test]
+async fn the_servers_rules_are_listed_for_apps() {
+    let server =
+        Server::start_with(&[("SKERRY_INSTANCE_RULES", r#"["Be kind.", "No spam."]"#)]).await;
+    let rules = server.get("/api/v1/instance/rules", None).await;
+    assert_eq!(rules.status, StatusCode::OK);
+    assert_eq!(
+        rules.json,
+        json!([
+            {"id": "1", "text": "Be kind.", "hint": ""},
+            {"id": "2", "text": "No spam.", "hint": ""},
+        ])
+    );
+    let v2 = server.get("/api/v2/instance", None).await;
+    assert_eq!(v2.json["rules"], rules.json);
+    let v1 = server.get("/api/v1/instance", None).await;
+    assert_eq!(v1.json["rules"][1]["text"], "No spam.");
+}

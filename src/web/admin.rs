@@ -121,6 +121,7 @@ async fn section(
                         domain_blocks => dashboard.domain_blocks,
                         database => charts::bytes(dashboard.file_bytes),
                         registrations => app.config.instance.registrations.clone(),
+                        rules => app.config.instance.rules.clone(),
                         deliveries => dashboard.deliveries_queued,
                         inbound => dashboard.inbound_queued,
                         failing => dashboard.failing_hosts.iter().map(|(host, failures, first, last)| context! {

@@ -80,7 +80,7 @@ pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {
             "polls": polls_configuration(),
         },
         "contact_account": null,
-        "rules": [],
+        "rules": rules_json(&app),
     })))
 }
 
@@ -97,9 +97,20 @@ pub async fn domain_blocks(
     Ok(Json(blocks.iter().map(entities::domain_block).collect()))
 }
 
-/// `GET /api/v1/instance/rules`: Skerry keeps no server rules yet (moderation, issue 8).
-pub async fn rules() -> Json<Vec<Value>> {
-    Json(Vec::new())
+/// The server's rules (`instance.rules`) as Mastodon's `Rule` entities, ids counting from 1.
+pub fn rules_json(app: &App) -> Vec<Value> {
+    app.config
+        .instance
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, text)| json!({ "id": (index + 1).to_string(), "text": text, "hint": "" }))
+        .collect()
+}
+
+/// `GET /api/v1/instance/rules`.
+pub async fn rules(State(app): State<App>) -> Json<Vec<Value>> {
+    Json(rules_json(&app))
 }
 
 /// `GET /api/v1/instance/peers`: hosts of the servers this one knows accounts of.

@@ -53,6 +53,6 @@ pub async fn v2(State(app): State<App>) -> Result<Json<Value>, ApiError> {
         },
         "api_versions": { "mastodon": 2 },
         "contact": { "email": config.instance.contact_email, "account": null },
-        "rules": [],
+        "rules": super::super::v1::instance::rules_json(&app),
     })))
 }
