@@ -184,10 +184,10 @@ enum DomainCommand {
         /// notifications of non-followers; noop: only the options
         #[arg(long, default_value = "suspend", value_parser = ["suspend", "silence", "noop"])]
         severity: String,
-        /// Reject media from it (stored; no effect until media exist)
+        /// Reject media from it (not fetched, not kept)
         #[arg(long)]
         reject_media: bool,
-        /// Reject reports from it (stored; no effect until reports exist)
+        /// Reject reports (Flag) from it
         #[arg(long)]
         reject_reports: bool,
         /// A note for admins

@@ -974,3 +974,68 @@ async fn the_servers_rules_are_listed_for_apps() {
     let v1 = server.get("/api/v1/instance", None).await;
     assert_eq!(v1.json["rules"][1]["text"], "No spam.");
 }
+
+#[tokio::test]
+async fn reports_from_a_domain_blocked_with_reject_reports_are_dropped() {
+    let server = Server::start_with(&[("SKERRY_FEDERATION_OUTBOUND", "false")]).await;
+    let alice = server.user("alice").await;
+    let target = alice.id;
+    let flag = move |app: &skerry::app::App, reporter, uri: &str| {
+        skerry::app::remote::report(app, reporter, target, Vec::new(), "spam", uri)
+    };
+    let reporter = server
+        .app
+        .run(|app| {
+            let input = skerry::app::remote::ActorInput {
+                uri: "https://spam.example/actor".into(),
+                username: "spam.example".into(),
+                host: "spam.example".into(),
+                inbox: "https://spam.example/inbox".into(),
+                key_id: "https://spam.example/actor#main-key".into(),
+                public_key_pem: "pem".into(),
+                ..Default::default()
+            };
+            skerry::app::remote::upsert_actor(app, input)
+        })
+        .await
+        .unwrap();
+    server
+        .app
+        .run(move |app| flag(app, reporter, "https://spam.example/flags/1").map(drop))
+        .await
+        .unwrap();
+    server
+        .app
+        .run(|app| {
+            let block = skerry::app::domains::BlockInput {
+                domain: "spam.example".into(),
+                severity: skerry::model::Severity::Noop,
+                reject_media: false,
+                reject_reports: true,
+                private_comment: String::new(),
+                public_comment: String::new(),
+                obfuscate: false,
+            };
+            skerry::app::domains::block_domain(app, skerry::app::admin::Actor::Operator, block)
+        })
+        .await
+        .unwrap();
+    let refused = server
+        .app
+        .run(move |app| flag(app, reporter, "https://spam.example/flags/2"))
+        .await;
+    assert!(refused.is_err());
+    let reports = server
+        .app
+        .run(|app| {
+            skerry::app::moderation::list_reports(
+                app,
+                skerry::app::admin::Actor::Operator,
+                skerry::app::moderation::ReportFilter::default(),
+                skerry::store::Page::newest(10),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1, "only the report from before the block");
+}

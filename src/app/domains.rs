@@ -8,8 +8,8 @@
 //!   suspending it ends every follow between its accounts and ours in the same transaction;
 //! - `silence` (Mastodon's "limit"): its statuses stay out of the public and hashtag
 //!   timelines, and its accounts notify only local users who follow them;
-//! - `noop`: only the options apply. `reject_media` is stored but has no effect until media
-//!   exist; `reject_reports` has none until reports exist.
+//! - `noop`: only the options apply. `reject_media` keeps the domain's media out of every tier;
+//!   `reject_reports` drops the `Flag`s its servers send.
 //!
 //! Every operation names its `admin::Actor` and checks its role inside its transaction.
 
@@ -42,9 +42,9 @@ const SEVER_EDGES_PER_USER_MAX: usize = 100_000;
 pub struct BlockInput {
     pub domain: String,
     pub severity: Severity,
-    /// Stored; no effect until media exist.
+    /// Its media is not fetched or kept.
     pub reject_media: bool,
-    /// Stored; no effect until reports exist.
+    /// Its reports (`Flag`) are dropped.
     pub reject_reports: bool,
     pub private_comment: String,
     pub public_comment: String,
@@ -446,6 +446,18 @@ pub fn refuses_inbox(app: &App, reader: &impl Reader, url: &str) -> Result<bool,
     {
         Some(host) => refuses_host(app, reader, &host),
         None => Ok(true),
+    }
+}
+
+/// The block that applies to a remote account's domain, if any (`None` for local accounts).
+pub fn severity_block(
+    app: &App,
+    reader: &impl Reader,
+    account: &Account,
+) -> Result<Option<DomainBlock>, AppError> {
+    match &account.domain {
+        None => Ok(None),
+        Some(domain) => block_for_host(app, reader, domain),
     }
 }
 

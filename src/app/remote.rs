@@ -769,6 +769,15 @@ pub fn report(
         created_ms: now_ms(),
     };
     app.write(|tx| {
+        // A domain blocked with `reject_reports`: its reports are dropped, as in Mastodon.
+        let rejected = match accounts::get_account(tx, reporter, app.bytes_max())? {
+            Some(account) => super::domains::severity_block(app, tx, &account)?
+                .is_some_and(|block| block.reject_reports),
+            None => false,
+        };
+        if rejected {
+            return Err(AppError::Forbidden("reports from this domain are rejected"));
+        }
         statuses::put_report(tx, &report)?;
         Ok(report.id)
     })

@@ -197,8 +197,10 @@ impl Query {
         }
         for (what, wanted) in &self.has {
             let found = match what.as_str() {
-                // Media attachments come with the media issue: no status has any yet.
-                "media" | "image" | "video" | "audio" => false,
+                "media" => !status.media_ids.is_empty(),
+                // The kind of each attachment is in its media record, which this filter does
+                // not read: these find nothing yet.
+                "image" | "video" | "audio" => false,
                 "poll" => has_poll,
                 "link" => !super::discovery::links_of(&status.content_html).is_empty(),
                 _ => return false,
