@@ -150,6 +150,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: InviteCommand,
     },
+    /// Announcements shown to every local user in their apps
+    Announcement {
+        #[command(subcommand)]
+        command: AnnouncementCommand,
+    },
     /// Print the audit log of admin actions, newest first
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -249,6 +254,21 @@ enum ReportCommand {
     Resolve { id: u64 },
     /// Reopen a resolved report
     Reopen { id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum AnnouncementCommand {
+    /// Publish an announcement (plain text; paragraphs and links become HTML)
+    Publish {
+        text: String,
+        /// Seconds until it is no longer shown (default: until deleted)
+        #[arg(long, value_name = "SECS")]
+        ends_in: Option<u64>,
+    },
+    List,
+    Delete {
+        id: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,6 +424,16 @@ fn admin_command(command: AdminCommand) -> Command {
             InviteCommand::Revoke { code } => ModerationCommand::InviteRevoke { code },
         }),
         AdminCommand::Audit { limit } => Command::Moderation(ModerationCommand::Audit { limit }),
+        AdminCommand::Announcement { command } => Command::Moderation(match command {
+            AnnouncementCommand::Publish { text, ends_in } => {
+                ModerationCommand::AnnouncementPublish {
+                    text,
+                    ends_in_secs: ends_in,
+                }
+            }
+            AnnouncementCommand::List => ModerationCommand::AnnouncementList,
+            AnnouncementCommand::Delete { id } => ModerationCommand::AnnouncementDelete { id },
+        }),
         AdminCommand::Token {
             command: TokenCommand::Create { name, scopes },
         } => Command::TokenCreate {

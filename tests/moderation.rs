@@ -222,6 +222,20 @@ async fn closed_registrations_admit_only_invitations() {
         })
         .await
         .unwrap();
+    // A second invitation beside the first (the count check reads the table it writes).
+    let second = server
+        .app
+        .run(|app| {
+            skerry::app::registrations::create_invite(
+                app,
+                skerry::app::admin::Actor::Operator,
+                Some(3600),
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    assert_ne!(second.code, invite.code);
     let wrong = sign_up(&server, &token, "walker", json!({"invite_code": "nope"})).await;
     assert_eq!(
         wrong.status,
@@ -1038,4 +1052,85 @@ async fn reports_from_a_domain_blocked_with_reject_reports_are_dropped() {
         .await
         .unwrap();
     assert_eq!(reports.len(), 1, "only the report from before the block");
+}
+
+#[tokio::test]
+async fn announcements_are_published_shown_dismissed_and_expire() {
+    use skerry::app::admin::Actor;
+    use skerry::app::announcements;
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let alice_id = alice.id;
+    // Only an admin (or the operator) publishes.
+    let refused = server
+        .app
+        .run(move |app| announcements::publish(app, Actor::Account(alice_id), "hi", None))
+        .await;
+    assert!(refused.is_err());
+    let current = server
+        .app
+        .run(|app| {
+            announcements::publish(
+                app,
+                Actor::Operator,
+                "Maintenance tonight.\n\nSee https://status.example",
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    server
+        .app
+        .run(|app| announcements::publish(app, Actor::Operator, "Already over", Some(0)))
+        .await
+        .unwrap();
+
+    let listed = server
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    let entries = listed.json.as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "the expired one is not shown: {}",
+        listed.json
+    );
+    let entry = &entries[0];
+    assert_eq!(entry["id"], current.id.to_string());
+    assert_eq!(entry["read"], false);
+    assert!(
+        entry["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<p>Maintenance tonight.</p>")
+    );
+    assert!(entry["published_at"].as_str().unwrap().ends_with('Z'));
+
+    let path = format!("/api/v1/announcements/{}", current.id);
+    let dismissed = server
+        .post(&format!("{path}/dismiss"), Some(&alice.token), json!({}))
+        .await;
+    assert_eq!(dismissed.status, StatusCode::OK);
+    let listed = server
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await;
+    assert_eq!(listed.json[0]["read"], true);
+    let reaction = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("{path}/reactions/👍"))),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(reaction.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = server
+        .post(
+            "/api/v1/announcements/1/dismiss",
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

@@ -10,7 +10,7 @@ use super::AdminError;
 use crate::app::App;
 use crate::app::admin::Actor;
 use crate::app::moderation::{self, ActionKind, ReportChange, ReportFilter, Reversal};
-use crate::app::registrations;
+use crate::app::{announcements, registrations};
 use crate::model::{AccountId, Role};
 use crate::store::Page;
 use crate::util::time::iso8601_ms;
@@ -54,6 +54,14 @@ pub enum ModerationCommand {
     InviteRevoke {
         code: String,
     },
+    AnnouncementPublish {
+        text: String,
+        ends_in_secs: Option<u64>,
+    },
+    AnnouncementList,
+    AnnouncementDelete {
+        id: u64,
+    },
 }
 
 impl ModerationCommand {
@@ -68,6 +76,9 @@ impl ModerationCommand {
             ModerationCommand::InviteCreate { .. } => "invite_create",
             ModerationCommand::InviteList => "invite_list",
             ModerationCommand::InviteRevoke { .. } => "invite_revoke",
+            ModerationCommand::AnnouncementPublish { .. } => "announcement_publish",
+            ModerationCommand::AnnouncementList => "announcement_list",
+            ModerationCommand::AnnouncementDelete { .. } => "announcement_delete",
         }
     }
 }
@@ -237,6 +248,30 @@ pub fn execute(app: &App, command: ModerationCommand) -> Result<String, AdminErr
         ModerationCommand::InviteRevoke { code } => {
             registrations::revoke_invite(app, Actor::Operator, &code)?;
             Ok(format!("Revoked {code}\n"))
+        }
+        ModerationCommand::AnnouncementPublish { text, ends_in_secs } => {
+            let announcement = announcements::publish(app, Actor::Operator, &text, ends_in_secs)?;
+            Ok(format!("Published announcement {}\n", announcement.id))
+        }
+        ModerationCommand::AnnouncementList => {
+            let mut out = String::new();
+            for announcement in announcements::all(app, Actor::Operator)? {
+                let _ = writeln!(
+                    out,
+                    "{}  {}  until {}  {}",
+                    announcement.id,
+                    iso8601_ms(announcement.published_ms),
+                    announcement
+                        .ends_ms
+                        .map_or_else(|| "deleted".into(), iso8601_ms),
+                    announcement.text.replace('\n', " ")
+                );
+            }
+            Ok(out)
+        }
+        ModerationCommand::AnnouncementDelete { id } => {
+            announcements::delete(app, Actor::Operator, id)?;
+            Ok(format!("Deleted announcement {id}\n"))
         }
     }
 }

@@ -456,11 +456,11 @@ fn more_routes() -> Router<App> {
         .route("/api/v1/announcements", get(announcements::list))
         .route(
             "/api/v1/announcements/{id}/dismiss",
-            post(announcements::unknown),
+            post(announcements::dismiss),
         )
         .route(
             "/api/v1/announcements/{id}/reactions/{name}",
-            put(announcements::unknown).delete(announcements::unknown),
+            put(announcements::reaction).delete(announcements::reaction),
         )
         .route("/api/v2/notifications", get(grouped::list))
         .route(

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod conversations;
 pub mod discovery;
 pub mod documents;

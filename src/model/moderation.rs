@@ -64,9 +64,11 @@ pub enum AuditAction {
     UnblockIp = 25,
     BlockEmail = 26,
     UnblockEmail = 27,
+    PublishAnnouncement = 28,
+    DeleteAnnouncement = 29,
 }
 
-const AUDIT_ACTIONS: [AuditAction; 28] = [
+const AUDIT_ACTIONS: [AuditAction; 30] = [
     AuditAction::Warn,
     AuditAction::Sensitize,
     AuditAction::Unsensitize,
@@ -95,6 +97,8 @@ const AUDIT_ACTIONS: [AuditAction; 28] = [
     AuditAction::UnblockIp,
     AuditAction::BlockEmail,
     AuditAction::UnblockEmail,
+    AuditAction::PublishAnnouncement,
+    AuditAction::DeleteAnnouncement,
 ];
 
 impl AuditAction {
@@ -128,6 +132,8 @@ impl AuditAction {
             AuditAction::UnblockIp => "unblock_ip",
             AuditAction::BlockEmail => "block_email",
             AuditAction::UnblockEmail => "unblock_email",
+            AuditAction::PublishAnnouncement => "publish_announcement",
+            AuditAction::DeleteAnnouncement => "delete_announcement",
         }
     }
 }
@@ -170,6 +176,18 @@ pub struct ReportState {
     pub resolved_ms: Option<u64>,
     pub resolved_by: Option<AccountId>,
     pub updated_ms: u64,
+}
+
+/// An announcement to every local user (`/api/v1/announcements`), published by an admin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub id: u64,
+    /// As the admin typed it, and as HTML (paragraphs, links).
+    pub text: String,
+    pub html: String,
+    pub published_ms: u64,
+    /// Not shown after this time.
+    pub ends_ms: Option<u64>,
 }
 
 /// A moderator's note on a report.

@@ -5,8 +5,8 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransacti
 
 use super::{Page, Reader, StoreError, get_record, page_ids, put_record, schema};
 use crate::model::{
-    AccountId, AccountModeration, AuditEntry, EmailBlock, Invite, IpBlock, Report, ReportNote,
-    ReportState,
+    AccountId, AccountModeration, Announcement, AuditEntry, EmailBlock, Invite, IpBlock, Report,
+    ReportNote, ReportState,
 };
 
 /// An account's moderation state; the default (nothing done) when absent.
@@ -165,9 +165,7 @@ pub fn list_invites(
     max: usize,
     bytes_max: usize,
 ) -> Result<Vec<Invite>, StoreError> {
-    page_ids(reader, schema::INVITES, Page::newest(max), max, |id| {
-        get_record(reader, schema::INVITES, id, bytes_max)
-    })
+    newest_records(reader, schema::INVITES, max, bytes_max)
 }
 
 /// `db check`: decodes every moderation record and follows the indexes to their records.
@@ -184,6 +182,7 @@ pub(super) fn check(
     checked += decode_all::<ReportState>(tx, schema::REPORT_STATES, bytes_max, problems)?;
     checked += decode_all::<Invite>(tx, schema::INVITES, bytes_max, problems)?;
     checked += decode_all::<IpBlock>(tx, schema::IP_BLOCKS, bytes_max, problems)?;
+    checked += decode_all::<Announcement>(tx, schema::ANNOUNCEMENTS, bytes_max, problems)?;
     for entry in tx.open_table(schema::REPORT_NOTES)?.iter()? {
         let (key, value) = entry?;
         checked += 1;
@@ -416,4 +415,69 @@ pub fn failing_hosts(
     hosts.sort_by_key(|host| std::cmp::Reverse(host.1));
     hosts.truncate(max);
     Ok(hosts)
+}
+
+pub fn put_announcement(
+    tx: &WriteTransaction,
+    announcement: &Announcement,
+) -> Result<(), StoreError> {
+    put_record(tx, schema::ANNOUNCEMENTS, announcement.id, announcement)
+}
+
+pub fn remove_announcement(tx: &WriteTransaction, id: u64) -> Result<bool, StoreError> {
+    Ok(tx.open_table(schema::ANNOUNCEMENTS)?.remove(id)?.is_some())
+}
+
+pub fn get_announcement(
+    reader: &impl Reader,
+    id: u64,
+    bytes_max: usize,
+) -> Result<Option<Announcement>, StoreError> {
+    get_record(reader, schema::ANNOUNCEMENTS, id, bytes_max)
+}
+
+/// Every announcement, newest first, up to `max`.
+pub fn list_announcements(
+    reader: &impl Reader,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<Announcement>, StoreError> {
+    newest_records(reader, schema::ANNOUNCEMENTS, max, bytes_max)
+}
+
+/// The newest `max` records of a table, decoded from the one open table (a write
+/// transaction cannot open a table twice, as a page walk that reads each record would).
+fn newest_records<R: super::records::Record>(
+    reader: &impl Reader,
+    table: redb::TableDefinition<'static, u64, &'static [u8]>,
+    max: usize,
+    bytes_max: usize,
+) -> Result<Vec<R>, StoreError> {
+    let table = reader.table(table)?;
+    let mut out = Vec::new();
+    for entry in table.iter()?.rev().take(max) {
+        out.push(super::records::decode(entry?.1.value(), bytes_max)?);
+    }
+    Ok(out)
+}
+
+pub fn mark_announcement_read(
+    tx: &WriteTransaction,
+    account: AccountId,
+    id: u64,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::ANNOUNCEMENT_READS)?
+        .insert((account.0, id), ())?;
+    Ok(())
+}
+
+pub fn announcement_read(
+    reader: &impl Reader,
+    account: AccountId,
+    id: u64,
+) -> Result<bool, StoreError> {
+    Ok(reader
+        .table(schema::ANNOUNCEMENT_READS)?
+        .get((account.0, id))?
+        .is_some())
 }

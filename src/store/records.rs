@@ -517,6 +517,16 @@ impl Record for model::EmailBlock {
     }
 }
 
+impl Record for model::Announcement {
+    const KIND: &'static str = "announcement";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.text.is_empty() {
+            return Err("announcement without id or text");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::ReportNote {
     const KIND: &'static str = "report_note";
     fn check(&self) -> Result<(), &'static str> {

@@ -209,6 +209,10 @@ tables! {
     INVITE_CODES: &str => u64 = "invitecode_inviteid";
     /// Suspended accounts whose content is still here, to when it is deleted (ms).
     SUSPENDED_ACCOUNTS: u64 => u64 = "accountid_purgems";
+    /// Announcements (`Announcement` records) by id.
+    ANNOUNCEMENTS: u64 => &[u8] = "announcementid_announcement";
+    /// Announcements a user dismissed (read): (account, announcement).
+    ANNOUNCEMENT_READS: (u64, u64) => () = "account_announcementid_read";
     /// IP blocks (`IpBlock` records).
     IP_BLOCKS: u64 => &[u8] = "ipblockid_ipblock";
     /// Blocked e-mail addresses (`EmailBlock` records) and their canonical hashes.
