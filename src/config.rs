@@ -76,6 +76,11 @@ pub struct InstanceConfig {
     /// The server's rules, in order (`GET /api/v1/instance/rules`, the instance entities, and
     /// reports in the `violation` category).
     pub rules: Vec<String>,
+    /// The privacy policy (`GET /api/v1/instance/privacy_policy`) and the terms of service
+    /// (`.../terms_of_service`), as plain text (paragraphs and links become HTML); empty: the
+    /// server has none and those endpoints answer 404, as Mastodon's do without terms.
+    pub privacy_policy: String,
+    pub terms_of_service: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -318,6 +323,8 @@ impl Default for InstanceConfig {
             contact_email: String::new(),
             registrations: "closed".into(),
             rules: Vec::new(),
+            privacy_policy: String::new(),
+            terms_of_service: String::new(),
         }
     }
 }

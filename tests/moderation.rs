@@ -987,6 +987,32 @@ async fn the_servers_rules_are_listed_for_apps() {
     assert_eq!(v2.json["rules"], rules.json);
     let v1 = server.get("/api/v1/instance", None).await;
     assert_eq!(v1.json["rules"][1]["text"], "No spam.");
+
+    // Without a policy or terms configured, both answer 404, as Mastodon's without terms.
+    let none = server.get("/api/v1/instance/terms_of_service", None).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let languages = server.get("/api/v1/instance/languages", None).await;
+    assert!(
+        languages
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|language| language["code"] == "en")
+    );
+    let server = Server::start_with(&[(
+        "SKERRY_INSTANCE_PRIVACY_POLICY",
+        "We keep what you post. Ask https://example.test to delete it.",
+    )])
+    .await;
+    let policy = server.get("/api/v1/instance/privacy_policy", None).await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.json);
+    let content = policy.json["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("<p>We keep what you post. Ask <a href=\"https://example.test\""),
+        "{content}"
+    );
+    assert!(policy.json["updated_at"].as_str().unwrap().ends_with('Z'));
 }
 
 #[tokio::test]

@@ -452,6 +452,15 @@ fn more_routes() -> Router<App> {
             "/api/v1/instance/extended_description",
             get(instance::extended_description),
         )
+        .route("/api/v1/instance/languages", get(instance::languages))
+        .route(
+            "/api/v1/instance/privacy_policy",
+            get(instance::privacy_policy),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service",
+            get(instance::terms_of_service),
+        )
         .route("/api/v1/reports", post(reports::create))
         .route("/api/v1/announcements", get(announcements::list))
         .route(

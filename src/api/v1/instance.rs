@@ -143,6 +143,89 @@ pub async fn translation_languages() -> Json<Value> {
     Json(json!({}))
 }
 
+/// Languages statuses may be written in (`GET /api/v1/instance/languages`): ISO 639-1 codes
+/// with their English names. Skerry accepts any language tag; this is the list apps offer.
+const LANGUAGES: [(&str, &str); 40] = [
+    ("ar", "Arabic"),
+    ("bg", "Bulgarian"),
+    ("ca", "Catalan"),
+    ("cs", "Czech"),
+    ("cy", "Welsh"),
+    ("da", "Danish"),
+    ("de", "German"),
+    ("el", "Greek"),
+    ("en", "English"),
+    ("eo", "Esperanto"),
+    ("es", "Spanish"),
+    ("et", "Estonian"),
+    ("eu", "Basque"),
+    ("fa", "Persian"),
+    ("fi", "Finnish"),
+    ("fr", "French"),
+    ("ga", "Irish"),
+    ("gl", "Galician"),
+    ("he", "Hebrew"),
+    ("hi", "Hindi"),
+    ("hu", "Hungarian"),
+    ("id", "Indonesian"),
+    ("is", "Icelandic"),
+    ("it", "Italian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("lt", "Lithuanian"),
+    ("lv", "Latvian"),
+    ("nl", "Dutch"),
+    ("no", "Norwegian"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ro", "Romanian"),
+    ("ru", "Russian"),
+    ("sk", "Slovak"),
+    ("sv", "Swedish"),
+    ("th", "Thai"),
+    ("tr", "Turkish"),
+    ("uk", "Ukrainian"),
+    ("zh", "Chinese"),
+];
+
+pub async fn languages() -> Json<Vec<Value>> {
+    Json(
+        LANGUAGES
+            .iter()
+            .map(|(code, name)| json!({ "code": code, "name": name }))
+            .collect(),
+    )
+}
+
+/// A configured text as Mastodon's `PrivacyPolicy`/`TermsOfService` entity, or 404 when the
+/// server has none.
+fn policy(app: &App, text: &str) -> Result<Json<Value>, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::not_found());
+    }
+    let html = crate::app::text::format(
+        text,
+        |_| None::<crate::app::text::ResolvedMention<u64>>,
+        |tag| format!("{}/tags/{tag}", app.base_url),
+    )
+    .html;
+    Ok(Json(json!({
+        // The configuration has no date: the start of the epoch says "unknown".
+        "updated_at": crate::util::time::iso8601_ms(0),
+        "content": html,
+    })))
+}
+
+/// `GET /api/v1/instance/privacy_policy`.
+pub async fn privacy_policy(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    policy(&app, &app.config.instance.privacy_policy)
+}
+
+/// `GET /api/v1/instance/terms_of_service`.
+pub async fn terms_of_service(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    policy(&app, &app.config.instance.terms_of_service)
+}
+
 /// `GET /api/v1/instance/extended_description`: the configured description.
 pub async fn extended_description(State(app): State<App>) -> Json<Value> {
     Json(json!({
