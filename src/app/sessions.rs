@@ -38,6 +38,11 @@ pub fn authenticate(
     client_ip: std::net::IpAddr,
 ) -> Result<AccountId, AppError> {
     let account = super::accounts::authenticate(app, login, password, client_ip)?;
+    // Most accounts have no second factor: a read answers that without a durable commit on
+    // every sign-in. With one, the check and the spent step commit together.
+    if !two_factor_enabled(app, account)? {
+        return Ok(account);
+    }
     app.write(|tx| -> Result<_, AppError> {
         let Some(mut two_factor) = sessions::get_two_factor(tx, account, app.bytes_max())?
             .filter(|two_factor| two_factor.enabled)

@@ -39,17 +39,6 @@ pub fn put_account_moderation(
     Ok(())
 }
 
-/// Accounts with any moderation state, by id (for the admin lists' status filters, which
-/// would otherwise read every account).
-pub fn moderated_account_ids(reader: &impl Reader, max: usize) -> Result<Vec<u64>, StoreError> {
-    let table = reader.table(schema::ACCOUNT_MODERATION)?;
-    let mut ids = Vec::new();
-    for entry in table.iter()?.take(max) {
-        ids.push(entry?.0.value());
-    }
-    Ok(ids)
-}
-
 pub fn pending_account_ids(reader: &impl Reader, max: usize) -> Result<Vec<u64>, StoreError> {
     let table = reader.table(schema::PENDING_ACCOUNTS)?;
     let mut ids = Vec::new();

@@ -259,15 +259,19 @@ async fn section(
                 }
                 "audit" => {
                     let entries = moderation::audit_log(app, actor, Page::newest(ROWS_MAX))?;
+                    // A few staff members write most of the log: each is looked up once.
+                    let mut names = std::collections::HashMap::new();
                     let rows: Vec<minijinja::Value> = entries
                         .iter()
                         .map(|entry| context! {
                             at => iso8601_ms(entry.created_ms),
                             who => entry.actor.map_or_else(
                                 || "operator".to_string(),
-                                |id| moderation::get_account(app, Actor::Operator, id)
-                                    .map(|view| format!("@{}", view.view.account.acct()))
-                                    .unwrap_or_else(|_| format!("account {}", id.0)),
+                                |id| names.entry(id).or_insert_with(|| {
+                                    moderation::get_account(app, Actor::Operator, id)
+                                        .map(|view| format!("@{}", view.view.account.acct()))
+                                        .unwrap_or_else(|_| format!("account {}", id.0))
+                                }).clone(),
                             ),
                             action => entry.action.name(),
                             target => entry.target.clone(),
