@@ -22,6 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     pub retention: RetentionConfig,
     pub media: MediaConfig,
+    pub email: EmailConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -259,6 +260,66 @@ impl Default for MediaConfig {
     }
 }
 
+/// Optional e-mail through an SMTP relay. With `smtp_host` set, sign-ups confirm their
+/// address through a link before they can sign in, and people can reset a forgotten
+/// password; without it, no mail is sent (moderators approve or confirm accounts).
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// The SMTP relay's host name; empty turns e-mail off.
+    pub smtp_host: String,
+    /// 587 for `starttls`, 465 for `implicit`.
+    pub smtp_port: u16,
+    /// Empty: no authentication.
+    pub smtp_username: String,
+    /// Never logged. Prefer the environment (`SKERRY_EMAIL_SMTP_PASSWORD`).
+    pub smtp_password: String,
+    /// `starttls` (upgrade a plain connection; required), `implicit` (TLS from the first
+    /// byte), or `none` (plain text: only with `federation.allow_private_networks`, for tests
+    /// and development against a relay on the same host).
+    pub tls: String,
+    /// The sender: `Name <notifications@example.org>` or a bare address.
+    pub from_address: String,
+    /// Time one SMTP exchange (connect to the end of sending) may take, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl std::fmt::Debug for EmailConfig {
+    // Written by hand so that the password never reaches a log.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("EmailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_username", &self.smtp_username)
+            .field("tls", &self.tls)
+            .field("from_address", &self.from_address)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            tls: "starttls".into(),
+            from_address: String::new(),
+            timeout_ms: 30_000,
+        }
+    }
+}
+
+impl EmailConfig {
+    /// Whether mail is sent at all.
+    pub fn enabled(&self) -> bool {
+        !self.smtp_host.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -382,7 +443,7 @@ const RULES_MAX: usize = 50;
 const RULE_CHARS_MAX: usize = 300;
 
 /// Sections of the file, for mapping `SKERRY_SECTION_KEY` to `section.key`.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "server",
     "storage",
     "instance",
@@ -391,6 +452,7 @@ const SECTIONS: [&str; 8] = [
     "log",
     "retention",
     "media",
+    "email",
 ];
 
 impl Config {
@@ -455,6 +517,30 @@ impl Config {
                 "instance.rules",
                 &format!("{} rules", self.instance.rules.len()),
                 "at most 50 rules of 1 to 300 characters each",
+            ));
+        }
+        let email = &self.email;
+        if !matches!(email.tls.as_str(), "starttls" | "implicit" | "none")
+            || email.tls == "none" && !self.federation.allow_private_networks
+        {
+            return Err(invalid(
+                "email.tls",
+                &email.tls,
+                "starttls or implicit (none only with federation.allow_private_networks)",
+            ));
+        }
+        if email.enabled() && !email.from_address.contains('@') {
+            return Err(invalid(
+                "email.from_address",
+                &email.from_address,
+                "an e-mail address when email.smtp_host is set",
+            ));
+        }
+        if email.timeout_ms == 0 {
+            return Err(invalid(
+                "email.timeout_ms",
+                &email.timeout_ms,
+                "a positive number of milliseconds",
             ));
         }
         if self.server.listen.parse::<SocketAddr>().is_err() {

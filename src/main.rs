@@ -155,6 +155,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AnnouncementCommand,
     },
+    /// Server rules (shown at sign-up, in apps and in reports)
+    Rule {
+        #[command(subcommand)]
+        command: RuleCommand,
+    },
     /// Print the audit log of admin actions, newest first
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -227,7 +232,7 @@ enum AccountCommand {
     Moderate {
         acct: String,
         #[arg(value_parser = ["warn", "sensitive", "unsensitive", "disable", "enable", "silence",
-            "unsilence", "suspend", "unsuspend", "approve", "reject"])]
+            "unsilence", "suspend", "unsuspend", "approve", "reject", "confirm"])]
         action: String,
         /// The reason, kept in the audit log
         #[arg(long, value_name = "TEXT", default_value = "")]
@@ -267,6 +272,21 @@ enum AnnouncementCommand {
     },
     List,
     Delete {
+        id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RuleCommand {
+    /// Add a rule at the end
+    Add {
+        text: String,
+        /// A longer explanation
+        #[arg(long, default_value = "")]
+        hint: String,
+    },
+    List,
+    Remove {
         id: u64,
     },
 }
@@ -433,6 +453,11 @@ fn admin_command(command: AdminCommand) -> Command {
             }
             AnnouncementCommand::List => ModerationCommand::AnnouncementList,
             AnnouncementCommand::Delete { id } => ModerationCommand::AnnouncementDelete { id },
+        }),
+        AdminCommand::Rule { command } => Command::Moderation(match command {
+            RuleCommand::Add { text, hint } => ModerationCommand::RuleAdd { text, hint },
+            RuleCommand::List => ModerationCommand::RuleList,
+            RuleCommand::Remove { id } => ModerationCommand::RuleRemove { id },
         }),
         AdminCommand::Token {
             command: TokenCommand::Create { name, scopes },

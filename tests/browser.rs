@@ -1,8 +1,9 @@
 //! Debian's Chromium, driven by playwright-core (npm), through the web pages of a running
 //! server: sign up under approval and get approved, turn on two-factor authentication and
 //! sign in with a code, authorize an app through the OAuth page, resolve a report, block a
-//! domain, and find the storage chart drawn from real figures. Screenshots of every page are
-//! kept in `target/browser-screenshots/`.
+//! domain, and find the storage chart drawn from real figures; add a rule, publish an
+//! announcement, allow a domain, read the settings, the terms and the export links.
+//! Screenshots of every page are kept in `target/browser-screenshots/`.
 
 use std::time::Duration;
 
@@ -32,7 +33,14 @@ async fn a_person_and_an_owner_use_the_pages_in_chromium() {
         std::path::Path::new(&format!("{directory}/node_modules/playwright-core")).exists(),
         "playwright-core is needed: run tools/test.sh (npm ci in tests/compat/browser)"
     );
-    let server = Server::start_with(&[("SKERRY_INSTANCE_REGISTRATIONS", "approval")]).await;
+    let server = Server::start_with(&[
+        ("SKERRY_INSTANCE_REGISTRATIONS", "approval"),
+        (
+            "SKERRY_INSTANCE_TERMS_OF_SERVICE",
+            "Be excellent to each other.",
+        ),
+    ])
+    .await;
     let boss = server
         .user_with_role("boss", Role::Owner, "read write")
         .await;
@@ -154,14 +162,24 @@ async fn a_person_and_an_owner_use_the_pages_in_chromium() {
             skerry::app::moderation::audit_log(
                 app,
                 skerry::app::admin::Actor::Operator,
-                skerry::store::Page::newest(10),
+                skerry::store::Page::newest(20),
             )
         })
         .await
         .unwrap();
     let actions: Vec<&str> = log.iter().rev().map(|entry| entry.action.name()).collect();
-    assert_eq!(actions, ["approve", "resolve_report", "block_domain"]);
-    for index in 1..=8 {
+    assert_eq!(
+        actions,
+        [
+            "approve",
+            "resolve_report",
+            "block_domain",
+            "create_rule",
+            "publish_announcement",
+            "allow_domain"
+        ]
+    );
+    for index in 1..=14 {
         let found = std::fs::read_dir(screenshots)
             .unwrap()
             .filter_map(Result::ok)

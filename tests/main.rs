@@ -21,6 +21,9 @@ mod compat;
 /// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the
 /// command line offline, and suspension and silence between two instances.
 mod domains;
+/// E-mail: confirmation links through a loopback SMTP sink, password resets, a moderator's
+/// confirmation and the approval notice.
+mod email;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.

@@ -14,7 +14,7 @@ use crate::rig::{Server, ids};
 const WAIT: Duration = Duration::from_secs(10);
 
 /// An app and its own token (client credentials), as a sign-up form in an app has them.
-async fn app_token(server: &Server) -> String {
+pub(crate) async fn app_token(server: &Server) -> String {
     let app = server
         .post(
             "/api/v1/apps",
@@ -907,8 +907,13 @@ async fn a_suspended_accounts_content_is_deleted_after_its_grace_or_at_once() {
         .send(server.client.delete(server.url(&path)), Some(&admin.token))
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
+    // The request wakes the purge job; the content goes in the background.
     for id in [first, second, boost] {
-        assert!(!exists(id.clone()).await, "status {id} is gone");
+        crate::federation_e2e::eventually("the status is purged", || {
+            let gone = exists(id.clone());
+            async move { (!gone.await).then_some(()) }
+        })
+        .await;
     }
     let fan_home = server.get("/api/v1/timelines/home", Some(&fan.token)).await;
     assert!(
@@ -1159,4 +1164,44 @@ async fn announcements_are_published_shown_dismissed_and_expire() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+/// `POST /api/v1/admin/retention`: cohorts by sign-up day, for staff only.
+#[tokio::test]
+async fn retention_cohorts_count_sign_ups_and_are_for_staff() {
+    let server = Server::start().await;
+    let user = server.user("user").await;
+    let moderator = server
+        .user_with_role("mod", Role::Moderator, "read admin:read")
+        .await;
+    let today = skerry::util::time::iso8601_ms(skerry::util::time::now_ms());
+    let day = &today[..10];
+    let yesterday =
+        skerry::util::time::iso8601_ms(skerry::util::time::now_ms() - skerry::util::time::DAY_MS);
+    let body = json!({ "start_at": &yesterday[..10], "end_at": day, "frequency": "day" });
+    let refused = server
+        .post("/api/v1/admin/retention", Some(&user.token), body.clone())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    server.post_status(&user, "active today").await;
+    let cohorts = server
+        .post("/api/v1/admin/retention", Some(&moderator.token), body)
+        .await;
+    assert_eq!(cohorts.status, StatusCode::OK, "{}", cohorts.json);
+    let cohorts = cohorts.json.as_array().unwrap().clone();
+    assert_eq!(cohorts.len(), 2);
+    assert_eq!(cohorts[0]["data"].as_array().unwrap().len(), 2);
+    assert_eq!(cohorts[0]["data"][0]["value"], "0");
+    assert_eq!(cohorts[1]["period"].as_str().unwrap()[..10], *day);
+    assert_eq!(cohorts[1]["frequency"], "day");
+    assert_eq!(cohorts[1]["data"][0]["value"], "2");
+    assert_eq!(cohorts[1]["data"][0]["rate"], 1.0);
+    let bad = server
+        .post(
+            "/api/v1/admin/retention",
+            Some(&moderator.token),
+            json!({ "start_at": day, "end_at": day, "frequency": "week" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -6,19 +6,19 @@ use crate::rig::Server;
 
 /// A browser without a cookie jar of its own: it keeps the cookies it is given and sends
 /// them back, and reads the form token off each page.
-struct Browser<'s> {
+pub(crate) struct Browser<'s> {
     server: &'s Server,
     cookies: Vec<(String, String)>,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a form with a token") + marker.len();
         self.body[start..].split('"').next().unwrap().to_string()
@@ -26,7 +26,7 @@ impl Page {
 }
 
 impl<'s> Browser<'s> {
-    fn new(server: &'s Server) -> Self {
+    pub(crate) fn new(server: &'s Server) -> Self {
         Browser {
             server,
             cookies: Vec::new(),
@@ -67,7 +67,7 @@ impl<'s> Browser<'s> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let response = self
             .server
             .client
@@ -79,7 +79,7 @@ impl<'s> Browser<'s> {
         self.keep(response).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self
             .server
             .client
@@ -94,7 +94,7 @@ impl<'s> Browser<'s> {
         self.keep(response).await
     }
 
-    async fn sign_in(&mut self, login: &str, password: &str, otp: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, login: &str, password: &str, otp: &str) -> Page {
         let form = self.get("/auth/sign_in").await;
         let csrf = form.csrf();
         self.post(
@@ -462,4 +462,204 @@ async fn public_pages_carry_opengraph_rel_me_and_their_activitypub_twin() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(browser.get("/@nobody").await.status, StatusCode::NOT_FOUND);
+}
+
+/// The admin pages for rules, announcements, domain allows and settings; the policy pages;
+/// CSV exports for the browser's session.
+#[tokio::test]
+async fn admin_edits_rules_announcements_and_allows_and_reads_the_settings() {
+    let server = Server::start_with(&[
+        ("SKERRY_INSTANCE_RULES", r#"["Be kind.", "No spam."]"#),
+        (
+            "SKERRY_INSTANCE_PRIVACY_POLICY",
+            "We keep <little>.\n\nAsk us.",
+        ),
+    ])
+    .await;
+    let user = server.user("user").await;
+    let moderator = server.user_with_role("mod", Role::Moderator, "read").await;
+    let admin = server
+        .user_with_role("admin", Role::Admin, "read write")
+        .await;
+
+    // Rules start from the configuration, with the ids they always had.
+    let rules = server.get("/api/v1/instance/rules", None).await;
+    assert_eq!(rules.json[1]["id"], "2");
+    assert_eq!(rules.json[1]["text"], "No spam.");
+
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", &admin.password, "").await;
+    let page = browser.get("/admin/rules").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Be kind."), "{}", page.body);
+    assert!(page.body.contains("<label for=\"rule-text\">"));
+    let added = browser
+        .post(
+            "/admin/rules/new",
+            &[
+                ("csrf", &page.csrf()),
+                ("text", "Boats only."),
+                ("comment", "Kayaks count."),
+            ],
+        )
+        .await;
+    assert_eq!(added.location.as_deref(), Some("/admin/rules"));
+    let removed = browser
+        .post("/admin/rules/1/delete", &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(removed.location.as_deref(), Some("/admin/rules"));
+    let rules = server.get("/api/v1/instance/rules", None).await;
+    let texts: Vec<&str> = rules
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["No spam.", "Boats only."]);
+    assert_eq!(rules.json[1]["hint"], "Kayaks count.");
+    assert_eq!(rules.json[1]["id"], "3");
+    // Without the form token nothing changes.
+    let forged = browser
+        .post("/admin/rules/new", &[("text", "Forged.")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // Announcements: published here, seen by users, deleted here.
+    let page = browser.get("/admin/announcements").await;
+    let published = browser
+        .post(
+            "/admin/announcements/new",
+            &[
+                ("csrf", &page.csrf()),
+                ("text", "Maintenance tonight."),
+                ("ends_in_hours", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(published.location.as_deref(), Some("/admin/announcements"));
+    let seen = server.get("/api/v1/announcements", Some(&user.token)).await;
+    assert_eq!(seen.json.as_array().unwrap().len(), 1, "{}", seen.json);
+    let id = seen.json[0]["id"].as_str().unwrap().to_string();
+    let page = browser.get("/admin/announcements").await;
+    assert!(page.body.contains("Maintenance tonight."));
+    browser
+        .post(
+            &format!("/admin/announcements/{id}/delete"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    let seen = server.get("/api/v1/announcements", Some(&user.token)).await;
+    assert_eq!(seen.json.as_array().unwrap().len(), 0);
+
+    // Domain allows beside the blocks.
+    let page = browser.get("/admin/domain_blocks").await;
+    let allowed = browser
+        .post(
+            "/admin/domain_allows/new",
+            &[("csrf", &page.csrf()), ("domain", "friends.example")],
+        )
+        .await;
+    assert_eq!(allowed.location.as_deref(), Some("/admin/domain_blocks"));
+    let page = browser.get("/admin/domain_blocks").await;
+    assert!(
+        page.body.contains("<td>friends.example</td>"),
+        "{}",
+        page.body
+    );
+
+    // Settings: every value with its key; secrets never; admins only.
+    let settings = browser.get("/admin/settings").await;
+    assert_eq!(settings.status, StatusCode::OK);
+    assert!(
+        settings
+            .body
+            .contains("<code>instance.registrations</code>")
+    );
+    assert!(settings.body.contains("<code>storage.db_bytes_max</code>"));
+    assert!(!settings.body.contains("smtp_password"));
+    let mut moderator_browser = Browser::new(&server);
+    moderator_browser
+        .sign_in("mod", &moderator.password, "")
+        .await;
+    for path in ["/admin/settings"] {
+        assert_eq!(
+            moderator_browser.get(path).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let page = moderator_browser.get("/admin/rules").await;
+    let refused = moderator_browser
+        .post(
+            "/admin/rules/new",
+            &[("csrf", &page.csrf()), ("text", "Mods rule.")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let audit = browser.get("/admin/audit").await;
+    assert!(
+        audit.body.contains("<td>create_rule</td>"),
+        "{}",
+        audit.body
+    );
+
+    // The privacy policy is a page linked from the footer; terms are absent here.
+    let policy = Browser::new(&server).get("/privacy-policy").await;
+    assert_eq!(policy.status, StatusCode::OK);
+    assert!(
+        policy.body.contains("<p>We keep &lt;little&gt;.</p>"),
+        "{}",
+        policy.body
+    );
+    assert!(policy.body.contains("href=\"/privacy-policy\""));
+    assert!(!policy.body.contains("href=\"/terms\""));
+    assert_eq!(
+        Browser::new(&server).get("/terms").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Exports for the browser's session: the same CSV as the API's.
+    server
+        .post(
+            &format!("/api/v1/accounts/{}/follow", admin.id.0),
+            Some(&user.token),
+            serde_json::json!({}),
+        )
+        .await;
+    let mut user_browser = Browser::new(&server);
+    user_browser.sign_in("user", &user.password, "").await;
+    let page = user_browser.get("/settings/export").await;
+    assert!(
+        page.body
+            .contains("href=\"/settings/export/following.csv\"")
+    );
+    let csv = user_browser.get("/settings/export/following.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let api = server
+        .client
+        .get(server.url("/settings/exports/following.csv"))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.body, api);
+    assert!(csv.body.contains("admin@"), "{}", csv.body);
+    assert_eq!(
+        Browser::new(&server)
+            .get("/settings/export/following.csv")
+            .await
+            .location
+            .as_deref(),
+        Some("/auth/sign_in")
+    );
+    assert_eq!(
+        user_browser
+            .get("/settings/export/secrets.csv")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -62,6 +62,14 @@ pub enum ModerationCommand {
     AnnouncementDelete {
         id: u64,
     },
+    RuleAdd {
+        text: String,
+        hint: String,
+    },
+    RuleList,
+    RuleRemove {
+        id: u64,
+    },
 }
 
 impl ModerationCommand {
@@ -79,6 +87,9 @@ impl ModerationCommand {
             ModerationCommand::AnnouncementPublish { .. } => "announcement_publish",
             ModerationCommand::AnnouncementList => "announcement_list",
             ModerationCommand::AnnouncementDelete { .. } => "announcement_delete",
+            ModerationCommand::RuleAdd { .. } => "rule_add",
+            ModerationCommand::RuleList => "rule_list",
+            ModerationCommand::RuleRemove { .. } => "rule_remove",
         }
     }
 }
@@ -113,10 +124,11 @@ pub fn execute(app: &App, command: ModerationCommand) -> Result<String, AdminErr
                 "unsuspend" => Reversal::Unsuspend,
                 "approve" => Reversal::Approve,
                 "reject" => Reversal::Reject,
+                "confirm" => Reversal::Confirm,
                 _ => {
                     return Err(AdminError::Invalid(format!(
                         "action {action:?}: expected warn, sensitive, unsensitive, disable, \
-                         enable, silence, unsilence, suspend, unsuspend, approve or reject"
+                         enable, silence, unsilence, suspend, unsuspend, approve, reject or confirm"
                     )));
                 }
             };
@@ -272,6 +284,21 @@ pub fn execute(app: &App, command: ModerationCommand) -> Result<String, AdminErr
         ModerationCommand::AnnouncementDelete { id } => {
             announcements::delete(app, Actor::Operator, id)?;
             Ok(format!("Deleted announcement {id}\n"))
+        }
+        ModerationCommand::RuleAdd { text, hint } => {
+            let rule = crate::app::rules::add(app, Actor::Operator, &text, &hint)?;
+            Ok(format!("Added rule {}\n", rule.id))
+        }
+        ModerationCommand::RuleList => {
+            let mut out = String::new();
+            for rule in crate::app::rules::list(app)? {
+                out.push_str(&format!("{}\t{}\n", rule.id, rule.text));
+            }
+            Ok(out)
+        }
+        ModerationCommand::RuleRemove { id } => {
+            crate::app::rules::remove(app, Actor::Operator, id)?;
+            Ok(format!("Removed rule {id}\n"))
         }
     }
 }

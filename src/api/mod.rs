@@ -335,6 +335,10 @@ pub fn routes() -> Router<App> {
             "/api/v1/admin/dimensions",
             post(v1::admin::dashboard::dimensions),
         )
+        .route(
+            "/api/v1/admin/retention",
+            post(v1::admin::dashboard::retention).get(v1::admin::dashboard::retention),
+        )
         .route("/api/v1/admin/reports", get(admin_reports::list))
         .route("/api/v1/admin/reports/{id}", get(admin_reports::get))
         .route(

@@ -110,6 +110,18 @@ pub(crate) fn insert_local_account(
 
 /// Sets a local account's password (8 to 72 bytes, as Mastodon).
 pub fn set_password(app: &App, id: AccountId, password: &str) -> Result<(), AppError> {
+    check_password(password)?;
+    let password_hash = hash_password(password)?;
+    app.write(|tx| {
+        let mut user = accounts::get_user(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        user.password_hash = password_hash.clone();
+        accounts::put_user(tx, &user)?;
+        Ok(())
+    })
+}
+
+/// Whether a new password has an acceptable length.
+pub fn check_password(password: &str) -> Result<(), AppError> {
     if password.chars().count() < super::registrations::PASSWORD_CHARS_MIN
         || password.len() > PASSWORD_BYTES_MAX
     {
@@ -118,13 +130,7 @@ pub fn set_password(app: &App, id: AccountId, password: &str) -> Result<(), AppE
             super::registrations::PASSWORD_CHARS_MIN
         )));
     }
-    let password_hash = hash_password(password)?;
-    app.write(|tx| {
-        let mut user = accounts::get_user(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
-        user.password_hash = password_hash.clone();
-        accounts::put_user(tx, &user)?;
-        Ok(())
-    })
+    Ok(())
 }
 
 fn hash_password(password: &str) -> Result<String, AppError> {

@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod announcements;
+pub mod cohorts;
 pub mod conversations;
 pub mod discovery;
 pub mod documents;
@@ -22,6 +23,7 @@ pub mod ingest;
 pub mod instance;
 pub mod keys;
 pub mod lists;
+pub mod mail;
 pub mod markers;
 pub mod media;
 pub mod metrics;
@@ -37,6 +39,7 @@ pub mod relationships;
 pub mod relays;
 pub mod remote;
 pub mod reports;
+pub mod rules;
 pub mod scheduled;
 pub mod search;
 pub mod sessions;
@@ -130,6 +133,10 @@ pub struct AppInner {
     pub push_ready: tokio::sync::Notify,
     /// Media: the blob tiers, the eviction job's state, the prefetch queue.
     pub media: media::Tiers,
+    /// Wakes the mail worker when a message is queued.
+    pub mail_ready: tokio::sync::Notify,
+    /// Wakes the purge job when an admin asks for a suspended account's content to go now.
+    pub purge_ready: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for App {
@@ -210,6 +217,8 @@ impl App {
                 relays_ready: tokio::sync::Notify::new(),
                 ingest,
                 push_ready: tokio::sync::Notify::new(),
+                mail_ready: tokio::sync::Notify::new(),
+                purge_ready: tokio::sync::Notify::new(),
             }),
         };
         // A database that cannot be read yet (a failed migration) is reported by the first

@@ -100,6 +100,9 @@ pub enum Reversal {
     Unsuspend,
     Approve,
     Reject,
+    /// Confirms an account whose confirmation e-mail was not used (Mastodon's admin
+    /// "Confirm"); also how an admin vouches for an address when no e-mail is sent.
+    Confirm,
 }
 
 /// Filters of the admin account lists (v1's booleans and v2's `origin`/`status` map here).
@@ -123,6 +126,8 @@ pub enum AccountStatus {
     Silenced,
     Suspended,
     Sensitized,
+    /// Waiting for its e-mail confirmation (ours; the web page's filter).
+    Unconfirmed,
 }
 
 impl AccountStatus {
@@ -134,6 +139,7 @@ impl AccountStatus {
             "silenced" => Some(AccountStatus::Silenced),
             "suspended" => Some(AccountStatus::Suspended),
             "sensitized" => Some(AccountStatus::Sensitized),
+            "unconfirmed" => Some(AccountStatus::Unconfirmed),
             _ => None,
         }
     }
@@ -242,13 +248,14 @@ fn matches(filter: &AccountFilter, account: &AdminAccountView) -> bool {
     let status_ok = match filter.status {
         None => true,
         Some(AccountStatus::Active) => {
-            a.suspended_ms.is_none() && m.disabled_ms.is_none() && !m.pending
+            a.suspended_ms.is_none() && m.disabled_ms.is_none() && !m.pending && !m.unconfirmed
         }
         Some(AccountStatus::Pending) => m.pending,
         Some(AccountStatus::Disabled) => m.disabled_ms.is_some(),
         Some(AccountStatus::Silenced) => m.silenced_ms.is_some(),
         Some(AccountStatus::Suspended) => a.suspended_ms.is_some(),
         Some(AccountStatus::Sensitized) => m.sensitized_ms.is_some(),
+        Some(AccountStatus::Unconfirmed) => m.unconfirmed,
     };
     status_ok
         && filter.local.is_none_or(|local| a.is_local() == local)
@@ -418,9 +425,30 @@ pub fn reverse(
             }
             Reversal::Approve => {
                 state.pending = false;
+                if let Some(user) = accounts::get_user(tx, target, app.bytes_max())? {
+                    let body = format!(
+                        "Hello @{},\n\nyour account at {} was approved. You can sign in at {}/auth/sign_in.\n",
+                        account.username, app.config.server.host, app.base_url
+                    );
+                    super::mail::enqueue(app, tx, &user.email, "Your account was approved", body)?;
+                }
                 AuditAction::Approve
             }
+            Reversal::Confirm if !state.unconfirmed => {
+                return Err(AppError::Forbidden(admin::NOT_ALLOWED));
+            }
+            Reversal::Confirm => {
+                state.unconfirmed = false;
+                AuditAction::Confirm
+            }
             Reversal::Reject => {
+                if let Some(user) = accounts::get_user(tx, target, app.bytes_max())? {
+                    let body = format!(
+                        "Hello @{},\n\nyour sign-up at {} was not accepted by its moderators.\n",
+                        account.username, app.config.server.host
+                    );
+                    super::mail::enqueue(app, tx, &user.email, "Your sign-up", body)?;
+                }
                 moderation::put_account_moderation(tx, target, &AccountModeration::default())?;
                 moderation::remove_unused_local_account(tx, target, app.bytes_max())?;
                 audit(app, tx, actor, AuditAction::Reject, handle(&account), "")?;
@@ -484,7 +512,9 @@ pub fn login_refusal(
     id: AccountId,
 ) -> Result<Option<&'static str>, AppError> {
     let state = moderation::get_account_moderation(reader, id, app.bytes_max())?;
-    Ok(if state.pending {
+    Ok(if state.unconfirmed {
+        Some("Your login is missing a confirmed e-mail address")
+    } else if state.pending {
         Some("Your login is currently pending approval")
     } else if state.disabled_ms.is_some() {
         Some("Your login is currently disabled")
@@ -833,8 +863,9 @@ pub fn measures(
     })
 }
 
-/// `DELETE /api/v1/admin/accounts/:id`: deletes a suspended account's content now rather
-/// than after the grace period. Admins only (Mastodon's `delete_user_data`).
+/// `DELETE /api/v1/admin/accounts/:id`: makes a suspended account's purge due now rather
+/// than after the grace period and wakes the purge job (`purge_loop`). Admins only
+/// (Mastodon's `delete_user_data`).
 pub fn delete_content_now(
     app: &App,
     actor: Actor,
@@ -859,7 +890,8 @@ pub fn delete_content_now(
         )?;
         admin_view(app, tx, target)
     })?;
-    purge_due(app, crate::util::time::now_ms())?;
+    // The purge job deletes the content in small transactions; the request does not wait.
+    app.purge_ready.notify_one();
     Ok(view)
 }
 
@@ -923,6 +955,7 @@ pub async fn purge_loop(app: App, mut shutdown: tokio::sync::watch::Receiver<boo
         tokio::select! {
             _ = shutdown.changed() => return,
             () = tokio::time::sleep(PURGE_INTERVAL) => {}
+            () = app.purge_ready.notified() => {}
         }
         if *shutdown.borrow() {
             return;

@@ -50,7 +50,8 @@ pub fn sign_up(
 }
 
 /// Creates the account of a sign-up (the API's and the sign-up page's); says whether it
-/// waits for approval.
+/// waits for approval. With e-mail on, it also waits for its confirmation link (queued in
+/// the same transaction).
 pub fn create_account(
     app: &App,
     input: SignUp,
@@ -103,8 +104,12 @@ pub fn create_account(
         .store
         .read(|tx| super::access::sign_up_check(app, tx, client_ip, &input.email))?;
     let pending = (mode == "approval" || ip_needs_approval) && invite.is_none();
+    // With e-mail on, the address is confirmed through a link before the account can sign
+    // in (an invitation does not vouch for an address).
+    let unconfirmed = super::mail::enabled(app);
     let state = AccountModeration {
         pending,
+        unconfirmed,
         reason: if pending {
             input.reason.clone()
         } else {
@@ -131,6 +136,9 @@ pub fn create_account(
                 moderation::put_invite(tx, &current)?;
             }
             moderation::put_account_moderation(tx, id, &state)?;
+            if unconfirmed {
+                super::mail::queue_confirmation(app, tx, id, &input.username, &input.email)?;
+            }
             Ok(())
         },
     )?;

@@ -49,6 +49,17 @@ pub fn router(app: App) -> Router {
             get(crate::web::auth::sign_up_page).post(crate::web::auth::sign_up),
         )
         .route("/invite/{code}", get(crate::web::auth::invite))
+        .route("/auth/confirmation", get(crate::web::password::confirm))
+        .route("/privacy-policy", get(crate::web::policies::privacy_policy))
+        .route("/terms", get(crate::web::policies::terms))
+        .route(
+            "/auth/password/new",
+            get(crate::web::password::request_page).post(crate::web::password::request),
+        )
+        .route(
+            "/auth/password/edit",
+            get(crate::web::password::edit_page).post(crate::web::password::edit),
+        )
         .route(
             "/settings",
             get(|| async { axum::response::Redirect::to("/settings/profile") }),
@@ -57,6 +68,7 @@ pub fn router(app: App) -> Router {
             "/settings/{section}",
             get(crate::web::settings::page).post(crate::web::settings::submit),
         )
+        .route("/settings/export/{file}", get(crate::web::settings::export))
         .route(
             "/settings/sessions/{id}/revoke",
             post(crate::web::settings::revoke_session),
@@ -65,6 +77,8 @@ pub fn router(app: App) -> Router {
         .route("/admin/{section}", get(crate::web::admin::page))
         .route("/admin/domain_blocks/new", post(crate::web::admin::act))
         .route("/admin/relays/new", post(crate::web::admin::act))
+        .route("/admin/{section}/new", post(crate::web::admin::act))
+        .route("/admin/{section}/{id}/delete", post(crate::web::admin::act))
         .route("/admin/relays/{id}/delete", post(crate::web::admin::act))
         .route(
             "/admin/domain_blocks/{id}/delete",
@@ -154,6 +168,16 @@ pub async fn serve(
         app.clone(),
         workers_stop.clone(),
     )));
+    // E-mail is optional; bad settings stop the start rather than lose messages later.
+    let mailer = crate::net::mail::Mailer::new(&app.config.email, &app.config.server.host)
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    if let Some(mailer) = mailer {
+        workers.push(tokio::spawn(crate::app::mail::run(
+            app.clone(),
+            mailer,
+            workers_stop.clone(),
+        )));
+    }
     workers.push(crate::app::housekeeping::spawn(app.clone(), workers_stop));
     // Shared by every connection's service; read-only after start.
     let trusted_proxies: Arc<[ipnet::IpNet]> = app.config.trusted_proxies().into();

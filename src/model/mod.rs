@@ -27,8 +27,8 @@ pub use ids::{AccountId, AppId, MediaId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
 pub use media::{Blob, BlobHash, Media, MediaKind, MediaState};
 pub use moderation::{
-    AccountModeration, Announcement, AuditAction, AuditEntry, EmailBlock, Invite, IpBlock,
-    IpSeverity, ReportNote, ReportState,
+    AccountModeration, Announcement, AuditAction, AuditEntry, EmailBlock, EmailToken,
+    EmailTokenPurpose, Invite, IpBlock, IpSeverity, Mail, ReportNote, ReportState, Rule,
 };
 pub use oauth::{App, AuthCode, Token};
 pub use push::{PushDelivery, PushPolicy, PushSubscription};

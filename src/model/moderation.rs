@@ -24,6 +24,10 @@ pub struct AccountModeration {
     pub invite_code: Option<String>,
     /// Warnings sent, including those with a harder action.
     pub warnings: u32,
+    /// Signed up while e-mail was on and has not opened the confirmation link yet (or a
+    /// moderator has not confirmed it): cannot log in. Added after the first release.
+    #[serde(default)]
+    pub unconfirmed: bool,
 }
 
 impl AccountModeration {
@@ -66,9 +70,13 @@ pub enum AuditAction {
     UnblockEmail = 27,
     PublishAnnouncement = 28,
     DeleteAnnouncement = 29,
+    Confirm = 30,
+    CreateRule = 31,
+    DeleteRule = 32,
+    ChangeSetting = 33,
 }
 
-const AUDIT_ACTIONS: [AuditAction; 30] = [
+const AUDIT_ACTIONS: [AuditAction; 34] = [
     AuditAction::Warn,
     AuditAction::Sensitize,
     AuditAction::Unsensitize,
@@ -99,6 +107,10 @@ const AUDIT_ACTIONS: [AuditAction; 30] = [
     AuditAction::UnblockEmail,
     AuditAction::PublishAnnouncement,
     AuditAction::DeleteAnnouncement,
+    AuditAction::Confirm,
+    AuditAction::CreateRule,
+    AuditAction::DeleteRule,
+    AuditAction::ChangeSetting,
 ];
 
 impl AuditAction {
@@ -134,6 +146,10 @@ impl AuditAction {
             AuditAction::UnblockEmail => "unblock_email",
             AuditAction::PublishAnnouncement => "publish_announcement",
             AuditAction::DeleteAnnouncement => "delete_announcement",
+            AuditAction::Confirm => "confirm",
+            AuditAction::CreateRule => "create_rule",
+            AuditAction::DeleteRule => "delete_rule",
+            AuditAction::ChangeSetting => "change_setting",
         }
     }
 }
@@ -322,4 +338,60 @@ pub struct IpBlock {
 pub struct EmailBlock {
     pub id: u64,
     pub hash: String,
+}
+
+/// A message waiting in the durable mail queue (`app::mail`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub id: u64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Not sent before this time (retries back off).
+    pub due_ms: u64,
+    /// Failed sending attempts so far.
+    pub attempts: u32,
+}
+
+/// What an e-mailed link lets its holder do once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum EmailTokenPurpose {
+    Confirm = 0,
+    ResetPassword = 1,
+}
+
+impl From<EmailTokenPurpose> for u8 {
+    fn from(purpose: EmailTokenPurpose) -> u8 {
+        purpose as u8
+    }
+}
+
+impl TryFrom<u8> for EmailTokenPurpose {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        match value {
+            0 => Ok(EmailTokenPurpose::Confirm),
+            1 => Ok(EmailTokenPurpose::ResetPassword),
+            other => Err(format!("unknown e-mail token purpose {other}")),
+        }
+    }
+}
+
+/// A single-use token sent by e-mail; stored under the SHA-256 of the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailToken {
+    pub account: AccountId,
+    pub purpose: EmailTokenPurpose,
+    pub expires_ms: u64,
+}
+
+/// A server rule (`/api/v1/instance/rules`), kept in the database and edited by admins;
+/// seeded once from `instance.rules`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: u64,
+    pub text: String,
+    /// Longer explanation (Mastodon's `hint`); may be empty.
+    pub hint: String,
 }

@@ -31,6 +31,7 @@
 pub mod address;
 pub mod content_type;
 pub mod guard;
+pub mod mail;
 
 use std::error::Error as StdError;
 use std::net::IpAddr;

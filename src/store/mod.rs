@@ -21,6 +21,7 @@ pub mod client_state;
 pub mod domains;
 pub mod filters;
 pub mod lists;
+pub mod mail;
 pub mod media;
 pub mod moderation;
 pub mod notifications;

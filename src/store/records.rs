@@ -527,6 +527,24 @@ impl Record for model::Announcement {
     }
 }
 
+impl Record for model::Mail {
+    const KIND: &'static str = "mail";
+}
+
+impl Record for model::EmailToken {
+    const KIND: &'static str = "email token";
+}
+
+impl Record for model::Rule {
+    const KIND: &'static str = "rule";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.text.trim().is_empty() {
+            return Err("empty rule");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::ReportNote {
     const KIND: &'static str = "report_note";
     fn check(&self) -> Result<(), &'static str> {

@@ -301,4 +301,10 @@ tables! {
     /// Bytes and counts per tier (`hot_bytes`, `hot_count`, `cold_bytes`, …), kept in the
     /// transactions that move blobs, so budgets are checked without a scan.
     MEDIA_TOTALS: &str => u64 = "name_total";
+    /// Mail waiting to be sent (`model::Mail`), by id; the worker scans it (it is small).
+    MAILS: u64 => &[u8] = "mailid_mail";
+    /// Single-use e-mailed tokens (`model::EmailToken`) by the SHA-256 of the secret.
+    EMAIL_TOKENS: &[u8] => &[u8] = "tokenhash_emailtoken";
+    /// Server rules (`model::Rule`) by id, in order.
+    RULES: u64 => &[u8] = "ruleid_rule";
 }

@@ -78,6 +78,126 @@ fn growth_context(app: &App, samples: &[crate::store::growth::Sample]) -> miniji
     }
 }
 
+/// The settings page: every instance setting with its value and where it is changed. Rules
+/// are the one setting kept in the database (edited on their page); the rest come from the
+/// configuration, named by key. Secrets are never shown.
+fn settings_rows(app: &App) -> Vec<minijinja::Value> {
+    let config = &app.config;
+    let bytes = |value: u64| {
+        if value == 0 {
+            "none".to_string()
+        } else {
+            charts::bytes(value)
+        }
+    };
+    let rows: Vec<(&str, String, &str)> = vec![
+        ("Title", config.instance.title.clone(), "instance.title"),
+        (
+            "Description",
+            config.instance.description.clone(),
+            "instance.description",
+        ),
+        (
+            "Contact e-mail",
+            config.instance.contact_email.clone(),
+            "instance.contact_email",
+        ),
+        (
+            "Registrations",
+            config.instance.registrations.clone(),
+            "instance.registrations",
+        ),
+        (
+            "Privacy policy",
+            if config.instance.privacy_policy.is_empty() {
+                "none".into()
+            } else {
+                format!(
+                    "{} characters",
+                    config.instance.privacy_policy.chars().count()
+                )
+            },
+            "instance.privacy_policy",
+        ),
+        (
+            "Terms of service",
+            if config.instance.terms_of_service.is_empty() {
+                "none".into()
+            } else {
+                format!(
+                    "{} characters",
+                    config.instance.terms_of_service.chars().count()
+                )
+            },
+            "instance.terms_of_service",
+        ),
+        (
+            "Sign-ups per IP per 30 minutes",
+            config.limits.signups_per_30min_per_ip.to_string(),
+            "limits.signups_per_30min_per_ip",
+        ),
+        (
+            "Characters per post",
+            config.limits.status_chars_max.to_string(),
+            "limits.status_chars_max",
+        ),
+        (
+            "Allowlist federation",
+            config.federation.allowlist_mode.to_string(),
+            "federation.allowlist_mode",
+        ),
+        (
+            "Authorized fetch",
+            config.federation.authorized_fetch.to_string(),
+            "federation.authorized_fetch",
+        ),
+        (
+            "Untouched remote posts kept",
+            format!("{} days", config.retention.remote_status_days),
+            "retention.remote_status_days",
+        ),
+        (
+            "Database budget",
+            bytes(config.storage.db_bytes_max),
+            "storage.db_bytes_max",
+        ),
+        (
+            "Remote media on disk (hot tier)",
+            bytes(config.media.hot_bytes_max),
+            "media.hot_bytes_max",
+        ),
+        (
+            "Cold tier",
+            if config.media.cold_url.is_empty() {
+                "off".into()
+            } else {
+                config.media.cold_url.clone()
+            },
+            "media.cold_url",
+        ),
+        (
+            "Cold tier budget",
+            bytes(config.media.cold_bytes_max),
+            "media.cold_bytes_max",
+        ),
+        (
+            "E-mail (SMTP relay)",
+            if config.email.enabled() {
+                format!(
+                    "{}:{} ({})",
+                    config.email.smtp_host, config.email.smtp_port, config.email.tls
+                )
+            } else {
+                "off".into()
+            },
+            "email.smtp_host",
+        ),
+    ];
+    rows.into_iter()
+        .map(|(label, value, key)| context! { label => label, value => value, key => key })
+        .collect()
+}
+
 /// Rows an admin page lists.
 const ROWS_MAX: usize = 200;
 /// Tables drawn in the storage chart (the rest are in the table below it).
@@ -121,9 +241,14 @@ async fn section(
                         domain_blocks => dashboard.domain_blocks,
                         database => charts::bytes(dashboard.file_bytes),
                         registrations => app.config.instance.registrations.clone(),
-                        rules => app.config.instance.rules.clone(),
+                        rules => crate::app::rules::list(app)?.into_iter().map(|rule| rule.text).collect::<Vec<_>>(),
                         deliveries => dashboard.deliveries_queued,
                         inbound => dashboard.inbound_queued,
+                        mails => if crate::app::mail::enabled(app) {
+                            Some(crate::app::mail::queued(app)?)
+                        } else {
+                            None
+                        },
                         failing => dashboard.failing_hosts.iter().map(|(host, failures, first, last)| context! {
                             host => host.clone(),
                             failures => failures,
@@ -145,6 +270,7 @@ async fn section(
                             let state = &entry.moderation;
                             let mut flags = Vec::new();
                             if state.pending { flags.push("pending"); }
+                            if state.unconfirmed { flags.push("unconfirmed e-mail"); }
                             if account.suspended_ms.is_some() { flags.push("suspended"); }
                             if state.silenced_ms.is_some() { flags.push("limited"); }
                             if state.disabled_ms.is_some() { flags.push("disabled"); }
@@ -154,6 +280,7 @@ async fn section(
                                 acct => account.acct(),
                                 local => account.is_local(),
                                 pending => state.pending,
+                                unconfirmed => state.unconfirmed,
                                 reason => state.reason.clone(),
                                 role => entry.user.as_ref().map_or("remote", |user| user.role.name()),
                                 state => if flags.is_empty() { "active".to_string() } else { flags.join(", ") },
@@ -198,7 +325,47 @@ async fn section(
                             comment => block.private_comment.clone(),
                         })
                         .collect();
-                    context! { blocks => rows }
+                    let allows: Vec<minijinja::Value> = domains::list_allows(app, actor, Page::newest(ROWS_MAX))?
+                        .iter()
+                        .map(|allow| context! {
+                            id => allow.id.to_string(),
+                            domain => allow.domain.clone(),
+                            created_at => iso8601_ms(allow.created_ms),
+                        })
+                        .collect();
+                    context! {
+                        blocks => rows,
+                        allows => allows,
+                        allowlist_mode => app.config.federation.allowlist_mode,
+                    }
+                }
+                "rules" => {
+                    let rules: Vec<minijinja::Value> = crate::app::rules::list(app)?
+                        .iter()
+                        .map(|rule| context! {
+                            id => rule.id.to_string(),
+                            text => rule.text.clone(),
+                            hint => rule.hint.clone(),
+                        })
+                        .collect();
+                    context! { rules => rules }
+                }
+                "announcements" => {
+                    let announcements: Vec<minijinja::Value> = crate::app::announcements::all(app, actor)?
+                        .iter()
+                        .map(|announcement| context! {
+                            id => announcement.id.to_string(),
+                            text => announcement.text.clone(),
+                            published_at => iso8601_ms(announcement.published_ms),
+                            ends_at => announcement.ends_ms.map(iso8601_ms),
+                        })
+                        .collect();
+                    context! { announcements => announcements }
+                }
+                "settings" => {
+                    // Admins' (Mastodon's `manage_settings`); secrets are never shown.
+                    app.store.read(|tx| crate::app::admin::require_role(app, tx, actor, Role::Admin))?;
+                    context! { settings => settings_rows(app) }
                 }
                 "storage" => {
                     let stats = moderation::storage(app, actor)?;
@@ -367,6 +534,8 @@ pub struct ActionForm {
     comment: String,
     #[serde(default)]
     url: String,
+    #[serde(default)]
+    ends_in_hours: String,
 }
 
 /// Every admin POST: `/admin/{resource}/{id}/{operation}` and `/admin/domain_blocks/new`.
@@ -400,6 +569,7 @@ pub async fn act(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Byt
                     let reversal = match (operation.as_str(), action.as_str()) {
                         ("approve", _) => Some(Reversal::Approve),
                         ("reject", _) => Some(Reversal::Reject),
+                        ("confirm", _) => Some(Reversal::Confirm),
                         ("action", "unsilence") => Some(Reversal::Unsilence),
                         ("action", "unsuspend") => Some(Reversal::Unsuspend),
                         ("action", "unsensitive") => Some(Reversal::Unsensitive),
@@ -466,6 +636,62 @@ pub async fn act(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Byt
                 .run(move |app| crate::app::relays::remove(app, actor, id).map(drop))
                 .await;
             ("relays", result)
+        }
+        ["domain_allows", "new"] => {
+            let domain = form.domain.clone();
+            let result = app
+                .run(move |app| domains::allow_domain(app, actor, &domain).map(drop))
+                .await;
+            ("domain_blocks", result)
+        }
+        ["domain_allows", id, "delete"] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let result = app
+                .run(move |app| domains::disallow_domain(app, actor, id).map(drop))
+                .await;
+            ("domain_blocks", result)
+        }
+        ["rules", "new"] => {
+            let (text, hint) = (form.text.clone(), form.comment.clone());
+            let result = app
+                .run(move |app| crate::app::rules::add(app, actor, &text, &hint).map(drop))
+                .await;
+            ("rules", result)
+        }
+        ["rules", id, "delete"] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let result = app
+                .run(move |app| crate::app::rules::remove(app, actor, id))
+                .await;
+            ("rules", result)
+        }
+        ["announcements", "new"] => {
+            let text = form.text.clone();
+            let ends_in_secs = form
+                .ends_in_hours
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .map(|hours| hours.saturating_mul(3600));
+            let result = app
+                .run(move |app| {
+                    crate::app::announcements::publish(app, actor, &text, ends_in_secs).map(drop)
+                })
+                .await;
+            ("announcements", result)
+        }
+        ["announcements", id, "delete"] => {
+            let Ok(id) = id.parse::<u64>() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let result = app
+                .run(move |app| crate::app::announcements::delete(app, actor, id))
+                .await;
+            ("announcements", result)
         }
         ["domain_blocks", id, "delete"] => {
             let Ok(id) = id.parse::<u64>() else {

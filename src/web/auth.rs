@@ -25,7 +25,7 @@ pub struct SignInForm {
     otp: String,
 }
 
-fn refused(visitor: &Visitor, app: &App) -> Response {
+pub(super) fn refused(visitor: &Visitor, app: &App) -> Response {
     render(
         StatusCode::FORBIDDEN,
         "message.html",
@@ -196,10 +196,11 @@ pub async fn sign_up(
             "message.html",
             context! {
                 title => "Welcome",
-                message => if pending {
-                    "Your account waits for a moderator's approval. You can sign in once it is approved."
-                } else {
-                    "Your account is ready."
+                message => match (app.config.email.enabled(), pending) {
+                    (true, true) => "We sent a confirmation link to your e-mail address. Once you open it and a moderator approves your account, you can sign in.",
+                    (true, false) => "We sent a confirmation link to your e-mail address. Open it to finish signing up.",
+                    (false, true) => "Your account waits for a moderator's approval. You can sign in once it is approved.",
+                    (false, false) => "Your account is ready.",
                 },
                 link => "/auth/sign_in",
                 link_text => "Sign in",

@@ -8,6 +8,8 @@ pub mod auth;
 mod charts;
 pub mod media;
 pub mod oauth;
+pub mod password;
+pub mod policies;
 pub mod profile;
 mod render;
 mod session;

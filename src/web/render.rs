@@ -11,7 +11,7 @@ use minijinja::Environment;
 /// No scripts at all, no framing, styles inline only, images from here or inline SVG.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ("sign_up.html", include_str!("../../templates/sign_up.html")),
@@ -23,6 +23,11 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("admin.html", include_str!("../../templates/admin.html")),
     ("profile.html", include_str!("../../templates/profile.html")),
     ("status.html", include_str!("../../templates/status.html")),
+    (
+        "password.html",
+        include_str!("../../templates/password.html"),
+    ),
+    ("policy.html", include_str!("../../templates/policy.html")),
 ];
 
 /// Parsed once; templates are part of the binary, so a broken one fails the first test.

@@ -122,6 +122,9 @@ impl Visitor {
             user => user,
             csrf => self.csrf(),
             instance => app.config.server.host.clone(),
+            // The footer links only to the documents the server has.
+            privacy_policy => !app.config.instance.privacy_policy.trim().is_empty(),
+            terms => !app.config.instance.terms_of_service.trim().is_empty(),
         }
     }
 
@@ -146,6 +149,20 @@ pub fn expired_session_cookie(app: &App) -> HeaderValue {
 }
 
 /// An app error as the text a page shows.
+/// The HTTP status of a page that shows `error`.
+pub fn http_status(error: &AppError) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match error {
+        AppError::Validation(_) | AppError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 pub fn message(error: &AppError) -> String {
     match error {
         AppError::Validation(text) | AppError::BadRequest(text) => text.clone(),

@@ -116,7 +116,7 @@ pub async fn page(
     let Some(signed_in) = &visitor.signed_in else {
         return to_sign_in();
     };
-    if !["profile", "password", "two_factor", "sessions"].contains(&name.as_str()) {
+    if !["profile", "password", "two_factor", "sessions", "export"].contains(&name.as_str()) {
         return StatusCode::NOT_FOUND.into_response();
     }
     section(&app, &visitor, signed_in, &name, None, None).await
@@ -231,4 +231,68 @@ pub async fn revoke_session(
         Err(error) => (None, Some(session::message(&error))),
     };
     section(&app, &visitor, signed_in, "sessions", notice, error).await
+}
+
+/// The files of the export page, as Mastodon names them (the API serves the same CSVs at
+/// `/settings/exports/NAME` to a bearer token; these answer the signed-in browser).
+const EXPORT_FILES: [&str; 6] = [
+    "following.csv",
+    "lists.csv",
+    "blocks.csv",
+    "mutes.csv",
+    "domain_blocks.csv",
+    "bookmarks.csv",
+];
+
+/// `GET /settings/export/NAME.csv`: a CSV download for the signed-in browser. A GET that
+/// changes nothing and answers only the session's own data, so it needs no form token.
+pub async fn export(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    use crate::app::imports::{self, Kind};
+    let visitor = Visitor::of(&app, &headers).await;
+    let Some(signed_in) = &visitor.signed_in else {
+        return to_sign_in();
+    };
+    if !EXPORT_FILES.contains(&file.as_str()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(kind) = file.strip_suffix(".csv").and_then(Kind::parse) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let account = signed_in.user.account_id;
+    match app
+        .run(move |app| imports::export(app, account, kind))
+        .await
+    {
+        Ok(text) => super::render::secure(
+            (
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/csv; charset=utf-8".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}\""),
+                    ),
+                ],
+                text,
+            )
+                .into_response(),
+        ),
+        Err(error) => {
+            section(
+                &app,
+                &visitor,
+                signed_in,
+                "export",
+                None,
+                Some(session::message(&error)),
+            )
+            .await
+        }
+    }
 }

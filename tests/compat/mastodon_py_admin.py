@@ -73,6 +73,13 @@ def main():
     usage = dimensions[0].data[0]
     assert dimensions[0].key == "space_usage" and int(usage.value) > 0, dimensions
     step("dashboard measures and the database's size")
+    cohorts = moderator.admin_retention(today - timedelta(days=6), today, frequency="day")
+    assert len(cohorts) == 7, cohorts
+    newest = cohorts[-1]
+    assert newest.frequency == "day" and len(newest.data) == 1, newest
+    assert str(newest.data[0].value) == "2" and float(newest.data[0].rate) == 1.0, newest
+    assert all(str(cohort.data[0].value) == "0" for cohort in cohorts[:-1]), cohorts
+    step("retention cohorts")
     print("admin: ok", flush=True)
 
 

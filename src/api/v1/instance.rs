@@ -97,20 +97,23 @@ pub async fn domain_blocks(
     Ok(Json(blocks.iter().map(entities::domain_block).collect()))
 }
 
-/// The server's rules (`instance.rules`) as Mastodon's `Rule` entities, ids counting from 1.
+/// The server's rules (`app::rules`: the database, seeded from `instance.rules`) as
+/// Mastodon's `Rule` entities. A read of at most 50 small records: cheap enough for the
+/// async handler.
 pub fn rules_json(app: &App) -> Vec<Value> {
-    app.config
-        .instance
-        .rules
+    let rules = crate::app::rules::list(app).unwrap_or_else(|error| {
+        tracing::warn!(%error, "rules could not be read");
+        Vec::new()
+    });
+    rules
         .iter()
-        .enumerate()
-        .map(|(index, text)| json!({ "id": (index + 1).to_string(), "text": text, "hint": "" }))
+        .map(|rule| json!({ "id": rule.id.to_string(), "text": rule.text, "hint": rule.hint }))
         .collect()
 }
 
 /// `GET /api/v1/instance/rules`.
-pub async fn rules(State(app): State<App>) -> Json<Vec<Value>> {
-    Json(rules_json(&app))
+pub async fn rules(State(app): State<App>) -> Result<Json<Vec<Value>>, ApiError> {
+    Ok(Json(app.run(|app| Ok(rules_json(app))).await?))
 }
 
 /// `GET /api/v1/instance/peers`: hosts of the servers this one knows accounts of.

@@ -143,7 +143,7 @@ try {
   await admin.getByRole("button", { name: `Reopen #${reportId}` }).waitFor();
   step("noted and resolved a report");
   await admin.goto(`${base}/admin/domain_blocks`);
-  await admin.getByLabel("Domain").fill("spam.example");
+  await admin.getByLabel("Domain", { exact: true }).fill("spam.example");
   await admin.getByLabel("Severity").selectOption("suspend");
   await admin.getByLabel("Private comment").fill("spam wave");
   await admin.getByRole("button", { name: "Block domain" }).click();
@@ -166,6 +166,39 @@ try {
   assert(/\+[0-9.]+ (B|KiB|MiB)/.test(perDay), perDay);
   await shot(admin, "08-storage");
   step(`storage chart with ${bars} bars and a growth line of ${days} days (${perDay.trim()})`);
+
+  // Rules, announcements, domain allows and settings, each with its own page.
+  await admin.goto(`${base}/admin/rules`);
+  await admin.getByLabel("New rule").fill("Be kind to boats.");
+  await admin.getByLabel("Explanation (optional)").fill("Kayaks are boats too.");
+  await admin.getByRole("button", { name: "Add rule" }).click();
+  await admin.getByRole("cell", { name: /Be kind to boats\./ }).waitFor();
+  await shot(admin, "09-rules");
+  step("added a rule");
+  await admin.goto(`${base}/admin/announcements`);
+  await admin.getByLabel(/^Text/).fill("Maintenance on Sunday.");
+  await admin.getByLabel(/Shown for how many hours/).fill("48");
+  await admin.getByRole("button", { name: "Publish" }).click();
+  await admin.getByRole("cell", { name: "Maintenance on Sunday." }).waitFor();
+  await shot(admin, "10-announcements");
+  step("published an announcement");
+  await admin.goto(`${base}/admin/domain_blocks`);
+  await admin.getByLabel("Domain to allow").fill("friends.example");
+  await admin.getByRole("button", { name: "Allow domain" }).click();
+  await admin.getByRole("button", { name: "Remove the allow of friends.example" }).waitFor();
+  await shot(admin, "11-domain-allows");
+  step("allowed a domain");
+  await admin.goto(`${base}/admin/settings`);
+  await admin.getByRole("cell", { name: "instance.registrations" }).waitFor();
+  await shot(admin, "12-settings");
+  step("read the settings");
+  await admin.goto(`${base}/terms`);
+  await admin.getByRole("heading", { name: "Terms of service" }).waitFor();
+  await shot(admin, "13-terms");
+  await page.goto(`${base}/settings/export`);
+  await page.getByRole("link", { name: "Accounts you follow" }).waitFor();
+  await shot(page, "14-export");
+  step("terms page and the export links");
   console.log("browser: ok");
 } finally {
   await browser.close();

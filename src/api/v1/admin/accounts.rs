@@ -215,7 +215,8 @@ async fn reverse(
     }))
 }
 
-/// Deletes a suspended account's content now (Mastodon's "permanently delete data").
+/// Deletes a suspended account's content now (Mastodon's "permanently delete data"): the
+/// purge job does it in the background.
 pub async fn delete(
     State(app): State<App>,
     auth: Auth,

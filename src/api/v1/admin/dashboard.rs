@@ -98,3 +98,52 @@ pub async fn dimensions(
     }
     Ok(Json(out))
 }
+
+#[derive(Deserialize)]
+pub struct RetentionParams {
+    start_at: Option<String>,
+    end_at: Option<String>,
+    frequency: Option<String>,
+}
+
+/// `POST /api/v1/admin/retention` (also answered on GET): Mastodon's cohorts
+/// (https://docs.joinmastodon.org/entities/Admin_Cohort/). Activity is posting, as Skerry
+/// keeps no log of sign-ins (`app::cohorts`).
+pub async fn retention(
+    State(app): State<App>,
+    auth: Auth,
+    Params(params): Params<RetentionParams>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    use crate::app::cohorts::{self, Frequency};
+    let actor = Actor::Account(auth.user(Scope::AdminRead)?);
+    let day = |text: Option<&str>, name: &str| {
+        text.and_then(parse_day).ok_or_else(|| {
+            ApiError::unprocessable(format!("Validation failed: {name} is not a date"))
+        })
+    };
+    let start = day(params.start_at.as_deref(), "start_at")?;
+    let end = day(params.end_at.as_deref(), "end_at")?;
+    let frequency =
+        Frequency::parse(params.frequency.as_deref().unwrap_or("day")).ok_or_else(|| {
+            ApiError::unprocessable("Validation failed: frequency is not day or month")
+        })?;
+    let cohorts = app
+        .run(move |app| cohorts::retention(app, actor, start, end, frequency))
+        .await?;
+    Ok(Json(
+        cohorts
+            .iter()
+            .map(|cohort| {
+                json!({
+                    "period": iso8601_ms(cohort.period_ms),
+                    "frequency": frequency.name(),
+                    "data": cohort.data.iter().map(|(period, value)| json!({
+                        "date": iso8601_ms(*period),
+                        "rate": if cohort.size == 0 { 0.0 } else { *value as f64 / cohort.size as f64 },
+                        "value": value.to_string(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    ))
+}

@@ -45,8 +45,8 @@ pub fn account(app: &App, view: &AdminAccountView) -> AdminAccountEntity {
         locale: local.and_then(|user| user.default_language.clone()),
         invite_request: (!moderation.reason.is_empty()).then(|| moderation.reason.clone()),
         role: local.map(|user| entities::role(user.role)),
-        // Without SMTP, an account is confirmed by existing (or by an admin's approval).
-        confirmed: local.is_some(),
+        // Unconfirmed: signed up while e-mail was on and the link was not opened yet.
+        confirmed: local.is_some() && !moderation.unconfirmed,
         approved: local.is_some() && !moderation.pending,
         disabled: moderation.disabled_ms.is_some(),
         silenced: moderation.silenced_ms.is_some(),
