@@ -148,6 +148,12 @@ pub fn queue_confirmation(
 pub fn confirm(app: &App, secret: &str) -> Result<bool, AppError> {
     app.write(|tx| {
         let account = use_token(app, tx, secret, EmailTokenPurpose::Confirm)?;
+        // A rejected sign-up is gone; its link must not bring back a moderation record.
+        if accounts::get_user(tx, account, app.bytes_max())?.is_none() {
+            return Err(AppError::Validation(
+                "This link is invalid or has expired".into(),
+            ));
+        }
         let mut state = moderation::get_account_moderation(tx, account, app.bytes_max())?;
         state.unconfirmed = false;
         moderation::put_account_moderation(tx, account, &state)?;
@@ -207,6 +213,11 @@ pub fn reset_password(app: &App, secret: &str, password: &str) -> Result<(), App
     super::accounts::check_password(password)?;
     let account = app.write(|tx| {
         let account = use_token(app, tx, secret, EmailTokenPurpose::ResetPassword)?;
+        if accounts::get_user(tx, account, app.bytes_max())?.is_none() {
+            return Err(AppError::Validation(
+                "This link is invalid or has expired".into(),
+            ));
+        }
         let mut state = moderation::get_account_moderation(tx, account, app.bytes_max())?;
         if state.unconfirmed {
             state.unconfirmed = false;
