@@ -108,3 +108,38 @@ impl Mailer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(tls: &str, from: &str) -> EmailConfig {
+        EmailConfig {
+            smtp_host: "127.0.0.1".into(),
+            tls: tls.into(),
+            from_address: from.into(),
+            ..EmailConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_client_is_built_only_when_mail_is_on_and_the_sender_parses() {
+        assert!(
+            Mailer::new(&EmailConfig::default(), "example.org")
+                .unwrap()
+                .is_none()
+        );
+        for tls in ["starttls", "implicit", "none"] {
+            assert!(
+                Mailer::new(&settings(tls, "Skerry <a@example.org>"), "example.org:8080")
+                    .unwrap()
+                    .is_some(),
+                "{tls}"
+            );
+        }
+        assert!(matches!(
+            Mailer::new(&settings("starttls", "not an address@"), "example.org"),
+            Err(MailError::Setup(_))
+        ));
+    }
+}
