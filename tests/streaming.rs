@@ -459,3 +459,31 @@ async fn list_streams_carry_members_posts_and_direct_streams_carry_conversations
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn followed_hashtags_reach_the_user_stream_and_home() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let followed = server
+        .post(
+            "/api/v1/tags/RustLang/follow",
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(followed.status, StatusCode::OK, "{}", followed.json);
+    let mut socket = connect_with_token(&server, "?stream=user", &alice).await;
+
+    // Bob is not followed: his unlisted post with the tag stays out (only public statuses
+    // reach tag followers, as Mastodon), his public one arrives.
+    post_visibility(&server, &bob, "quiet #rustlang", "unlisted").await;
+    let tagged = post_visibility(&server, &bob, "loud #RustLang", "public").await;
+    let (stream, status) = next_event(&mut socket, "update").await;
+    assert_eq!(stream, json!(["user"]));
+    assert_eq!(status["id"], tagged.as_str());
+    let home = server
+        .get("/api/v1/timelines/home", Some(&alice.token))
+        .await;
+    assert_eq!(crate::rig::ids(&home.json), vec![tagged]);
+}

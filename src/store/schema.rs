@@ -301,4 +301,19 @@ tables! {
     /// Bytes and counts per tier (`hot_bytes`, `hot_count`, `cold_bytes`, …), kept in the
     /// transactions that move blobs, so budgets are checked without a scan.
     MEDIA_TOTALS: &str => u64 = "name_total";
+    /// Notification policies (`model::NotificationPolicy`) by account; absent means the
+    /// defaults.
+    NOTIFICATION_POLICIES: u64 => &[u8] = "account_notificationpolicy";
+    /// Notification requests (`model::NotificationRequest`): (recipient, request id).
+    NOTIFICATION_REQUESTS: (u64, u64) => &[u8] = "account_requestid_notificationrequest";
+    /// The request of each sender: (recipient, sender) to request id.
+    NOTIFICATION_REQUEST_SENDERS: (u64, u64) => u64 = "account_sender_requestid";
+    /// Filtered notifications (`model::Notification`), kept apart from `NOTIFICATIONS` until
+    /// their request is accepted: (recipient, notification id).
+    FILTERED_NOTIFICATIONS: (u64, u64) => &[u8] = "account_notificationid_filtered";
+    /// Senders whose notifications skip the policy (an accepted request): (recipient, sender).
+    NOTIFICATION_PERMISSIONS: (u64, u64) => () = "account_sender_notificationpermission";
+    /// Reactions to announcements: (announcement, emoji, account) to the time of the reaction
+    /// in ms.
+    ANNOUNCEMENT_REACTIONS: (u64, &str, u64) => u64 = "announcementid_name_account_reactedms";
 }
