@@ -482,8 +482,51 @@ async fn followed_hashtags_reach_the_user_stream_and_home() {
     let (stream, status) = next_event(&mut socket, "update").await;
     assert_eq!(stream, json!(["user"]));
     assert_eq!(status["id"], tagged.as_str());
+
+    // From federation: a remote status with the tag takes the path of an inbound `Create`
+    // (`remote::create_status`) and arrives as well.
+    let remote = server
+        .app
+        .run(|app| {
+            let carol = skerry::app::remote::upsert_actor(
+                app,
+                skerry::app::remote::ActorInput {
+                    uri: "https://remote.example/users/carol".into(),
+                    username: "carol".into(),
+                    host: "remote.example".into(),
+                    inbox: "https://remote.example/inbox".into(),
+                    key_id: "https://remote.example/users/carol#main-key".into(),
+                    public_key_pem: "pem".into(),
+                    ..Default::default()
+                },
+            )?;
+            let note = skerry::app::remote::NoteInput {
+                uri: "https://remote.example/notes/tagged".into(),
+                author: carol,
+                in_reply_to: None,
+                content_html: "<p>from afar #rustlang</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                visibility: skerry::model::Visibility::Public,
+                mentions: Vec::new(),
+                tags: vec!["rustlang".into()],
+                published_ms: skerry::util::time::now_ms(),
+                updated_ms: None,
+                quote: None,
+                poll: None,
+                media: Vec::new(),
+            };
+            Ok(skerry::app::remote::create_status(app, note)?.unwrap())
+        })
+        .await
+        .unwrap()
+        .to_string();
+    let (_, status) = next_event(&mut socket, "update").await;
+    assert_eq!(status["id"], remote.as_str());
+    assert_eq!(status["account"]["acct"], "carol@remote.example");
     let home = server
         .get("/api/v1/timelines/home", Some(&alice.token))
         .await;
-    assert_eq!(crate::rig::ids(&home.json), vec![tagged]);
+    assert_eq!(crate::rig::ids(&home.json), vec![remote, tagged]);
 }
