@@ -985,7 +985,17 @@ async fn grouped_notifications_policy_and_requests() {
             Some(&alice.token),
         )
         .await;
-    assert_eq!(filter.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(filter.json["for_new_accounts"], "filter");
+    let unknown = server
+        .send(
+            server
+                .client
+                .patch(server.url("/api/v2/notifications/policy"))
+                .json(&json!({"for_new_accounts": "ignore"})),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         ok(server
             .get("/api/v1/notifications/requests", Some(&alice.token))
@@ -1278,16 +1288,45 @@ async fn mastodon_csv_exports_and_imports() {
         ok(server.get("/api/v1/domain_blocks", Some(&erin.token)).await).await,
         json!(["spam.example"])
     );
-    let overwrite = server
-        .send(
+    // Overwrite: the follows become the file's; bob, followed before and not listed, is
+    // unfollowed. An unknown mode is refused.
+    let overwrite = |mode: &'static str| {
+        let (server, token) = (&server, erin.token.clone());
+        let file = format!("Account address,Show boosts\ndave@{host},true\n");
+        async move {
             server
-                .client
-                .post(server.url("/settings/imports?type=following&mode=overwrite"))
-                .body(follows),
+                .send(
+                    server
+                        .client
+                        .post(server.url(&format!("/settings/imports?type=following&mode={mode}")))
+                        .header("content-type", "text/csv")
+                        .body(file),
+                    Some(&token),
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        overwrite("replace").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let replaced = ok(overwrite("overwrite").await).await;
+    assert_eq!(
+        (&replaced["imported"], &replaced["removed"]),
+        (&json!(1), &json!(1))
+    );
+    let relationships = ok(server
+        .get(
+            &format!(
+                "/api/v1/accounts/relationships?id[]={}&id[]={}",
+                bob.id, dave.id
+            ),
             Some(&erin.token),
         )
-        .await;
-    assert_eq!(overwrite.status, StatusCode::UNPROCESSABLE_ENTITY);
+        .await)
+    .await;
+    assert_eq!(relationships[0]["following"], false);
+    assert_eq!(relationships[1]["following"], true);
     let read_only = server.user_with_scopes("reader", "read").await;
     let forbidden = server
         .send(

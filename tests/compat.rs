@@ -109,9 +109,12 @@ async fn mastodon_py_drives_a_running_skerry_serve() {
     // Made through the admin socket, since the server holds the database.
     let alice = create_account(&data, "alice").await;
     let bob = create_account(&data, "bob").await;
+    let carol = create_account(&data, "carol").await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compat/mastodon_py.py");
     let run = Command::new(&python)
-        .args([script, &format!("http://{address}"), &alice, &bob])
+        .args([script, &format!("http://{address}"), &alice, &bob, &carol])
+        .arg(env!("CARGO_BIN_EXE_skerry"))
+        .arg(&data)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(180), run)
         .await

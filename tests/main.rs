@@ -56,6 +56,9 @@ mod media;
 /// Moderation: sign-up (approval, invitations, rate limit), roles and their boundaries,
 /// account actions and what they stop (tokens, streams), reports, the audit log.
 mod moderation;
+/// The notification policy (accept, filter, drop per condition) and notification requests
+/// (list, accept, dismiss, the request's notifications).
+mod notification_requests;
 /// OAuth: app registration, the authorize page, code and PKCE exchange, client credentials,
 /// revocation, scopes.
 mod oauth;

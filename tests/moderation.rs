@@ -1155,7 +1155,16 @@ async fn announcements_are_published_shown_dismissed_and_expire() {
             Some(&alice.token),
         )
         .await;
-    assert_eq!(reaction.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reaction.status, StatusCode::OK);
+    let custom = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("{path}/reactions/blobcat"))),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(custom.status, StatusCode::UNPROCESSABLE_ENTITY);
     let unknown = server
         .post(
             "/api/v1/announcements/1/dismiss",

@@ -375,3 +375,46 @@ async fn registration_validates_and_metadata_is_published() {
         json!(["S256"])
     );
 }
+
+#[tokio::test]
+async fn userinfo_names_the_tokens_account() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let info = server.get("/oauth/userinfo", Some(&alice.token)).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.json);
+    let me = server
+        .get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .json;
+    assert_eq!(info.json["iss"], format!("{}/", server.base));
+    assert_eq!(info.json["sub"], me["uri"]);
+    assert_eq!(info.json["profile"], me["url"]);
+    assert_eq!(info.json["picture"], me["avatar"]);
+    assert_eq!(info.json["preferred_username"], "alice");
+    assert!(info.json["name"].is_string());
+    // The `profile` scope alone is enough, and POST works as well (OpenID Connect).
+    let bob = server.user_with_scopes("bob", "profile").await;
+    let posted = server
+        .post("/oauth/userinfo", Some(&bob.token), json!({}))
+        .await;
+    assert_eq!(posted.json["preferred_username"], "bob");
+    let writer = server.user_with_scopes("carol", "write").await;
+    assert_eq!(
+        server
+            .get("/oauth/userinfo", Some(&writer.token))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server.get("/oauth/userinfo", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let metadata = server
+        .get("/.well-known/oauth-authorization-server", None)
+        .await;
+    assert_eq!(
+        metadata.json["userinfo_endpoint"],
+        format!("{}/oauth/userinfo", server.base)
+    );
+}

@@ -168,6 +168,8 @@ async fn push_subscriptions_deliver_encrypted_signed_messages() {
     let message: Value = serde_json::from_slice(&subscriber.decrypt(body).unwrap()).unwrap();
     assert_eq!(message["notification_type"], "favourite");
     assert_eq!(message["body"], "push me");
+    // The payload carries the subscription's token, with which the app reads the notification.
+    assert_eq!(message["access_token"], alice.token.as_str());
     let notifications = server
         .get("/api/v1/notifications", Some(&alice.token))
         .await;

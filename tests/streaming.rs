@@ -459,3 +459,74 @@ async fn list_streams_carry_members_posts_and_direct_streams_carry_conversations
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn followed_hashtags_reach_the_user_stream_and_home() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let followed = server
+        .post(
+            "/api/v1/tags/RustLang/follow",
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(followed.status, StatusCode::OK, "{}", followed.json);
+    let mut socket = connect_with_token(&server, "?stream=user", &alice).await;
+
+    // Bob is not followed: his unlisted post with the tag stays out (only public statuses
+    // reach tag followers, as Mastodon), his public one arrives.
+    post_visibility(&server, &bob, "quiet #rustlang", "unlisted").await;
+    let tagged = post_visibility(&server, &bob, "loud #RustLang", "public").await;
+    let (stream, status) = next_event(&mut socket, "update").await;
+    assert_eq!(stream, json!(["user"]));
+    assert_eq!(status["id"], tagged.as_str());
+
+    // From federation: a remote status with the tag takes the path of an inbound `Create`
+    // (`remote::create_status`) and arrives as well.
+    let remote = server
+        .app
+        .run(|app| {
+            let carol = skerry::app::remote::upsert_actor(
+                app,
+                skerry::app::remote::ActorInput {
+                    uri: "https://remote.example/users/carol".into(),
+                    username: "carol".into(),
+                    host: "remote.example".into(),
+                    inbox: "https://remote.example/inbox".into(),
+                    key_id: "https://remote.example/users/carol#main-key".into(),
+                    public_key_pem: "pem".into(),
+                    ..Default::default()
+                },
+            )?;
+            let note = skerry::app::remote::NoteInput {
+                uri: "https://remote.example/notes/tagged".into(),
+                author: carol,
+                in_reply_to: None,
+                content_html: "<p>from afar #rustlang</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                visibility: skerry::model::Visibility::Public,
+                mentions: Vec::new(),
+                tags: vec!["rustlang".into()],
+                published_ms: skerry::util::time::now_ms(),
+                updated_ms: None,
+                quote: None,
+                poll: None,
+                media: Vec::new(),
+            };
+            Ok(skerry::app::remote::create_status(app, note)?.unwrap())
+        })
+        .await
+        .unwrap()
+        .to_string();
+    let (_, status) = next_event(&mut socket, "update").await;
+    assert_eq!(status["id"], remote.as_str());
+    assert_eq!(status["account"]["acct"], "carol@remote.example");
+    let home = server
+        .get("/api/v1/timelines/home", Some(&alice.token))
+        .await;
+    assert_eq!(crate::rig::ids(&home.json), vec![remote, tagged]);
+}

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::rig::{Server, ids};
+use crate::rig::{Server, User, ids};
 
 #[tokio::test]
 async fn home_pages_with_link_headers_and_min_since_max() {
@@ -399,4 +399,120 @@ async fn search_instance_and_emojis() {
         server.get("/api/v1/custom_emojis", None).await.json,
         json!([])
     );
+}
+
+#[tokio::test]
+async fn link_timeline_lists_public_statuses_that_link_the_url() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let first = server
+        .post_status(&alice, "read https://news.example/a today")
+        .await;
+    server
+        .post_status(&bob, "other https://news.example/b")
+        .await;
+    let second = server
+        .post_status(&bob, "also https://news.example/a")
+        .await;
+    let found = server
+        .get(
+            "/api/v1/timelines/link?url=https%3A%2F%2Fnews.example%2Fa",
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.json);
+    assert_eq!(ids(&found.json), vec![second.clone(), first]);
+    let one = server
+        .get(
+            "/api/v1/timelines/link?url=https%3A%2F%2Fnews.example%2Fa&limit=1",
+            None,
+        )
+        .await;
+    assert_eq!(ids(&one.json), vec![second]);
+    let unknown = server
+        .get(
+            "/api/v1/timelines/link?url=https%3A%2F%2Fnews.example%2Fz",
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let missing = server.get("/api/v1/timelines/link", None).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn reactions_to_announcements() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let announcement = server
+        .app
+        .run(|app| {
+            skerry::app::announcements::publish(
+                app,
+                skerry::app::admin::Actor::Operator,
+                "Maintenance tonight",
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    let react = |user: &User, name: &str, put: bool| {
+        let path = format!("/api/v1/announcements/{}/reactions/{name}", announcement.id);
+        let request = if put {
+            server.client.put(server.url(&path))
+        } else {
+            server.client.delete(server.url(&path))
+        };
+        let token = user.token.clone();
+        let server = &server;
+        async move { server.send(request, Some(&token)).await.status }
+    };
+    let thumbs = "%F0%9F%91%8D";
+    let heart = "%E2%9D%A4%EF%B8%8F";
+    assert_eq!(react(&alice, thumbs, true).await, StatusCode::OK);
+    assert_eq!(react(&bob, thumbs, true).await, StatusCode::OK);
+    assert_eq!(react(&alice, heart, true).await, StatusCode::OK);
+    let reactions = |user: &User| {
+        let token = user.token.clone();
+        let server = &server;
+        async move {
+            server.get("/api/v1/announcements", Some(&token)).await.json[0]["reactions"].clone()
+        }
+    };
+    assert_eq!(
+        reactions(&alice).await,
+        json!([{"name": "👍", "count": 2, "me": true}, {"name": "❤️", "count": 1, "me": true}])
+    );
+    assert_eq!(
+        reactions(&bob).await,
+        json!([{"name": "👍", "count": 2, "me": true}, {"name": "❤️", "count": 1, "me": false}])
+    );
+    // Custom emoji (and anything else) are not recognized; at most 8 different emoji.
+    assert_eq!(
+        react(&alice, "blobcat", true).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    for emoji in ["😀", "😂", "🎉", "🚀", "🔥", "👀"] {
+        assert_eq!(react(&bob, emoji, true).await, StatusCode::OK, "{emoji}");
+    }
+    assert_eq!(
+        react(&bob, "✅", true).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(react(&alice, thumbs, false).await, StatusCode::OK);
+    assert_eq!(
+        reactions(&alice).await[0],
+        json!({"name": "👍", "count": 1, "me": false})
+    );
+    let unknown = server
+        .send(
+            server
+                .client
+                .put(server.url(&format!("/api/v1/announcements/1/reactions/{thumbs}"))),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

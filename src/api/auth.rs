@@ -22,6 +22,19 @@ pub struct Auth {
     /// The SHA-256 of the bearer token: the key of what belongs to one token (its push
     /// subscription).
     pub token_hash: Vec<u8>,
+    /// The bearer token itself, for the one place that keeps it: a push subscription, whose
+    /// payloads carry it (Mastodon's `access_token`).
+    pub bearer: Bearer,
+}
+
+/// A bearer token's text, never shown by `Debug` (so never in a log line).
+#[derive(Clone)]
+pub struct Bearer(pub String);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Bearer(…)")
+    }
 }
 
 /// A token if one was sent; an invalid one is still an error, as Mastodon.
@@ -87,6 +100,7 @@ fn bearer(parts: &Parts) -> Result<Option<String>, ApiError> {
 
 async fn authenticate(app: &App, token: String) -> Result<Auth, ApiError> {
     let token_hash = crate::app::oauth::secret_hash(&token);
+    let bearer = Bearer(token.clone());
     let (caller, token) = app
         .run(move |app| crate::app::oauth::authenticate_token(app, &token))
         .await?;
@@ -94,6 +108,7 @@ async fn authenticate(app: &App, token: String) -> Result<Auth, ApiError> {
         caller,
         token,
         token_hash,
+        bearer,
     })
 }
 

@@ -632,6 +632,33 @@ pub fn notification(app: &App, view: &NotificationView) -> NotificationEntity {
     }
 }
 
+/// `NotificationRequest` (https://docs.joinmastodon.org/entities/NotificationRequest/).
+#[derive(Serialize)]
+pub struct NotificationRequestEntity {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub account: AccountEntity,
+    /// A string, as Mastodon sends it.
+    pub notifications_count: String,
+    pub last_status: Option<StatusEntity>,
+}
+
+pub fn notification_request(
+    app: &App,
+    view: &crate::app::notifications::RequestView,
+) -> NotificationRequestEntity {
+    let request = &view.request;
+    NotificationRequestEntity {
+        id: request.id.to_string(),
+        created_at: iso8601_ms(request.created_ms),
+        updated_at: iso8601_ms(request.updated_ms),
+        account: account(app, &view.account),
+        notifications_count: request.notifications_count.to_string(),
+        last_status: view.last_status.as_ref().map(|found| status(app, found)),
+    }
+}
+
 /// `Admin::DomainBlock` (https://docs.joinmastodon.org/entities/Admin_DomainBlock/).
 #[derive(Serialize)]
 pub struct AdminDomainBlockEntity {

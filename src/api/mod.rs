@@ -69,6 +69,10 @@ pub fn routes() -> Router<App> {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
+        .route(
             "/.well-known/oauth-authorization-server",
             get(oauth::metadata),
         )
@@ -173,6 +177,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
+        .route("/api/v1/timelines/link", get(timelines::link))
         .route("/api/v1/timelines/list/{id}", get(lists::timeline))
         .route("/api/v1/lists", get(lists::index).post(lists::create))
         .route(
@@ -473,7 +478,7 @@ fn more_routes() -> Router<App> {
         )
         .route(
             "/api/v1/announcements/{id}/reactions/{name}",
-            put(announcements::reaction).delete(announcements::reaction),
+            put(announcements::add_reaction).delete(announcements::remove_reaction),
         )
         .route("/api/v2/notifications", get(grouped::list))
         .route(
@@ -493,7 +498,10 @@ fn more_routes() -> Router<App> {
             "/api/v2/notifications/{key}/dismiss",
             post(grouped::dismiss),
         )
-        .route("/api/v1/notifications/policy", get(grouped::policy_v1))
+        .route(
+            "/api/v1/notifications/policy",
+            get(grouped::policy_v1).put(grouped::update_policy_v1),
+        )
         .route("/api/v1/notifications/requests", get(grouped::requests))
         .route(
             "/api/v1/notifications/requests/merged",
@@ -501,22 +509,19 @@ fn more_routes() -> Router<App> {
         )
         .route(
             "/api/v1/notifications/requests/accept",
-            post(grouped::requests_bulk),
+            post(grouped::accept_requests),
         )
         .route(
             "/api/v1/notifications/requests/dismiss",
-            post(grouped::requests_bulk),
+            post(grouped::dismiss_requests),
         )
-        .route(
-            "/api/v1/notifications/requests/{id}",
-            get(grouped::request_unknown),
-        )
+        .route("/api/v1/notifications/requests/{id}", get(grouped::request))
         .route(
             "/api/v1/notifications/requests/{id}/accept",
-            post(grouped::request_unknown),
+            post(grouped::accept_request),
         )
         .route(
             "/api/v1/notifications/requests/{id}/dismiss",
-            post(grouped::request_unknown),
+            post(grouped::dismiss_request),
         )
 }

@@ -10,9 +10,10 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::Params;
+use crate::api::{ApiError, Auth, Params};
 use crate::app::oauth::{self, TokenRequest};
 use crate::app::{App, AppError};
+use crate::model::Scope;
 
 #[derive(Deserialize, Default)]
 pub struct TokenParams {
@@ -136,6 +137,7 @@ pub async fn metadata(State(app): State<App>) -> Json<serde_json::Value> {
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
         "scopes_supported": [
             "read", "write", "follow", "push", "profile", "admin:read", "admin:write",
@@ -151,4 +153,26 @@ pub async fn metadata(State(app): State<App>) -> Json<serde_json::Value> {
         "grant_types_supported": ["authorization_code", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }))
+}
+
+/// `GET` or `POST /oauth/userinfo` (Mastodon 4.4): OpenID Connect's standard claims for the
+/// token's account, with `profile` or `read:accounts`.
+pub async fn userinfo(
+    State(app): State<App>,
+    auth: Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require_any(&[Scope::Profile, Scope::ReadAccounts])?;
+    let id = auth.account()?;
+    let view = app
+        .run(move |app| crate::app::accounts::get(app, id))
+        .await?;
+    let account = crate::api::entities::account(&app, &view);
+    Ok(Json(json!({
+        "iss": format!("{}/", app.base_url),
+        "sub": account.uri,
+        "name": account.display_name,
+        "preferred_username": account.username,
+        "profile": account.url,
+        "picture": account.avatar,
+    })))
 }

@@ -32,6 +32,8 @@ pub struct SubscribeParams {
     subscription: Option<SubscriptionParams>,
     #[serde(default)]
     data: DataParams,
+    /// Some clients (Mastodon.py) send `policy` next to `data` rather than in it.
+    policy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,14 +66,17 @@ pub struct UpdateParams {
     policy: Option<String>,
 }
 
-/// `true`, `"true"`, `"1"` are on; anything else is off (forms send text).
+/// `true`, `"true"` (any case), `"1"`, `"on"` are on; anything else is off (forms send text).
 fn alerts(data: &DataParams) -> Vec<(String, bool)> {
     data.alerts
         .iter()
         .map(|(name, value)| {
             let on = match value {
                 Value::Bool(on) => *on,
-                Value::String(text) => matches!(text.as_str(), "true" | "1"),
+                // Python's form encoding sends `True`: compared without case, as Rails does.
+                Value::String(text) => {
+                    text.eq_ignore_ascii_case("true") || text == "1" || text == "on"
+                }
                 Value::Number(number) => number.as_u64() == Some(1),
                 _ => false,
             };
@@ -128,11 +133,12 @@ pub async fn create(
         p256dh: keys.p256dh,
         auth: keys.auth,
         alerts: alerts(&params.data),
-        policy: params.data.policy.clone(),
+        policy: params.data.policy.clone().or(params.policy),
     };
     let token_hash = auth.token_hash.clone();
+    let access_token = auth.bearer.0.clone();
     let created = app
-        .run(move |app| push::subscribe(app, account, token_hash, input))
+        .run(move |app| push::subscribe(app, account, token_hash, access_token, input))
         .await?;
     Ok(Json(entity(&app, &created).await?))
 }

@@ -3,6 +3,7 @@
 
 use crate::model::{AccountId, Announcement, AuditAction, Role};
 use crate::store::moderation;
+use crate::store::reactions::{self, ReactionCount};
 use crate::util::time::now_ms;
 
 use super::admin::{self, Actor};
@@ -69,6 +70,7 @@ pub fn delete(app: &App, actor: Actor, id: u64) -> Result<(), AppError> {
         if !moderation::remove_announcement(tx, id)? {
             return Err(AppError::NotFound);
         }
+        reactions::remove_all(tx, id)?;
         super::moderation::audit(
             app,
             tx,
@@ -92,8 +94,17 @@ pub fn all(app: &App, actor: Actor) -> Result<Vec<Announcement>, AppError> {
     })
 }
 
-/// The announcements a user sees now, newest first, each with whether they dismissed it.
-pub fn current(app: &App, viewer: AccountId) -> Result<Vec<(Announcement, bool)>, AppError> {
+/// An announcement as one user sees it.
+#[derive(Clone, Debug)]
+pub struct AnnouncementView {
+    pub announcement: Announcement,
+    /// Whether they dismissed it.
+    pub read: bool,
+    pub reactions: Vec<ReactionCount>,
+}
+
+/// The announcements a user sees now, newest first.
+pub fn current(app: &App, viewer: AccountId) -> Result<Vec<AnnouncementView>, AppError> {
     let now = now_ms();
     app.store.read(|tx| {
         moderation::list_announcements(tx, ANNOUNCEMENTS_MAX, app.bytes_max())?
@@ -101,7 +112,12 @@ pub fn current(app: &App, viewer: AccountId) -> Result<Vec<(Announcement, bool)>
             .filter(|announcement| announcement.ends_ms.is_none_or(|ends| now < ends))
             .map(|announcement| {
                 let read = moderation::announcement_read(tx, viewer, announcement.id)?;
-                Ok((announcement, read))
+                let reactions = reactions::counts(tx, announcement.id, viewer, REACTIONS_SCAN_MAX)?;
+                Ok(AnnouncementView {
+                    announcement,
+                    read,
+                    reactions,
+                })
             })
             .collect()
     })
@@ -112,6 +128,46 @@ pub fn dismiss(app: &App, viewer: AccountId, id: u64) -> Result<(), AppError> {
     app.write(|tx| {
         moderation::get_announcement(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
         moderation::mark_announcement_read(tx, viewer, id)?;
+        Ok(())
+    })
+}
+
+/// Distinct emoji on one announcement (Mastodon's reaction limit).
+pub const REACTION_NAMES_MAX: usize = 8;
+/// Reactions counted per announcement: every local user's, on a small server.
+const REACTIONS_SCAN_MAX: usize = 10_000;
+/// Bytes of a reaction's name (the longest Unicode emoji sequences are about 35 bytes).
+const REACTION_NAME_BYTES_MAX: usize = 64;
+
+/// Adds (`on`) or removes the viewer's reaction to a current announcement. Only Unicode
+/// emoji are accepted; custom emoji are refused like unknown names.
+pub fn react(app: &App, viewer: AccountId, id: u64, name: &str, on: bool) -> Result<(), AppError> {
+    let known = name.len() <= REACTION_NAME_BYTES_MAX && emojis::get(name).is_some();
+    if on && !known {
+        return Err(AppError::Validation(
+            "Name is not a recognized emoji".into(),
+        ));
+    }
+    let now = now_ms();
+    app.write(|tx| {
+        let announcement =
+            moderation::get_announcement(tx, id, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        if announcement.ends_ms.is_some_and(|ends| ends <= now) {
+            return Err(AppError::NotFound);
+        }
+        if !on {
+            // Removing a reaction that is not there is not an error (Mastodon).
+            reactions::remove(tx, id, name, viewer)?;
+            return Ok(());
+        }
+        let present = reactions::counts(tx, id, viewer, REACTIONS_SCAN_MAX)?;
+        let new_name = !present.iter().any(|reaction| reaction.name == name);
+        if new_name && present.len() >= REACTION_NAMES_MAX {
+            return Err(AppError::Validation(format!(
+                "Maximum number of different reactions reached ({REACTION_NAMES_MAX})"
+            )));
+        }
+        reactions::add(tx, id, name, viewer, now)?;
         Ok(())
     })
 }

@@ -222,16 +222,44 @@ pub struct ImportReport {
     pub imported: usize,
     /// Rows not applied, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Entries removed because the file did not list them (`overwrite` mode).
+    pub removed: usize,
 }
 
-/// Applies the rows of an import (merge mode: nothing already there is removed).
+/// How an import treats what is already there (Mastodon's `mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Adds the file's entries; nothing is removed.
+    Merge,
+    /// Adds the file's entries and removes the ones it does not list, so the set becomes the
+    /// file's (lists: lists the file does not name are deleted, and the named ones keep only
+    /// the file's members).
+    Overwrite,
+}
+
+impl Mode {
+    pub fn parse(name: &str) -> Option<Mode> {
+        match name {
+            "merge" => Some(Mode::Merge),
+            "overwrite" => Some(Mode::Overwrite),
+            _ => None,
+        }
+    }
+}
+
+/// Applies the rows of an import, then in `Overwrite` mode removes what the file does not
+/// list. Each row and each removal is its own durable change, as through the API.
 pub fn apply(
     app: &App,
     viewer: AccountId,
     kind: Kind,
     rows: Vec<(String, String)>,
+    mode: Mode,
 ) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::default();
+    if mode == Mode::Overwrite {
+        report.removed = remove_unlisted(app, viewer, kind, &rows)?;
+    }
     for (first, second) in rows {
         let outcome = apply_row(app, viewer, kind, &first, &second);
         match outcome {
@@ -296,4 +324,108 @@ fn apply_row(
         Kind::DomainBlocks => super::domain_blocks::block(app, viewer, first)?,
     }
     Ok(())
+}
+
+/// Removes the viewer's entries of `kind` that `rows` do not list; returns how many.
+fn remove_unlisted(
+    app: &App,
+    viewer: AccountId,
+    kind: Kind,
+    rows: &[(String, String)],
+) -> Result<usize, AppError> {
+    use std::collections::{HashMap, HashSet};
+    let all = Page::newest(EXPORT_ROWS_MAX);
+    let account = |address: &str| account_by_address(app, address).ok().flatten();
+    let mut removed = 0;
+    match kind {
+        Kind::Following | Kind::Blocks | Kind::Mutes => {
+            let wanted: HashSet<AccountId> = rows
+                .iter()
+                .filter_map(|(first, _)| account(first))
+                .collect();
+            let edge = match kind {
+                Kind::Following => Edge::FOLLOW,
+                Kind::Blocks => Edge::BLOCK,
+                _ => Edge::MUTE,
+            };
+            let current = app
+                .store
+                .read(|tx| Ok::<_, AppError>(edge.page_of_a(tx, viewer.0, all)?))?;
+            for (_, id) in current {
+                let id = AccountId(id);
+                if wanted.contains(&id) {
+                    continue;
+                }
+                match kind {
+                    Kind::Following => super::relationships::unfollow(app, viewer, id)?,
+                    Kind::Blocks => super::relationships::unblock(app, viewer, id)?,
+                    _ => super::relationships::unmute(app, viewer, id)?,
+                };
+                removed += 1;
+            }
+        }
+        Kind::DomainBlocks => {
+            let wanted: HashSet<String> = rows
+                .iter()
+                .map(|(first, _)| first.trim().to_lowercase())
+                .collect();
+            let current = app.store.read(|tx| {
+                Ok::<_, AppError>(crate::store::social::user_domain_blocks_page(
+                    tx, viewer.0, all,
+                )?)
+            })?;
+            for (_, domain) in current {
+                if !wanted.contains(&domain) {
+                    super::domain_blocks::unblock(app, viewer, &domain)?;
+                    removed += 1;
+                }
+            }
+        }
+        Kind::Bookmarks => {
+            let wanted: HashSet<StatusId> = rows
+                .iter()
+                .filter_map(|(first, _)| status_by_url(app, first).ok().flatten())
+                .collect();
+            let current = app
+                .store
+                .read(|tx| Ok::<_, AppError>(Edge::BOOKMARK.page_of_a(tx, viewer.0, all)?))?;
+            for (_, id) in current {
+                let id = StatusId(id);
+                if wanted.contains(&id) {
+                    continue;
+                }
+                match super::statuses::unbookmark(app, viewer, id) {
+                    // A bookmark of a status no longer visible goes with the status.
+                    Ok(_) | Err(AppError::NotFound) => removed += 1,
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Kind::Lists => {
+            let mut wanted: HashMap<&str, HashSet<AccountId>> = HashMap::new();
+            for (title, address) in rows {
+                let members = wanted.entry(title.as_str()).or_default();
+                if let Some(id) = account(address) {
+                    members.insert(id);
+                }
+            }
+            for list in super::lists::all(app, viewer)? {
+                let Some(members) = wanted.get(list.title.as_str()) else {
+                    super::lists::delete(app, viewer, list.id)?;
+                    removed += 1;
+                    continue;
+                };
+                let unlisted: Vec<AccountId> = super::lists::members(app, viewer, list.id)?
+                    .into_iter()
+                    .map(|view| view.account.id)
+                    .filter(|id| !members.contains(id))
+                    .collect();
+                if !unlisted.is_empty() {
+                    removed += unlisted.len();
+                    super::lists::remove_members(app, viewer, list.id, &unlisted)?;
+                }
+            }
+        }
+    }
+    Ok(removed)
 }

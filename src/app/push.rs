@@ -110,6 +110,7 @@ pub fn subscribe(
     app: &App,
     account: AccountId,
     token_hash: Vec<u8>,
+    access_token: String,
     input: SubscriptionInput,
 ) -> Result<PushSubscription, AppError> {
     let endpoint = input.endpoint.trim().to_string();
@@ -134,6 +135,7 @@ pub fn subscribe(
         alerts: Vec::new(),
         policy: PushPolicy::All,
         created_ms: now_ms(),
+        access_token,
     };
     apply_alerts(&mut subscription, &input.alerts, input.policy.as_deref())?;
     app.write(|tx| {
@@ -276,7 +278,7 @@ pub fn due(app: &App, max: usize) -> Result<Vec<Prepared>, AppError> {
         };
         match super::notifications::get(app, delivery.recipient, delivery.notification) {
             Ok(view) => out.push(Prepared {
-                message: message(app, &view),
+                message: message(app, &view, &subscription.access_token),
                 delivery,
                 subscription,
             }),
@@ -290,7 +292,7 @@ pub fn due(app: &App, max: usize) -> Result<Vec<Prepared>, AppError> {
 }
 
 /// Mastodon's push message: ids, type, a title and a plain-text body.
-fn message(app: &App, view: &super::notifications::NotificationView) -> String {
+fn message(app: &App, view: &super::notifications::NotificationView, access_token: &str) -> String {
     let notification = &view.notification;
     let who = if view.account.account.display_name.is_empty() {
         view.account.account.username.clone()
@@ -312,15 +314,22 @@ fn message(app: &App, view: &super::notifications::NotificationView) -> String {
         .unwrap_or_default();
     /// Characters of the body sent: the encrypted message has a size cap.
     const BODY_CHARS_MAX: usize = 500;
-    serde_json::json!({
+    let mut message = serde_json::json!({
+        "access_token": access_token,
         "notification_id": notification.id.to_string(),
         "notification_type": notification.kind.name(),
         "preferred_locale": "en",
         "icon": format!("{}/avatars/original/missing.png", app.base_url),
         "title": title,
         "body": body.chars().take(BODY_CHARS_MAX).collect::<String>(),
-    })
-    .to_string()
+    });
+    // A subscription from before tokens were kept has none to send.
+    if access_token.is_empty() {
+        if let Some(fields) = message.as_object_mut() {
+            fields.remove("access_token");
+        }
+    }
+    message.to_string()
 }
 
 /// The text of sanitized HTML: tags dropped, the common entities decoded.

@@ -452,8 +452,8 @@ pub fn list(app: &App, list: AccountList, page: Page) -> Result<Vec<(u64, Accoun
 }
 
 /// Records a notification for a local recipient unless they block or mute-with-notifications
-/// its sender, the sender is on a silenced domain and not followed by them, or it is their
-/// own action.
+/// its sender, or it is their own action; the recipient's notification policy then accepts,
+/// filters or drops it.
 pub(crate) fn notify(
     app: &App,
     tx: &WriteTransaction,
@@ -482,12 +482,6 @@ pub(crate) fn notify(
             }
         }
     }
-    // Accounts on a silenced domain notify only those who follow them (Mastodon's "limit").
-    if super::domains::is_silenced(app, tx, from)?
-        && !Edge::FOLLOW.contains(tx, recipient.0, from.0)?
-    {
-        return Ok(());
-    }
     let notification = Notification {
         id: NotificationId(app.next_id()),
         recipient_id: recipient,
@@ -495,6 +489,16 @@ pub(crate) fn notify(
         from_account_id: from,
         status_id: status,
     };
+    // The recipient's notification policy (limited accounts are filtered by default, as
+    // Mastodon does): a dropped notification is not stored, a filtered one waits in a request
+    // and is neither streamed nor pushed.
+    match super::notifications::policy_action(app, tx, &notification)? {
+        crate::model::PolicyAction::Drop => return Ok(()),
+        crate::model::PolicyAction::Filter => {
+            return super::notifications::file_filtered(app, tx, &notification);
+        }
+        crate::model::PolicyAction::Accept => {}
+    }
     notifications::put_notification(tx, &notification)?;
     super::push::enqueue(app, tx, &notification)?;
     super::stream::pending(super::stream::Event::Notification {

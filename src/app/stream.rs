@@ -141,8 +141,23 @@ fn in_home(reader: &impl Reader, viewer: AccountId, status: &Status) -> Result<b
     {
         return Ok(true);
     }
-    Ok(status.visibility != Visibility::Direct
-        && Edge::FOLLOW.contains(reader, viewer.0, status.account_id.0)?)
+    if status.visibility != Visibility::Direct
+        && Edge::FOLLOW.contains(reader, viewer.0, status.account_id.0)?
+    {
+        return Ok(true);
+    }
+    // A public status with a hashtag the viewer follows (`tags::fan_out_to_tag_followers`
+    // puts it into their home feed, local or from federation alike).
+    if status.visibility == Visibility::Public && status.reblog_of.is_none() {
+        for name in &status.tags {
+            if let Some(tag) = crate::store::statuses::tag_id(reader, name)? {
+                if Edge::TAG_FOLLOW.contains(reader, viewer.0, tag.0)? {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// The status rendered for the viewer if it belongs on `timeline` for them: visible, not

@@ -236,6 +236,35 @@ pub fn tag(
     })
 }
 
+/// Bytes of the URL `GET /api/v1/timelines/link` looks for.
+pub const LINK_URL_BYTES_MAX: usize = 2_048;
+
+/// Public statuses whose content links to `url` (`GET /api/v1/timelines/link`), newest
+/// first, within the public timeline's scan bound. Mastodon serves only trending links'
+/// timelines; here any link found in a public status has one.
+pub fn link(
+    app: &App,
+    viewer: Option<AccountId>,
+    url: &str,
+    page: Page,
+) -> Result<Vec<StatusView>, AppError> {
+    if url.len() > LINK_URL_BYTES_MAX {
+        return Err(AppError::Validation(format!(
+            "URL is longer than {LINK_URL_BYTES_MAX} bytes"
+        )));
+    }
+    app.store.read(|tx| {
+        let found = timelines::public_page(tx, false, page, SCAN_KEYS_MAX, |id| {
+            let Some(status) = keep_public(app, tx, viewer, id)? else {
+                return Ok::<_, AppError>(None);
+            };
+            let links = super::discovery::links_of(&status.content_html);
+            Ok(links.iter().any(|link| link == url).then_some(status))
+        })?;
+        render(app, tx, viewer, FilterContext::Public, found)
+    })
+}
+
 /// Filters of `GET /api/v1/accounts/:id/statuses`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AccountFilter {

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod list;
 pub mod media;
 pub mod moderation;
+pub mod notify;
 pub mod oauth;
 pub mod push;
 pub mod scheduled;
@@ -30,6 +31,7 @@ pub use moderation::{
     AccountModeration, Announcement, AuditAction, AuditEntry, EmailBlock, EmailToken,
     EmailTokenPurpose, Invite, IpBlock, IpSeverity, Mail, ReportNote, ReportState, Rule,
 };
+pub use notify::{NotificationPolicy, NotificationRequest, PolicyAction};
 pub use oauth::{App, AuthCode, Token};
 pub use push::{PushDelivery, PushPolicy, PushSubscription};
 pub use scheduled::{ScheduledPoll, ScheduledStatus};

@@ -67,6 +67,12 @@ pub struct PushSubscription {
     pub alerts: Vec<String>,
     pub policy: PushPolicy,
     pub created_ms: u64,
+    /// The token's text, which every payload carries so that the app can fetch the
+    /// notification (Mastodon's `access_token`). Tokens are otherwise stored only as hashes;
+    /// this copy goes with the subscription, which goes with the token. Subscriptions written
+    /// before it existed have it empty.
+    #[serde(default)]
+    pub access_token: String,
 }
 
 /// A notification to push to one subscription, waiting in the durable queue.

@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod push;
 pub mod queues;
+pub mod reactions;
 pub mod relays;
 pub mod sessions;
 pub mod social;

@@ -587,6 +587,20 @@ impl Record for model::Notification {
     const KIND: &'static str = "notification";
 }
 
+impl Record for model::NotificationPolicy {
+    const KIND: &'static str = "notification_policy";
+}
+
+impl Record for model::NotificationRequest {
+    const KIND: &'static str = "notification_request";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.id == 0 || self.recipient.0 == 0 || self.from_account.0 == 0 {
+            return Err("notification request without id, recipient or sender");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::App {
     const KIND: &'static str = "app";
     fn check(&self) -> Result<(), &'static str> {

@@ -307,4 +307,19 @@ tables! {
     EMAIL_TOKENS: &[u8] => &[u8] = "tokenhash_emailtoken";
     /// Server rules (`model::Rule`) by id, in order.
     RULES: u64 => &[u8] = "ruleid_rule";
+    /// Notification policies (`model::NotificationPolicy`) by account; absent means the
+    /// defaults.
+    NOTIFICATION_POLICIES: u64 => &[u8] = "account_notificationpolicy";
+    /// Notification requests (`model::NotificationRequest`): (recipient, request id).
+    NOTIFICATION_REQUESTS: (u64, u64) => &[u8] = "account_requestid_notificationrequest";
+    /// The request of each sender: (recipient, sender) to request id.
+    NOTIFICATION_REQUEST_SENDERS: (u64, u64) => u64 = "account_sender_requestid";
+    /// Filtered notifications (`model::Notification`), kept apart from `NOTIFICATIONS` until
+    /// their request is accepted: (recipient, notification id).
+    FILTERED_NOTIFICATIONS: (u64, u64) => &[u8] = "account_notificationid_filtered";
+    /// Senders whose notifications skip the policy (an accepted request): (recipient, sender).
+    NOTIFICATION_PERMISSIONS: (u64, u64) => () = "account_sender_notificationpermission";
+    /// Reactions to announcements: (announcement, emoji, account) to the time of the reaction
+    /// in ms.
+    ANNOUNCEMENT_REACTIONS: (u64, &str, u64) => u64 = "announcementid_name_account_reactedms";
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/announcements`: the current announcements an admin published
-//! (`skerry admin announcement`), and dismissing them. Reactions are not kept: adding or
-//! removing one answers 422.
+//! (`skerry admin announcement`), dismissing them, and reactions (Unicode emoji only: a
+//! custom emoji's name answers 422 as an unknown one).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,7 +19,8 @@ pub async fn list(State(app): State<App>, auth: Auth) -> Result<Json<Vec<Value>>
     Ok(Json(
         current
             .iter()
-            .map(|(announcement, read)| {
+            .map(|view| {
+                let announcement = &view.announcement;
                 let published = iso8601_ms(announcement.published_ms);
                 json!({
                     "id": announcement.id.to_string(),
@@ -30,12 +31,16 @@ pub async fn list(State(app): State<App>, auth: Auth) -> Result<Json<Vec<Value>>
                     "published": true,
                     "published_at": published,
                     "updated_at": published,
-                    "read": read,
+                    "read": view.read,
                     "mentions": [],
                     "statuses": [],
                     "tags": [],
                     "emojis": [],
-                    "reactions": [],
+                    "reactions": view.reactions.iter().map(|reaction| json!({
+                        "name": reaction.name,
+                        "count": reaction.count,
+                        "me": reaction.me,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect(),
@@ -55,14 +60,28 @@ pub async fn dismiss(
     Ok(Json(json!({})))
 }
 
-/// Reactions to announcements are not kept.
-pub async fn reaction(
-    State(_app): State<App>,
+/// `PUT /api/v1/announcements/:id/reactions/:name`: adds the viewer's reaction.
+pub async fn add_reaction(
+    State(app): State<App>,
     auth: Auth,
-    Path(_path): Path<Vec<String>>,
+    Path((id, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    auth.user(Scope::WriteFavourites)?;
-    Err(ApiError::unprocessable(
-        "Validation failed: reactions to announcements are not supported",
-    ))
+    let viewer = auth.user(Scope::WriteFavourites)?;
+    let id: u64 = parse_id(&id)?;
+    app.run(move |app| announcements::react(app, viewer, id, &name, true))
+        .await?;
+    Ok(Json(json!({})))
+}
+
+/// `DELETE /api/v1/announcements/:id/reactions/:name`: removes it.
+pub async fn remove_reaction(
+    State(app): State<App>,
+    auth: Auth,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let viewer = auth.user(Scope::WriteFavourites)?;
+    let id: u64 = parse_id(&id)?;
+    app.run(move |app| announcements::react(app, viewer, id, &name, false))
+        .await?;
+    Ok(Json(json!({})))
 }

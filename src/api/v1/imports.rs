@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::api::{ApiError, Auth};
 use crate::app::App;
-use crate::app::imports::{self, Kind};
+use crate::app::imports::{self, Kind, Mode};
 use crate::model::Scope;
 
 /// Accounts and posts on other servers looked up for one import; the rest of the unknown
@@ -73,6 +73,8 @@ pub struct ImportEntity {
     #[serde(rename = "type")]
     kind: String,
     imported: usize,
+    /// Entries the file did not list, removed in `overwrite` mode.
+    removed: usize,
     failed: Vec<FailedRow>,
 }
 
@@ -147,12 +149,9 @@ pub async fn import(
         ApiError::unprocessable("Validation failed: Type is not included in the list")
     })?;
     let viewer = auth.user(write_scope(kind))?;
-    if mode != "merge" {
-        // FIXME: Mastodon's `overwrite` also removes what the file does not list.
-        return Err(ApiError::unprocessable(
-            "Validation failed: only the merge mode is supported",
-        ));
-    }
+    let mode = Mode::parse(&mode).ok_or_else(|| {
+        ApiError::unprocessable("Validation failed: Mode is not included in the list")
+    })?;
     let rows = imports::parse(&data)?;
     // Accounts and posts of other servers that are not known here yet are looked up first.
     let lookups = async {
@@ -184,11 +183,12 @@ pub async fn import(
     };
     let _ = tokio::time::timeout(LOOKUPS_TIME, lookups).await;
     let report = app
-        .run(move |app| imports::apply(app, viewer, kind, rows))
+        .run(move |app| imports::apply(app, viewer, kind, rows, mode))
         .await?;
     Ok(Json(ImportEntity {
         kind: kind_name,
         imported: report.imported,
+        removed: report.removed,
         failed: report
             .failed
             .into_iter()

@@ -25,6 +25,8 @@ pub struct ListParams {
     #[serde(default)]
     exclude_types: Vec<String>,
     account_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::option_bool")]
+    include_filtered: Option<bool>,
 }
 
 /// Unknown type names are ignored, as Mastodon does, so newer clients keep working.
@@ -46,6 +48,7 @@ pub async fn list(
         types: kinds(&params.types),
         exclude_types: kinds(&params.exclude_types),
         from_account: None,
+        include_filtered: params.include_filtered.unwrap_or(false),
     };
     if !params.types.is_empty() && filter.types.is_empty() {
         // Only unknown types were asked for: nothing matches.

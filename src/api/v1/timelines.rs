@@ -98,3 +98,36 @@ pub async fn tag(
     };
     Ok(respond(&app, &uri, &views))
 }
+
+#[derive(Deserialize)]
+pub struct LinkParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default)]
+    url: String,
+}
+
+/// `GET /api/v1/timelines/link?url=`: public statuses that link to `url`; 404 when none
+/// does (Mastodon answers 404 for a link that is not trending).
+pub async fn link(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Query<LinkParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    if params.url.is_empty() {
+        return Err(ApiError::unprocessable("Missing url"));
+    }
+    let page = params.page.page(&app, None);
+    let first_page = page.max_id.is_none() && page.min_id.is_none() && page.since_id.is_none();
+    let url = params.url;
+    let views = app
+        .run(move |app| timelines::link(app, viewer, &url, page))
+        .await?;
+    // Later pages may end empty; a first page with nothing means no status links there.
+    if views.is_empty() && first_page {
+        return Err(ApiError::not_found());
+    }
+    Ok(respond(&app, &uri, &views))
+}
