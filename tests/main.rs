@@ -8,6 +8,9 @@ mod accounts;
 /// Debian's Chromium (playwright-core from npm) through the web pages: sign-up under approval,
 /// approval, two-factor sign-in, the OAuth page, a report, a domain block, the storage chart.
 mod browser;
+/// Preview cards: a linked page's OpenGraph tags and image through the tiers (a fake site on
+/// loopback), the negative cache, the per-host rate limit, `GET /api/v1/statuses/:id/card`.
+mod cards;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
 /// The rest of the client API: edit history, muted threads, translation (none), direct

@@ -341,8 +341,13 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::MediaRemoveOrphans => {
             let report = block_on(media::remove_orphans(app))?;
             Ok(format!(
-                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads\n",
-                report.unattached, report.records, report.files, report.objects, report.incoming
+                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads, {} unlinked preview cards\n",
+                report.unattached,
+                report.records,
+                report.files,
+                report.objects,
+                report.incoming,
+                report.cards
             ))
         }
         Command::MediaRefetch => {

@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod announcements;
+pub mod cards;
 pub mod conversations;
 pub mod discovery;
 pub mod documents;

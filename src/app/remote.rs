@@ -268,6 +268,7 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
+        super::cards::link(app, tx, &status)?;
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;
         }
@@ -327,6 +328,7 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
         status.language = input.language;
         status.edited_ms = Some(edited_ms);
         statuses::update_status(tx, &status)?;
+        super::cards::link(app, tx, &status)?;
         // An Update of a Question carries its current counts.
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;

@@ -58,6 +58,8 @@ pub struct StatusView {
     pub filtered: Vec<super::filters::FilterMatch>,
     /// Media attachments, in order.
     pub media: Vec<crate::model::Media>,
+    /// The link preview, when its card is ready.
+    pub card: Option<super::cards::CardView>,
 }
 
 /// The relation between the viewer and another account.
@@ -254,8 +256,10 @@ fn status_view_inner(
         statuses::status_uri(reader, status.id)?
     };
     let media = super::media::of_status(app, reader, &status.media_ids)?;
+    let card = super::cards::of_status(app, reader, status.id)?;
     Ok(StatusView {
         media,
+        card,
         status,
         account,
         counts,

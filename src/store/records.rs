@@ -640,6 +640,19 @@ impl Record for model::Blob {
     }
 }
 
+impl Record for model::Card {
+    const KIND: &'static str = "card";
+    fn check(&self) -> Result<(), &'static str> {
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Err("a card of a link that is not http(s)");
+        }
+        if self.state == model::CardState::Ready && self.title.is_empty() {
+            return Err("a ready card without a title");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

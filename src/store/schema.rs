@@ -301,4 +301,13 @@ tables! {
     /// Bytes and counts per tier (`hot_bytes`, `hot_count`, `cold_bytes`, …), kept in the
     /// transactions that move blobs, so budgets are checked without a scan.
     MEDIA_TOTALS: &str => u64 = "name_total";
+    /// Preview cards (`model::Card`) by the URL they preview (without its fragment).
+    CARDS: &str => &[u8] = "url_card";
+    /// The link a status previews: status id to the card's URL.
+    STATUS_CARDS: u64 => &str = "statusid_cardurl";
+    /// Cards waiting for the card job: (due ms, URL). A card's fetch is retried later (a
+    /// busy host) by moving its key.
+    CARDS_DUE: (u64, &str) => () = "duems_cardurl";
+    /// The statuses that link to a card: (URL, status id), so the sweep knows a card in use.
+    CARD_STATUSES: (&str, u64) => () = "cardurl_statusid";
 }
