@@ -222,6 +222,8 @@ pub struct MediaConfig {
     /// Link previews (preview cards): the first link of a status, local or remote, is
     /// fetched in the background and its page's OpenGraph metadata shown as the card.
     pub preview_cards: bool,
+    /// Largest custom emoji image, local or fetched (Mastodon: 256 KiB).
+    pub emoji_bytes_max: u64,
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -259,6 +261,7 @@ impl Default for MediaConfig {
             audio_bytes_max: 40 * 1024 * 1024,
             avatar_bytes_max: 2 * 1024 * 1024,
             preview_cards: true,
+            emoji_bytes_max: 256 * 1024,
         }
     }
 }

@@ -24,6 +24,9 @@ mod compat;
 /// Domain blocks and allows: the admin API (scopes, roles, validation), the public list, the
 /// command line offline, and suspension and silence between two instances.
 mod domains;
+/// Custom emojis: the admin commands, `custom_emojis`, `emojis` on statuses, `Emoji` tags in
+/// AS2, a peer's emoji fetched through the tiers from a fake origin.
+mod emoji;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.

@@ -19,8 +19,39 @@ pub fn version() -> String {
     )
 }
 
+/// Mastodon's `CustomEmoji`.
 #[derive(Serialize)]
-pub struct Emoji {}
+pub struct Emoji {
+    pub shortcode: String,
+    pub url: String,
+    pub static_url: String,
+    pub visible_in_picker: bool,
+    pub category: Option<String>,
+}
+
+/// A custom emoji as clients show it: its image through our media URLs (a peer's is fetched
+/// into the tiers on first view).
+pub fn emoji(
+    app: &App,
+    emoji: &crate::model::CustomEmoji,
+    image: Option<&crate::model::Media>,
+) -> Emoji {
+    use crate::app::media::{Variant, url};
+    let (original, small) = match image {
+        Some(media) => (
+            url(app, media.id, Variant::Original),
+            url(app, media.id, Variant::Small),
+        ),
+        None => (String::new(), String::new()),
+    };
+    Emoji {
+        shortcode: emoji.shortcode.clone(),
+        url: original,
+        static_url: small,
+        visible_in_picker: emoji.visible_in_picker,
+        category: Some(emoji.category.clone()).filter(|category| !category.is_empty()),
+    }
+}
 
 #[derive(Serialize)]
 pub struct FieldEntity {
@@ -478,7 +509,11 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             .iter()
             .map(|name| tag(app, name, false))
             .collect(),
-        emojis: Vec::new(),
+        emojis: view
+            .emojis
+            .iter()
+            .map(|(found, image)| emoji(app, found, image.as_ref()))
+            .collect(),
         card: view.card.as_ref().map(|card| preview_card(app, card)),
         poll: poll(view, view.viewer.is_some()),
         quote: view.quote.as_ref().map(|quoted| QuoteEntity {

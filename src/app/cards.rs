@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use super::{App, AppError};
 use crate::media::card::{PageMeta, absolute_http_url};
-use crate::model::{AccountId, Card, CardState, Media, MediaId, MediaKind, MediaState, StatusId};
+use crate::model::{AccountId, Card, CardState, Media, MediaId, StatusId};
 use crate::store::media as store;
 use crate::util::time::now_ms;
 
@@ -269,7 +269,9 @@ async fn fetch_and_store(app: &App, due_ms: u64, url: String) {
                 let card = match outcome {
                     Ok((meta, provider_url)) => {
                         let image = match &meta.image {
-                            Some(image_url) => Some(insert_image(app, tx, image_url)?),
+                            Some(image_url) => {
+                                Some(super::media::remote_image(app, tx, IMAGE_OWNER, image_url)?)
+                            }
                             None => None,
                         };
                         if let Some(previous) = old.image.filter(|_| old.image != image) {
@@ -310,33 +312,6 @@ async fn fetch_and_store(app: &App, due_ms: u64, url: String) {
     if let Ok(Some(image)) = committed {
         fetch_image(app, &url, image).await;
     }
-}
-
-/// A remote media record for a card's image (no status, no account).
-fn insert_image(app: &App, tx: &redb::WriteTransaction, url: &str) -> Result<MediaId, AppError> {
-    let media = Media {
-        id: MediaId(app.next_id()),
-        account_id: IMAGE_OWNER,
-        status_id: None,
-        kind: MediaKind::Image,
-        state: MediaState::Ready,
-        content_type: String::new(),
-        blob: None,
-        thumbnail: None,
-        remote_url: Some(url.to_string()),
-        description: String::new(),
-        focus: None,
-        width: None,
-        height: None,
-        thumbnail_width: None,
-        thumbnail_height: None,
-        blurhash: None,
-        created_ms: now_ms(),
-        error: None,
-        fetch_failed_ms: None,
-    };
-    store::put_media(tx, &media)?;
-    Ok(media.id)
 }
 
 /// Brings a card's image into the hot tier and records its size and blurhash; a card whose

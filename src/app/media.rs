@@ -770,6 +770,39 @@ pub fn insert_remote(
     Ok(ids)
 }
 
+/// A remote image of no status (a preview card's, a custom emoji's), in `tx`: metadata only,
+/// fetched on first view (or by its owner's job) through the tiers.
+pub fn remote_image(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    owner: AccountId,
+    url: &str,
+) -> Result<MediaId, AppError> {
+    let media = Media {
+        id: MediaId(app.next_id()),
+        account_id: owner,
+        status_id: None,
+        kind: MediaKind::Image,
+        state: MediaState::Ready,
+        content_type: String::new(),
+        blob: None,
+        thumbnail: None,
+        remote_url: Some(url.to_string()),
+        description: String::new(),
+        focus: None,
+        width: None,
+        height: None,
+        thumbnail_width: None,
+        thumbnail_height: None,
+        blurhash: None,
+        created_ms: now_ms(),
+        error: None,
+        fetch_failed_ms: None,
+    };
+    store::put_media(tx, &media)?;
+    Ok(media.id)
+}
+
 /// A remote account's avatar or header, in the account's transaction: the media it has
 /// when the URL is the same, else a new remote media record (the old one dropped).
 pub fn remote_profile_image(
@@ -1041,10 +1074,15 @@ async fn fetch_remote_unevicted(app: &App, id: MediaId, force: bool) -> Result<H
     }
     // A remote media record of no status is an avatar, a header or a preview card's image:
     // the avatar cap applies.
-    let cap = media
-        .status_id
-        .is_none()
-        .then_some(app.config.media.avatar_bytes_max);
+    // A custom emoji's image has the emoji cap.
+    let cap = if media.account_id == super::emoji::OWNER {
+        Some(app.config.media.emoji_bytes_max)
+    } else {
+        media
+            .status_id
+            .is_none()
+            .then_some(app.config.media.avatar_bytes_max)
+    };
     match download(app, &remote_url, media.kind, cap).await {
         Ok((bytes, content_type)) => {
             let hash = crate::blob::hash(&bytes);
@@ -1609,6 +1647,7 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
                         if !media.is_local()
                             || media.status_id.is_some()
                             || media.state == MediaState::Processing
+                            || media.account_id == super::emoji::OWNER
                         {
                             continue;
                         }

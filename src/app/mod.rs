@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod documents;
 pub mod domain_blocks;
 pub mod domains;
+pub mod emoji;
 pub mod filters;
 pub mod housekeeping;
 pub mod imports;

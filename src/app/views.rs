@@ -60,6 +60,8 @@ pub struct StatusView {
     pub media: Vec<crate::model::Media>,
     /// The link preview, when its card is ready.
     pub card: Option<super::cards::CardView>,
+    /// The custom emojis its text names (of its author's domain), with their images.
+    pub emojis: Vec<(crate::model::CustomEmoji, Option<crate::model::Media>)>,
 }
 
 /// The relation between the viewer and another account.
@@ -257,9 +259,16 @@ fn status_view_inner(
     };
     let media = super::media::of_status(app, reader, &status.media_ids)?;
     let card = super::cards::of_status(app, reader, status.id)?;
+    let emojis = super::emoji::used_in(
+        app,
+        reader,
+        account.account.domain.as_deref(),
+        &[&status.content_html, &status.spoiler_text],
+    )?;
     Ok(StatusView {
         media,
         card,
+        emojis,
         status,
         account,
         counts,

@@ -206,3 +206,18 @@ pub struct Card {
     /// Why the last fetch failed (for the log and `db check`).
     pub error: Option<String>,
 }
+
+/// A custom emoji: `:shortcode:` in a status or profile shows its image. Local ones are
+/// added by admins (their image is a local blob, never evicted); remote ones come from the
+/// `Emoji` tags of peers' posts (their image is remote media, cached in the tiers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    /// `None` for ours.
+    pub domain: Option<String>,
+    /// The image, a media record (local for ours, remote for a peer's).
+    pub media: MediaId,
+    pub category: String,
+    pub visible_in_picker: bool,
+    pub updated_ms: u64,
+}

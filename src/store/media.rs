@@ -8,7 +8,7 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::{Reader, StoreError, get_record, put_record, records, schema};
-use crate::model::{Blob, BlobHash, Card, Media, MediaId, StatusId};
+use crate::model::{Blob, BlobHash, Card, CustomEmoji, Media, MediaId, StatusId};
 
 pub fn get_media(
     reader: &impl Reader,
@@ -447,6 +447,61 @@ pub fn cards_due(
 
 pub fn cards_queued(reader: &impl Reader) -> Result<u64, StoreError> {
     Ok(reader.table(schema::CARDS_DUE)?.len()?)
+}
+
+pub fn get_emoji(
+    reader: &impl Reader,
+    domain: Option<&str>,
+    shortcode: &str,
+    bytes_max: usize,
+) -> Result<Option<CustomEmoji>, StoreError> {
+    let table = reader.table(schema::EMOJIS)?;
+    let Some(bytes) = table.get((domain.unwrap_or_default(), shortcode))? else {
+        return Ok(None);
+    };
+    records::decode(bytes.value(), bytes_max).map(Some)
+}
+
+pub fn put_emoji(tx: &WriteTransaction, emoji: &CustomEmoji) -> Result<(), StoreError> {
+    let bytes = records::encode(emoji)?;
+    tx.open_table(schema::EMOJIS)?.insert(
+        (
+            emoji.domain.as_deref().unwrap_or_default(),
+            emoji.shortcode.as_str(),
+        ),
+        bytes.as_slice(),
+    )?;
+    Ok(())
+}
+
+pub fn delete_emoji(
+    tx: &WriteTransaction,
+    domain: Option<&str>,
+    shortcode: &str,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::EMOJIS)?
+        .remove((domain.unwrap_or_default(), shortcode))?;
+    Ok(())
+}
+
+/// The emojis of a domain (`None`: ours), by shortcode, at most `limit`.
+pub fn emojis_of(
+    reader: &impl Reader,
+    domain: Option<&str>,
+    limit: usize,
+    bytes_max: usize,
+) -> Result<Vec<CustomEmoji>, StoreError> {
+    let domain = domain.unwrap_or_default();
+    let table = reader.table(schema::EMOJIS)?;
+    let mut out = Vec::new();
+    for entry in table.range((domain, "")..)? {
+        let (key, value) = entry?;
+        if key.value().0 != domain || out.len() >= limit {
+            break;
+        }
+        out.push(records::decode::<CustomEmoji>(value.value(), bytes_max)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -640,6 +640,16 @@ impl Record for model::Blob {
     }
 }
 
+impl Record for model::CustomEmoji {
+    const KIND: &'static str = "emoji";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.shortcode.is_empty() || self.media.0 == 0 {
+            return Err("an emoji without shortcode or image");
+        }
+        Ok(())
+    }
+}
+
 impl Record for model::Card {
     const KIND: &'static str = "card";
     fn check(&self) -> Result<(), &'static str> {

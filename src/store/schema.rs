@@ -310,4 +310,7 @@ tables! {
     CARDS_DUE: (u64, &str) => () = "duems_cardurl";
     /// The statuses that link to a card: (URL, status id), so the sweep knows a card in use.
     CARD_STATUSES: (&str, u64) => () = "cardurl_statusid";
+    /// Custom emojis (`model::CustomEmoji`) by (domain, shortcode); the domain is empty for
+    /// ours.
+    EMOJIS: (&str, &str) => &[u8] = "domain_shortcode_emoji";
 }
