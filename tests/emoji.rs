@@ -141,6 +141,17 @@ async fn local_emojis_show_on_statuses_and_federate_as_emoji_tags() {
     assert_eq!(served.headers()["content-type"], "image/png");
 
     let alice = server.user("alice").await;
+    let profile = server
+        .send(
+            server
+                .client
+                .patch(server.url("/api/v1/accounts/update_credentials"))
+                .json(&serde_json::json!({ "display_name": "Alice :blobcat:" })),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.json);
+    assert_eq!(profile.json["emojis"][0]["shortcode"], "blobcat");
     let id = server
         .post_status(&alice, "hello :blobcat: and :unknown:")
         .await;
@@ -151,6 +162,7 @@ async fn local_emojis_show_on_statuses_and_federate_as_emoji_tags() {
     assert_eq!(emojis.len(), 1, "{}", status.json);
     assert_eq!(emojis[0]["shortcode"], "blobcat");
     assert_eq!(emojis[0]["url"], url);
+    assert_eq!(status.json["account"]["emojis"][0]["shortcode"], "blobcat");
 
     let note = server
         .send(

@@ -167,7 +167,11 @@ pub fn account(app: &App, view: &AccountView) -> AccountEntity {
         statuses_count: view.counts.statuses,
         last_status_at: (view.counts.last_status_ms > 0)
             .then(|| iso8601_day(view.counts.last_status_ms)),
-        emojis: Vec::new(),
+        emojis: view
+            .emojis
+            .iter()
+            .map(|(found, image)| emoji(app, found, image.as_ref()))
+            .collect(),
         fields: account
             .fields
             .iter()

@@ -15,6 +15,8 @@ pub struct AccountView {
     pub counts: AccountCounts,
     /// For a remote account: its actor id and profile page.
     pub remote: Option<RemoteRef>,
+    /// The custom emojis (of its domain) that its display name and note name.
+    pub emojis: Vec<(crate::model::CustomEmoji, Option<crate::model::Media>)>,
 }
 
 /// Where a remote account lives.
@@ -112,10 +114,17 @@ pub fn account_view(
             }
         }),
     };
+    let emojis = super::emoji::used_in(
+        app,
+        reader,
+        account.domain.as_deref(),
+        &[&account.display_name, &account.note_html],
+    )?;
     Ok(AccountView {
         account,
         counts,
         remote,
+        emojis,
     })
 }
 
