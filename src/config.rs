@@ -218,8 +218,13 @@ pub struct MediaConfig {
     pub video_bytes_max: u64,
     /// Largest audio file, uploaded or fetched.
     pub audio_bytes_max: u64,
-    /// Largest avatar or header image, uploaded or fetched.
+    /// Largest avatar or header image, uploaded or fetched (also a preview card's image).
     pub avatar_bytes_max: u64,
+    /// Link previews (preview cards): the first link of a status, local or remote, is
+    /// fetched in the background and its page's OpenGraph metadata shown as the card.
+    pub preview_cards: bool,
+    /// Largest custom emoji image, local or fetched (Mastodon: 256 KiB).
+    pub emoji_bytes_max: u64,
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -256,6 +261,8 @@ impl Default for MediaConfig {
             video_bytes_max: 40 * 1024 * 1024,
             audio_bytes_max: 40 * 1024 * 1024,
             avatar_bytes_max: 2 * 1024 * 1024,
+            preview_cards: true,
+            emoji_bytes_max: 256 * 1024,
         }
     }
 }

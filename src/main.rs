@@ -170,6 +170,26 @@ enum AdminCommand {
         #[command(subcommand)]
         command: RelayCommand,
     },
+    /// Custom emojis of this instance
+    Emoji {
+        #[command(subcommand)]
+        command: EmojiCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EmojiCommand {
+    /// Add (or replace) a custom emoji from an image file (PNG, GIF, WebP, JPEG)
+    Add {
+        shortcode: String,
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        category: String,
+    },
+    /// List the custom emojis
+    List,
+    /// Remove a custom emoji
+    Remove { shortcode: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -490,6 +510,20 @@ fn admin_command(command: AdminCommand) -> Command {
             RelayCommand::Add { url } => Command::RelayAdd { url },
             RelayCommand::List => Command::RelayList,
             RelayCommand::Remove { relay } => Command::RelayRemove { relay },
+        },
+        AdminCommand::Emoji { command } => match command {
+            // Absolute, because the server that reads it has its own working directory.
+            EmojiCommand::Add {
+                shortcode,
+                file,
+                category,
+            } => Command::EmojiAdd {
+                shortcode,
+                path: std::path::absolute(&file).unwrap_or(file),
+                category,
+            },
+            EmojiCommand::List => Command::EmojiList,
+            EmojiCommand::Remove { shortcode } => Command::EmojiRemove { shortcode },
         },
     }
 }

@@ -1374,6 +1374,7 @@ async fn a_users_own_domain_blocks_hide_that_domain() {
                 quote: None,
                 poll: None,
                 media: Vec::new(),
+                emojis: Vec::new(),
             };
             Ok((bob, skerry::app::remote::create_status(app, note)?.unwrap()))
         })

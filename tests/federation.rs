@@ -557,6 +557,7 @@ async fn remote_quotes_and_reactions_are_kept_for_the_api() {
                 quote: Some(quoted_uri),
                 poll: None,
                 media: Vec::new(),
+                emojis: Vec::new(),
             };
             Ok(skerry::app::remote::create_status(app, note)?.unwrap())
         })

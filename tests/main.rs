@@ -8,6 +8,9 @@ mod accounts;
 /// Debian's Chromium (playwright-core from npm) through the web pages: sign-up under approval,
 /// approval, two-factor sign-in, the OAuth page, a report, a domain block, the storage chart.
 mod browser;
+/// Preview cards: a linked page's OpenGraph tags and image through the tiers (a fake site on
+/// loopback), the negative cache, the per-host rate limit, `GET /api/v1/statuses/:id/card`.
+mod cards;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
 /// The rest of the client API: edit history, muted threads, translation (none), direct
@@ -24,6 +27,9 @@ mod domains;
 /// E-mail: confirmation links through a loopback SMTP sink, password resets, a moderator's
 /// confirmation and the approval notice.
 mod email;
+/// Custom emojis: the admin commands, `custom_emojis`, `emojis` on statuses, `Emoji` tags in
+/// AS2, a peer's emoji fetched through the tiers from a fake origin.
+mod emoji;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
 /// Two instances federating over loopback, checked through the client API on both sides.

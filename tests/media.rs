@@ -244,7 +244,7 @@ async fn an_upload_is_processed_attached_served_and_federated() {
         .post(
             "/api/v1/statuses",
             Some(&alice.token),
-            serde_json::json!({ "status": "", "media_ids": [id] }),
+            serde_json::json!({ "status": "#sea", "media_ids": [id] }),
         )
         .await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.json);
@@ -262,6 +262,18 @@ async fn an_upload_is_processed_attached_served_and_federated() {
         )
         .await;
     assert_eq!(crate::rig::ids(&only_media.json), [status_id]);
+    // The public and hashtag timelines filter the same way.
+    server.post_status(&alice, "#sea without media").await;
+    for path in [
+        "/api/v1/timelines/public?only_media=true",
+        "/api/v1/timelines/public?local=true&only_media=1",
+        "/api/v1/timelines/tag/sea?only_media=true",
+    ] {
+        let found = server.get(path, None).await;
+        assert_eq!(crate::rig::ids(&found.json), [status_id], "{path}");
+    }
+    let all = server.get("/api/v1/timelines/tag/sea", None).await;
+    assert_eq!(crate::rig::ids(&all.json).len(), 2);
     let note = server
         .send(
             server

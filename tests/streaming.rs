@@ -516,6 +516,7 @@ async fn followed_hashtags_reach_the_user_stream_and_home() {
                 quote: None,
                 poll: None,
                 media: Vec::new(),
+                emojis: Vec::new(),
             };
             Ok(skerry::app::remote::create_status(app, note)?.unwrap())
         })

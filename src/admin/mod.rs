@@ -140,6 +140,17 @@ pub enum Command {
     MediaRemoveOrphans,
     /// Fetches remote media that is in no tier again from its origin.
     MediaRefetch,
+    /// Adds (or replaces) a local custom emoji from an image file (read by the process that
+    /// runs the command: the server, through the owner-only socket).
+    EmojiAdd {
+        shortcode: String,
+        path: PathBuf,
+        category: String,
+    },
+    EmojiList,
+    EmojiRemove {
+        shortcode: String,
+    },
 }
 
 impl Command {
@@ -168,6 +179,9 @@ impl Command {
             Command::MediaPrune { .. } => "media_prune",
             Command::MediaRemoveOrphans => "media_remove_orphans",
             Command::MediaRefetch => "media_refetch",
+            Command::EmojiAdd { .. } => "emoji_add",
+            Command::EmojiList => "emoji_list",
+            Command::EmojiRemove { .. } => "emoji_remove",
         }
     }
 
@@ -186,6 +200,8 @@ impl Command {
                 | Command::MediaPrune { .. }
                 | Command::MediaRemoveOrphans
                 | Command::MediaRefetch
+                | Command::EmojiList
+                | Command::EmojiRemove { .. }
         )
     }
 }
@@ -341,10 +357,52 @@ pub fn execute(app: &App, command: Command) -> Result<String, AdminError> {
         Command::MediaRemoveOrphans => {
             let report = block_on(media::remove_orphans(app))?;
             Ok(format!(
-                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads\n",
-                report.unattached, report.records, report.files, report.objects, report.incoming
+                "removed {} unattached uploads, {} unreferenced records, {} files, {} objects, {} raw uploads, {} unlinked preview cards\n",
+                report.unattached,
+                report.records,
+                report.files,
+                report.objects,
+                report.incoming,
+                report.cards
             ))
         }
+        Command::EmojiAdd {
+            shortcode,
+            path,
+            category,
+        } => {
+            let bytes_max = app.config.media.emoji_bytes_max;
+            let size = std::fs::metadata(&path)
+                .map_err(|error| AdminError::Invalid(format!("{}: {error}", path.display())))?
+                .len();
+            if size > bytes_max {
+                return Err(AdminError::Invalid(format!(
+                    "{} is larger than media.emoji_bytes_max ({bytes_max} bytes)",
+                    path.display()
+                )));
+            }
+            let bytes = std::fs::read(&path)
+                .map_err(|error| AdminError::Invalid(format!("{}: {error}", path.display())))?;
+            let emoji = block_on(app::emoji::add_local(
+                app,
+                &shortcode,
+                bytes::Bytes::from(bytes),
+                &category,
+            ))?;
+            Ok(format!(":{}: added\n", emoji.shortcode))
+        }
+        Command::EmojiList => {
+            let mut out = String::new();
+            for emoji in app::emoji::list_local(app)? {
+                let _ = writeln!(out, ":{}:\t{}", emoji.shortcode, emoji.category);
+            }
+            Ok(out)
+        }
+        Command::EmojiRemove { shortcode } => match app::emoji::remove_local(app, &shortcode) {
+            Ok(()) => Ok(format!(":{shortcode}: removed\n")),
+            Err(AppError::NotFound) => Err(AdminError::NotFound(format!("no emoji :{shortcode}:"))),
+            Err(error) => Err(error.into()),
+        },
         Command::MediaRefetch => {
             let (fetched, failed) = block_on(media::refetch(app))?;
             Ok(format!("{fetched} fetched again, {failed} failed\n"))

@@ -19,8 +19,39 @@ pub fn version() -> String {
     )
 }
 
+/// Mastodon's `CustomEmoji`.
 #[derive(Serialize)]
-pub struct Emoji {}
+pub struct Emoji {
+    pub shortcode: String,
+    pub url: String,
+    pub static_url: String,
+    pub visible_in_picker: bool,
+    pub category: Option<String>,
+}
+
+/// A custom emoji as clients show it: its image through our media URLs (a peer's is fetched
+/// into the tiers on first view).
+pub fn emoji(
+    app: &App,
+    emoji: &crate::model::CustomEmoji,
+    image: Option<&crate::model::Media>,
+) -> Emoji {
+    use crate::app::media::{Variant, url};
+    let (original, small) = match image {
+        Some(media) => (
+            url(app, media.id, Variant::Original),
+            url(app, media.id, Variant::Small),
+        ),
+        None => (String::new(), String::new()),
+    };
+    Emoji {
+        shortcode: emoji.shortcode.clone(),
+        url: original,
+        static_url: small,
+        visible_in_picker: emoji.visible_in_picker,
+        category: Some(emoji.category.clone()).filter(|category| !category.is_empty()),
+    }
+}
 
 #[derive(Serialize)]
 pub struct FieldEntity {
@@ -136,7 +167,11 @@ pub fn account(app: &App, view: &AccountView) -> AccountEntity {
         statuses_count: view.counts.statuses,
         last_status_at: (view.counts.last_status_ms > 0)
             .then(|| iso8601_day(view.counts.last_status_ms)),
-        emojis: Vec::new(),
+        emojis: view
+            .emojis
+            .iter()
+            .map(|(found, image)| emoji(app, found, image.as_ref()))
+            .collect(),
         fields: account
             .fields
             .iter()
@@ -366,7 +401,7 @@ pub struct StatusEntity {
     pub mentions: Vec<MentionEntity>,
     pub tags: Vec<TagEntity>,
     pub emojis: Vec<Emoji>,
-    pub card: Option<()>,
+    pub card: Option<PreviewCardEntity>,
     pub poll: Option<PollEntity>,
     /// Mastodon 4.5's quote: the quoted status when it is stored and visible.
     pub quote: Option<QuoteEntity>,
@@ -478,8 +513,12 @@ pub fn status(app: &App, view: &StatusView) -> StatusEntity {
             .iter()
             .map(|name| tag(app, name, false))
             .collect(),
-        emojis: Vec::new(),
-        card: None,
+        emojis: view
+            .emojis
+            .iter()
+            .map(|(found, image)| emoji(app, found, image.as_ref()))
+            .collect(),
+        card: view.card.as_ref().map(|card| preview_card(app, card)),
         poll: poll(view, view.viewer.is_some()),
         quote: view.quote.as_ref().map(|quoted| QuoteEntity {
             state: "accepted",
@@ -550,6 +589,80 @@ pub fn media_attachment(app: &App, media: &crate::model::Media) -> MediaAttachme
         meta: serde_json::Value::Object(meta),
         description: Some(media.description.clone()).filter(|text| !text.is_empty()),
         blurhash: media.blurhash.clone(),
+    }
+}
+
+/// Mastodon's `PreviewCard`. Always a `link` card with empty `html`: no page markup or
+/// oEmbed is ever passed on (CVE-2023-36459).
+#[derive(Serialize)]
+pub struct PreviewCardEntity {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub language: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub author_name: String,
+    pub author_url: String,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub html: String,
+    pub width: u32,
+    pub height: u32,
+    pub image: Option<String>,
+    pub image_description: String,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub published_at: Option<String>,
+    pub authors: Vec<PreviewCardAuthorEntity>,
+}
+
+#[derive(Serialize)]
+pub struct PreviewCardAuthorEntity {
+    pub name: String,
+    pub url: String,
+    pub account: Option<()>,
+}
+
+pub fn preview_card(app: &App, view: &crate::app::cards::CardView) -> PreviewCardEntity {
+    use crate::app::media::{Variant, url};
+    let card = &view.card;
+    let image = view.image.as_ref();
+    let published_at = card.published.as_deref().and_then(|text| {
+        let parsed =
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+        u64::try_from(parsed.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(iso8601_ms)
+    });
+    let authors = (!card.author_name.is_empty() || !card.author_url.is_empty())
+        .then(|| PreviewCardAuthorEntity {
+            name: card.author_name.clone(),
+            url: card.author_url.clone(),
+            account: None,
+        })
+        .into_iter()
+        .collect();
+    PreviewCardEntity {
+        url: card.url.clone(),
+        title: card.title.clone(),
+        description: card.description.clone(),
+        language: card.language.clone(),
+        kind: "link",
+        author_name: card.author_name.clone(),
+        author_url: card.author_url.clone(),
+        provider_name: card.provider_name.clone(),
+        provider_url: card.provider_url.clone(),
+        html: String::new(),
+        width: image.and_then(|media| media.width).unwrap_or(0),
+        height: image.and_then(|media| media.height).unwrap_or(0),
+        image: image.map(|media| url(app, media.id, Variant::Original)),
+        image_description: card.image_description.clone(),
+        embed_url: String::new(),
+        blurhash: image.and_then(|media| media.blurhash.clone()),
+        published_at,
+        authors,
     }
 }
 

@@ -151,6 +151,7 @@ pub fn routes() -> Router<App> {
                 .put(statuses::edit),
         )
         .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/card", get(statuses::card))
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
         .route(

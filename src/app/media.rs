@@ -70,6 +70,8 @@ pub struct Tiers {
     /// losing it on a restart only means a fetch on first view.
     prefetch_tx: tokio::sync::mpsc::Sender<MediaId>,
     prefetch_rx: Mutex<Option<tokio::sync::mpsc::Receiver<MediaId>>>,
+    /// The preview card job's wake-up and per-host rate limit.
+    pub cards: super::cards::CardJob,
 }
 
 /// The name of the media URL secret in the `name_value` table.
@@ -107,6 +109,7 @@ impl Tiers {
             evict_now: tokio::sync::Notify::new(),
             prefetch_tx,
             prefetch_rx: Mutex::new(Some(prefetch_rx)),
+            cards: super::cards::CardJob::default(),
         }
     }
 
@@ -767,6 +770,39 @@ pub fn insert_remote(
     Ok(ids)
 }
 
+/// A remote image of no status (a preview card's, a custom emoji's), in `tx`: metadata only,
+/// fetched on first view (or by its owner's job) through the tiers.
+pub fn remote_image(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    owner: AccountId,
+    url: &str,
+) -> Result<MediaId, AppError> {
+    let media = Media {
+        id: MediaId(app.next_id()),
+        account_id: owner,
+        status_id: None,
+        kind: MediaKind::Image,
+        state: MediaState::Ready,
+        content_type: String::new(),
+        blob: None,
+        thumbnail: None,
+        remote_url: Some(url.to_string()),
+        description: String::new(),
+        focus: None,
+        width: None,
+        height: None,
+        thumbnail_width: None,
+        thumbnail_height: None,
+        blurhash: None,
+        created_ms: now_ms(),
+        error: None,
+        fetch_failed_ms: None,
+    };
+    store::put_media(tx, &media)?;
+    Ok(media.id)
+}
+
 /// A remote account's avatar or header, in the account's transaction: the media it has
 /// when the URL is the same, else a new remote media record (the old one dropped).
 pub fn remote_profile_image(
@@ -1036,11 +1072,17 @@ async fn fetch_remote_unevicted(app: &App, id: MediaId, force: bool) -> Result<H
     {
         return Err(AppError::NotFound);
     }
-    // A remote media record of no status is an avatar or header: the avatar cap applies.
-    let cap = media
-        .status_id
-        .is_none()
-        .then_some(app.config.media.avatar_bytes_max);
+    // A remote media record of no status is an avatar, a header or a preview card's image:
+    // the avatar cap applies.
+    // A custom emoji's image has the emoji cap.
+    let cap = if media.account_id == super::emoji::OWNER {
+        Some(app.config.media.emoji_bytes_max)
+    } else {
+        media
+            .status_id
+            .is_none()
+            .then_some(app.config.media.avatar_bytes_max)
+    };
     match download(app, &remote_url, media.kind, cap).await {
         Ok((bytes, content_type)) => {
             let hash = crate::blob::hash(&bytes);
@@ -1130,18 +1172,7 @@ async fn download(
         return Err("outbound requests are paused".into());
     }
     let host = host_of(remote_url).ok_or("no host")?;
-    let refused = app
-        .run(move |app| {
-            app.store.read(|tx| {
-                let refused = super::domains::refuses_host(app, tx, &host)?
-                    || super::domains::block_for_host(app, tx, &host)?
-                        .is_some_and(|block| block.reject_media);
-                Ok::<_, AppError>(refused)
-            })
-        })
-        .await
-        .map_err(|error| error.to_string())?;
-    if refused {
+    if host_refused(app, host).await? {
         return Err("the domain's media is rejected".into());
     }
     let url = crate::net::Url::parse(remote_url).map_err(|error| error.to_string())?;
@@ -1183,6 +1214,44 @@ async fn download(
             .map_err(|error| error.to_string())?;
     }
     Ok((fetched.body, sniffed.content_type))
+}
+
+/// Whether media from `host` is refused (a suspended or `reject_media` domain).
+pub(super) async fn host_refused(app: &App, host: String) -> Result<bool, String> {
+    app.run(move |app| {
+        app.store.read(|tx| {
+            let refused = super::domains::refuses_host(app, tx, &host)?
+                || super::domains::block_for_host(app, tx, &host)?
+                    .is_some_and(|block| block.reject_media);
+            Ok::<_, AppError>(refused)
+        })
+    })
+    .await
+    .map_err(|error| error.to_string())
+}
+
+/// Width, height and blurhash of a hot remote image, decoded in a decode slot.
+pub(super) async fn summarize_image(
+    app: &App,
+    hash: &Hash,
+) -> Result<(u32, u32, Option<String>), AppError> {
+    let bytes = app
+        .media
+        .blobs
+        .read(Disk::Hot, hash)
+        .await
+        .map_err(blob_error)?
+        .ok_or(AppError::NotFound)?;
+    let _slot = app
+        .media
+        .decode_slots
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(move || crate::media::image_summary(&bytes))
+        .await
+        .map_err(|error| AppError::Internal(format!("decoding panicked: {error}")))?
+        .map_err(media_error)
 }
 
 fn image_format(content_type: &str) -> Option<image::ImageFormat> {
@@ -1545,6 +1614,8 @@ pub struct OrphanReport {
     pub objects: u64,
     /// Raw uploads of no upload being processed.
     pub incoming: u64,
+    /// Preview cards no status links to any more (with their images).
+    pub cards: u64,
 }
 
 /// `skerry media remove-orphans`: the sweep that keeps crashes and failed deletes from
@@ -1553,7 +1624,11 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
     // Cold objects are written only by eviction, before their record is committed: no
     // eviction pass may run during the sweep.
     let _no_eviction = app.media.evicting.lock().await;
-    let mut report = OrphanReport::default();
+    let mut report = OrphanReport {
+        // First, so that the images of dropped cards are swept with the rest below.
+        cards: super::cards::sweep(app).await?,
+        ..OrphanReport::default()
+    };
     // Uploads never attached (nor an avatar or header) after a day, as Mastodon's cleanup.
     let cutoff_id = crate::util::ids::id_floor_for_ms(now_ms().saturating_sub(UNATTACHED_KEPT_MS));
     report.unattached = app
@@ -1572,6 +1647,7 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
                         if !media.is_local()
                             || media.status_id.is_some()
                             || media.state == MediaState::Processing
+                            || media.account_id == super::emoji::OWNER
                         {
                             continue;
                         }
@@ -1755,6 +1831,7 @@ pub fn spawn_worker(
                 }
             })
         });
+        let card_job = tokio::spawn(super::cards::run(app.clone(), stop.clone()));
         resume_processing(&app).await;
         let interval = Duration::from_secs(app.config.media.evict_interval_secs);
         // Disk pressure is checked more often than the full interval: running out of disk
@@ -1789,5 +1866,6 @@ pub fn spawn_worker(
         if let Some(prefetcher) = prefetcher {
             prefetcher.abort();
         }
+        let _ = card_job.await;
     })
 }

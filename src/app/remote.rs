@@ -200,6 +200,8 @@ pub struct NoteInput {
     pub poll: Option<crate::model::Poll>,
     /// Media attachments (metadata; the bytes come per the fetch policy).
     pub media: Vec<super::media::RemoteMediaInput>,
+    /// Custom emojis of its `Emoji` tags: (shortcode without colons, image URL).
+    pub emojis: Vec<(String, String)>,
 }
 
 /// An id in the millisecond a remote object was published, so timelines stay in time order.
@@ -268,6 +270,8 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
+        super::cards::link(app, tx, &status)?;
+        super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;
         }
@@ -327,6 +331,8 @@ pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
         status.language = input.language;
         status.edited_ms = Some(edited_ms);
         statuses::update_status(tx, &status)?;
+        super::cards::link(app, tx, &status)?;
+        super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
         // An Update of a Question carries its current counts.
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;

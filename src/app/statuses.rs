@@ -150,6 +150,7 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
         };
         super::media::attach(app, tx, author, status.id, &new.media_ids)?;
         statuses::insert_status(tx, &status, true)?;
+        super::cards::link(app, tx, &status)?;
         if let Some(poll) = &new.poll {
             statuses::put_poll(tx, status.id, poll)?;
         }
@@ -645,6 +646,7 @@ pub fn edit(
         }
         status.edited_ms = Some(edited_ms);
         statuses::update_status(tx, &status)?;
+        super::cards::link(app, tx, &status)?;
         outbox::enqueue(app, tx, OutboxIntent::UpdateStatus { status: status.id })?;
         super::stream::pending(super::stream::Event::StatusUpdated { status: status.id });
         views::status_view(app, tx, Some(viewer), status)

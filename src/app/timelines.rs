@@ -198,10 +198,13 @@ pub enum Scope {
     Remote,
 }
 
+/// The public timeline; `only_media` keeps statuses with attachments (a filtered scan of at
+/// most `SCAN_KEYS_MAX` keys, as the account timeline's).
 pub fn public(
     app: &App,
     viewer: Option<AccountId>,
     scope: Scope,
+    only_media: bool,
     page: Page,
 ) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
@@ -209,7 +212,10 @@ pub fn public(
             if scope == Scope::Remote && timelines::is_local_public(tx, id)? {
                 return Ok(None);
             }
-            keep_public(app, tx, viewer, id)
+            Ok::<_, AppError>(
+                keep_public(app, tx, viewer, id)?
+                    .filter(|status| !only_media || !status.media_ids.is_empty()),
+            )
         })?;
         render(app, tx, viewer, FilterContext::Public, found)
     })
@@ -220,6 +226,7 @@ pub fn tag(
     viewer: Option<AccountId>,
     name: &str,
     local_only: bool,
+    only_media: bool,
     page: Page,
 ) -> Result<Vec<StatusView>, AppError> {
     app.store.read(|tx| {
@@ -230,7 +237,10 @@ pub fn tag(
             if local_only && !timelines::is_local_public(tx, id)? {
                 return Ok(None);
             }
-            keep_public(app, tx, viewer, id)
+            Ok::<_, AppError>(
+                keep_public(app, tx, viewer, id)?
+                    .filter(|status| !only_media || !status.media_ids.is_empty()),
+            )
         })?;
         render(app, tx, viewer, FilterContext::Public, found)
     })

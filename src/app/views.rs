@@ -15,6 +15,8 @@ pub struct AccountView {
     pub counts: AccountCounts,
     /// For a remote account: its actor id and profile page.
     pub remote: Option<RemoteRef>,
+    /// The custom emojis (of its domain) that its display name and note name.
+    pub emojis: Vec<(crate::model::CustomEmoji, Option<crate::model::Media>)>,
 }
 
 /// Where a remote account lives.
@@ -58,6 +60,10 @@ pub struct StatusView {
     pub filtered: Vec<super::filters::FilterMatch>,
     /// Media attachments, in order.
     pub media: Vec<crate::model::Media>,
+    /// The link preview, when its card is ready.
+    pub card: Option<super::cards::CardView>,
+    /// The custom emojis its text names (of its author's domain), with their images.
+    pub emojis: Vec<(crate::model::CustomEmoji, Option<crate::model::Media>)>,
 }
 
 /// The relation between the viewer and another account.
@@ -108,10 +114,17 @@ pub fn account_view(
             }
         }),
     };
+    let emojis = super::emoji::used_in(
+        app,
+        reader,
+        account.domain.as_deref(),
+        &[&account.display_name, &account.note_html],
+    )?;
     Ok(AccountView {
         account,
         counts,
         remote,
+        emojis,
     })
 }
 
@@ -254,8 +267,17 @@ fn status_view_inner(
         statuses::status_uri(reader, status.id)?
     };
     let media = super::media::of_status(app, reader, &status.media_ids)?;
+    let card = super::cards::of_status(app, reader, status.id)?;
+    let emojis = super::emoji::used_in(
+        app,
+        reader,
+        account.account.domain.as_deref(),
+        &[&status.content_html, &status.spoiler_text],
+    )?;
     Ok(StatusView {
         media,
+        card,
+        emojis,
         status,
         account,
         counts,

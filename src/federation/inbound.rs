@@ -267,6 +267,11 @@ pub(super) async fn note_input(
         quote: note.quote.clone(),
         poll: note.poll.as_ref().map(poll_of),
         media: note.attachments.iter().map(remote_media).collect(),
+        emojis: note
+            .emojis
+            .iter()
+            .map(|emoji| (emoji.shortcode.clone(), emoji.image_url.clone()))
+            .collect(),
     })
 }
 

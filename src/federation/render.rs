@@ -38,7 +38,8 @@ fn object_context() -> Value {
             "sensitive": "as:sensitive",
             "Hashtag": "as:Hashtag",
             "toot": "http://joinmastodon.org/ns#",
-            "votersCount": "toot:votersCount"
+            "votersCount": "toot:votersCount",
+            "Emoji": "toot:Emoji"
         }
     ])
 }
@@ -245,6 +246,28 @@ fn attachments(app: &App, view: &StatusView) -> Vec<Value> {
 }
 
 /// A local status as a `Note`.
+/// A custom emoji as Mastodon sends it: `Emoji` with an `Image` icon (ours only).
+fn emoji_tag(
+    app: &App,
+    emoji: &crate::model::CustomEmoji,
+    image: &crate::model::Media,
+) -> Option<Value> {
+    if emoji.domain.is_some() {
+        return None;
+    }
+    Some(json!({
+        "id": format!("{}/emojis/{}", app.base_url, emoji.shortcode),
+        "type": "Emoji",
+        "name": format!(":{}:", emoji.shortcode),
+        "updated": iso8601_ms(emoji.updated_ms),
+        "icon": {
+            "type": "Image",
+            "mediaType": image.content_type,
+            "url": crate::app::media::url(app, image.id, crate::app::media::Variant::Original),
+        },
+    }))
+}
+
 pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
     let status = &view.status;
     let author = &view.account.account.username;
@@ -258,6 +281,11 @@ pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value 
     tags.extend(status.tags.iter().map(|name| {
         json!({ "type": "Hashtag", "href": format!("{}/tags/{name}", app.base_url), "name": format!("#{name}") })
     }));
+    tags.extend(
+        view.emojis
+            .iter()
+            .filter_map(|(emoji, image)| emoji_tag(app, emoji, image.as_ref()?)),
+    );
     let mut note = json!({
         "@context": object_context(),
         "id": id,

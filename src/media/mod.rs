@@ -16,6 +16,8 @@
 //!   are capped and their first frame gives the thumbnail;
 //! - video and audio are stored as they come (no ffmpeg, no parsing beyond the magic bytes).
 
+pub mod card;
+
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -217,8 +219,8 @@ pub fn check_pixels(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), Med
     Ok((width, height))
 }
 
-fn process_image(bytes: &[u8], sniffed: Sniffed) -> Result<Processed, MediaError> {
-    let format = format_of(sniffed.content_type).ok_or(MediaError::UnsupportedType)?;
+/// Decodes an image within the pixel and allocation caps, upright (EXIF orientation applied).
+fn decode_capped(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, MediaError> {
     let (width, height) = check_pixels(bytes, format)?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(width);
@@ -233,6 +235,35 @@ fn process_image(bytes: &[u8], sniffed: Sniffed) -> Result<Processed, MediaError
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn blurhash_of(image: &DynamicImage) -> Option<String> {
+    let tiny = image
+        .thumbnail(BLURHASH_SIDE_PX, BLURHASH_SIDE_PX)
+        .to_rgba8();
+    blurhash::encode(
+        BLURHASH_COMPONENTS.0,
+        BLURHASH_COMPONENTS.1,
+        tiny.width(),
+        tiny.height(),
+        tiny.as_raw(),
+    )
+    .ok()
+}
+
+/// Width, height and blurhash of a fetched image (a preview card's), decoded within the
+/// same caps as an upload; nothing is re-encoded.
+pub fn image_summary(bytes: &[u8]) -> Result<(u32, u32, Option<String>), MediaError> {
+    let sniffed = sniff(bytes).ok_or(MediaError::UnsupportedType)?;
+    let format = format_of(sniffed.content_type).ok_or(MediaError::UnsupportedType)?;
+    let image = decode_capped(bytes, format)?;
+    Ok((image.width(), image.height(), blurhash_of(&image)))
+}
+
+fn process_image(bytes: &[u8], sniffed: Sniffed) -> Result<Processed, MediaError> {
+    let format = format_of(sniffed.content_type).ok_or(MediaError::UnsupportedType)?;
+    let image = decode_capped(bytes, format)?;
     let (stored, content_type) = if format == ImageFormat::Gif {
         // Kept as sent: the first frame was decoded above only to prove the file whole and
         // to make the thumbnail.
@@ -260,17 +291,7 @@ fn process_image(bytes: &[u8], sniffed: Sniffed) -> Result<Processed, MediaError
         width: small.width(),
         height: small.height(),
     };
-    let tiny = small
-        .thumbnail(BLURHASH_SIDE_PX, BLURHASH_SIDE_PX)
-        .to_rgba8();
-    let blurhash = blurhash::encode(
-        BLURHASH_COMPONENTS.0,
-        BLURHASH_COMPONENTS.1,
-        tiny.width(),
-        tiny.height(),
-        tiny.as_raw(),
-    )
-    .ok();
+    let blurhash = blurhash_of(&small);
     Ok(Processed {
         kind: MediaKind::Image,
         content_type,

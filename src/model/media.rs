@@ -149,3 +149,75 @@ pub struct Blob {
     pub cold_ms: u64,
     pub created_ms: u64,
 }
+
+/// Where a preview card stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum CardState {
+    /// Waiting for the card job (the link is in the due queue).
+    Pending = 0,
+    /// Fetched and parsed; shown on statuses that link to it.
+    Ready = 1,
+    /// The page could not be had or said nothing usable; not asked again before the retry
+    /// pause (the negative cache).
+    Failed = 2,
+}
+
+impl From<CardState> for u8 {
+    fn from(state: CardState) -> u8 {
+        state as u8
+    }
+}
+
+impl TryFrom<u8> for CardState {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        match value {
+            0 => Ok(CardState::Pending),
+            1 => Ok(CardState::Ready),
+            2 => Ok(CardState::Failed),
+            _ => Err(format!("unknown card state {value}")),
+        }
+    }
+}
+
+/// A link preview (Mastodon's `PreviewCard`), one per URL, shared by every status that links
+/// to it. All text is plain (never HTML from the page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    /// The link as the status has it, without its fragment.
+    pub url: String,
+    pub state: CardState,
+    pub title: String,
+    pub description: String,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub author_name: String,
+    pub author_url: String,
+    pub language: Option<String>,
+    /// `article:published_time` as the page gave it.
+    pub published: Option<String>,
+    /// The preview image: a remote media record (no status), so its bytes live in the
+    /// remote media tiers like any attachment's; its width, height and blurhash are there.
+    pub image: Option<MediaId>,
+    pub image_description: String,
+    /// When the card was queued, fetched or failed.
+    pub updated_ms: u64,
+    /// Why the last fetch failed (for the log and `db check`).
+    pub error: Option<String>,
+}
+
+/// A custom emoji: `:shortcode:` in a status or profile shows its image. Local ones are
+/// added by admins (their image is a local blob, never evicted); remote ones come from the
+/// `Emoji` tags of peers' posts (their image is remote media, cached in the tiers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    /// `None` for ours.
+    pub domain: Option<String>,
+    /// The image, a media record (local for ours, remote for a peer's).
+    pub media: MediaId,
+    pub category: String,
+    pub visible_in_picker: bool,
+    pub updated_ms: u64,
+}

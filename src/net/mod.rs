@@ -239,7 +239,24 @@ impl Client {
     ) -> Result<Fetched, NetError> {
         let accept = HeaderValue::from_str(accept)
             .map_err(|_| NetError::InvalidHeader(format!("Accept: {accept:?}")))?;
-        let exchange = self.get_following(url, accept, extra_headers, body_bytes_max, sign);
+        let exchange = self.get_following(url, accept, extra_headers, body_bytes_max, false, sign);
+        tokio::time::timeout(self.total_timeout(), exchange)
+            .await
+            .map_err(|_| NetError::Timeout)?
+    }
+
+    /// As [`Client::get`], unsigned, but a body longer than `body_bytes_max` is cut there
+    /// instead of refused: for HTML pages, whose metadata is in the head (preview cards).
+    pub async fn get_prefix(
+        &self,
+        url: &Url,
+        accept: &str,
+        body_bytes_max: usize,
+    ) -> Result<Fetched, NetError> {
+        let accept = HeaderValue::from_str(accept)
+            .map_err(|_| NetError::InvalidHeader(format!("Accept: {accept:?}")))?;
+        let no_headers = HeaderMap::new();
+        let exchange = self.get_following(url, accept, &no_headers, body_bytes_max, true, None);
         tokio::time::timeout(self.total_timeout(), exchange)
             .await
             .map_err(|_| NetError::Timeout)?
@@ -293,6 +310,7 @@ impl Client {
         accept: HeaderValue,
         extra_headers: &HeaderMap,
         body_bytes_max: usize,
+        truncate: bool,
         sign: Option<&Sign<'_>>,
     ) -> Result<Fetched, NetError> {
         check_url(url, self.allow_private_networks)?;
@@ -319,7 +337,11 @@ impl Client {
             }
             let http_status = response.status();
             let headers = response.headers().clone();
-            let body = read_body(response, body_bytes_max).await?;
+            let body = if truncate {
+                read_body_truncated(response, body_bytes_max).await?
+            } else {
+                read_body(response, body_bytes_max).await?
+            };
             return Ok(Fetched {
                 final_url: current,
                 http_status,

@@ -8,7 +8,7 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::{Reader, StoreError, get_record, put_record, records, schema};
-use crate::model::{Blob, BlobHash, Media, MediaId};
+use crate::model::{Blob, BlobHash, Card, CustomEmoji, Media, MediaId, StatusId};
 
 pub fn get_media(
     reader: &impl Reader,
@@ -336,6 +336,172 @@ pub fn to_hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{byte:02x}");
     }
     out
+}
+
+pub fn get_card(
+    reader: &impl Reader,
+    url: &str,
+    bytes_max: usize,
+) -> Result<Option<Card>, StoreError> {
+    let table = reader.table(schema::CARDS)?;
+    let Some(bytes) = table.get(url)? else {
+        return Ok(None);
+    };
+    records::decode(bytes.value(), bytes_max).map(Some)
+}
+
+pub fn put_card(tx: &WriteTransaction, card: &Card) -> Result<(), StoreError> {
+    let bytes = records::encode(card)?;
+    tx.open_table(schema::CARDS)?
+        .insert(card.url.as_str(), bytes.as_slice())?;
+    Ok(())
+}
+
+pub fn delete_card(tx: &WriteTransaction, url: &str) -> Result<(), StoreError> {
+    tx.open_table(schema::CARDS)?.remove(url)?;
+    Ok(())
+}
+
+/// Cards from `after` (exclusive) in URL order, at most `limit`: the sweep's steps.
+pub fn cards_after(
+    reader: &impl Reader,
+    after: &str,
+    limit: usize,
+    bytes_max: usize,
+) -> Result<Vec<Card>, StoreError> {
+    use std::ops::Bound;
+    let table = reader.table(schema::CARDS)?;
+    let mut out = Vec::new();
+    for entry in table.range::<&str>((Bound::Excluded(after), Bound::Unbounded))? {
+        let (_, value) = entry?;
+        out.push(records::decode::<Card>(value.value(), bytes_max)?);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+pub fn status_card_url(
+    reader: &impl Reader,
+    status: StatusId,
+) -> Result<Option<String>, StoreError> {
+    let table = reader.table(schema::STATUS_CARDS)?;
+    Ok(table.get(status.0)?.map(|url| url.value().to_string()))
+}
+
+/// Sets (or clears) the link a status previews, and the reverse index.
+pub fn set_status_card(
+    tx: &WriteTransaction,
+    status: StatusId,
+    url: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut links = tx.open_table(schema::STATUS_CARDS)?;
+    let mut reverse = tx.open_table(schema::CARD_STATUSES)?;
+    if let Some(old) = links.remove(status.0)? {
+        reverse.remove((old.value(), status.0))?;
+    }
+    if let Some(url) = url {
+        links.insert(status.0, url)?;
+        reverse.insert((url, status.0), ())?;
+    }
+    Ok(())
+}
+
+/// Whether any status links to `url`.
+pub fn card_in_use(reader: &impl Reader, url: &str) -> Result<bool, StoreError> {
+    let table = reader.table(schema::CARD_STATUSES)?;
+    let mut range = table.range((url, 0u64)..=(url, u64::MAX))?;
+    Ok(range.next().transpose()?.is_some())
+}
+
+pub fn queue_card(tx: &WriteTransaction, due_ms: u64, url: &str) -> Result<(), StoreError> {
+    tx.open_table(schema::CARDS_DUE)?
+        .insert((due_ms, url), ())?;
+    Ok(())
+}
+
+pub fn unqueue_card(tx: &WriteTransaction, due_ms: u64, url: &str) -> Result<(), StoreError> {
+    tx.open_table(schema::CARDS_DUE)?.remove((due_ms, url))?;
+    Ok(())
+}
+
+/// Cards due by `now_ms`, earliest first, at most `limit`.
+pub fn cards_due(
+    reader: &impl Reader,
+    now_ms: u64,
+    limit: usize,
+) -> Result<Vec<(u64, String)>, StoreError> {
+    let table = reader.table(schema::CARDS_DUE)?;
+    let mut out = Vec::new();
+    for entry in table.range((0u64, "")..)? {
+        let (key, _) = entry?;
+        let (due_ms, url) = key.value();
+        if due_ms > now_ms || out.len() >= limit {
+            break;
+        }
+        out.push((due_ms, url.to_string()));
+    }
+    Ok(out)
+}
+
+pub fn cards_queued(reader: &impl Reader) -> Result<u64, StoreError> {
+    Ok(reader.table(schema::CARDS_DUE)?.len()?)
+}
+
+pub fn get_emoji(
+    reader: &impl Reader,
+    domain: Option<&str>,
+    shortcode: &str,
+    bytes_max: usize,
+) -> Result<Option<CustomEmoji>, StoreError> {
+    let table = reader.table(schema::EMOJIS)?;
+    let Some(bytes) = table.get((domain.unwrap_or_default(), shortcode))? else {
+        return Ok(None);
+    };
+    records::decode(bytes.value(), bytes_max).map(Some)
+}
+
+pub fn put_emoji(tx: &WriteTransaction, emoji: &CustomEmoji) -> Result<(), StoreError> {
+    let bytes = records::encode(emoji)?;
+    tx.open_table(schema::EMOJIS)?.insert(
+        (
+            emoji.domain.as_deref().unwrap_or_default(),
+            emoji.shortcode.as_str(),
+        ),
+        bytes.as_slice(),
+    )?;
+    Ok(())
+}
+
+pub fn delete_emoji(
+    tx: &WriteTransaction,
+    domain: Option<&str>,
+    shortcode: &str,
+) -> Result<(), StoreError> {
+    tx.open_table(schema::EMOJIS)?
+        .remove((domain.unwrap_or_default(), shortcode))?;
+    Ok(())
+}
+
+/// The emojis of a domain (`None`: ours), by shortcode, at most `limit`.
+pub fn emojis_of(
+    reader: &impl Reader,
+    domain: Option<&str>,
+    limit: usize,
+    bytes_max: usize,
+) -> Result<Vec<CustomEmoji>, StoreError> {
+    let domain = domain.unwrap_or_default();
+    let table = reader.table(schema::EMOJIS)?;
+    let mut out = Vec::new();
+    for entry in table.range((domain, "")..)? {
+        let (key, value) = entry?;
+        if key.value().0 != domain || out.len() >= limit {
+            break;
+        }
+        out.push(records::decode::<CustomEmoji>(value.value(), bytes_max)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -672,6 +672,29 @@ impl Record for model::Blob {
     }
 }
 
+impl Record for model::CustomEmoji {
+    const KIND: &'static str = "emoji";
+    fn check(&self) -> Result<(), &'static str> {
+        if self.shortcode.is_empty() || self.media.0 == 0 {
+            return Err("an emoji without shortcode or image");
+        }
+        Ok(())
+    }
+}
+
+impl Record for model::Card {
+    const KIND: &'static str = "card";
+    fn check(&self) -> Result<(), &'static str> {
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Err("a card of a link that is not http(s)");
+        }
+        if self.state == model::CardState::Ready && self.title.is_empty() {
+            return Err("a ready card without a title");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

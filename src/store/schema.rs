@@ -322,4 +322,16 @@ tables! {
     /// Reactions to announcements: (announcement, emoji, account) to the time of the reaction
     /// in ms.
     ANNOUNCEMENT_REACTIONS: (u64, &str, u64) => u64 = "announcementid_name_account_reactedms";
+    /// Preview cards (`model::Card`) by the URL they preview (without its fragment).
+    CARDS: &str => &[u8] = "url_card";
+    /// The link a status previews: status id to the card's URL.
+    STATUS_CARDS: u64 => &str = "statusid_cardurl";
+    /// Cards waiting for the card job: (due ms, URL). A card's fetch is retried later (a
+    /// busy host) by moving its key.
+    CARDS_DUE: (u64, &str) => () = "duems_cardurl";
+    /// The statuses that link to a card: (URL, status id), so the sweep knows a card in use.
+    CARD_STATUSES: (&str, u64) => () = "cardurl_statusid";
+    /// Custom emojis (`model::CustomEmoji`) by (domain, shortcode); the domain is empty for
+    /// ours.
+    EMOJIS: (&str, &str) => &[u8] = "domain_shortcode_emoji";
 }

@@ -73,6 +73,12 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     if let Some(parent) = status.in_reply_to_id {
         tx.open_table(schema::REPLIES)?.remove((parent.0, id))?;
     }
+    // The card stays (other statuses may link to it); the media sweep drops cards no status
+    // names any more.
+    if let Some(url) = tx.open_table(schema::STATUS_CARDS)?.remove(id)? {
+        tx.open_table(schema::CARD_STATUSES)?
+            .remove((url.value(), id))?;
+    }
     Ok(())
 }
 

@@ -84,8 +84,29 @@ pub async fn v1(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-pub async fn custom_emojis() -> Json<Vec<Value>> {
-    Json(Vec::new())
+/// `GET /api/v1/custom_emojis`: ours, by shortcode.
+pub async fn custom_emojis(State(app): State<App>) -> Result<Json<Vec<entities::Emoji>>, ApiError> {
+    let found = app
+        .run(|app| {
+            let emojis = crate::app::emoji::list_local(app)?;
+            app.store.read(|tx| {
+                emojis
+                    .into_iter()
+                    .map(|emoji| {
+                        let image =
+                            crate::store::media::get_media(tx, emoji.media, app.bytes_max())?;
+                        Ok::<_, crate::app::AppError>((emoji, image))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .await?;
+    Ok(Json(
+        found
+            .iter()
+            .map(|(emoji, image)| entities::emoji(&app, emoji, image.as_ref()))
+            .collect(),
+    ))
 }
 
 /// The blocks that limit or suspend, shown to everyone. Mastodon makes this a setting

@@ -405,6 +405,26 @@ pub async fn source(
     })))
 }
 
+/// `GET /api/v1/statuses/:id/card` (deprecated in Mastodon 3.0, still called by apps): the
+/// status's preview card, or `{}` when it has none (as Mastodon answers).
+pub async fn card(
+    State(app): State<App>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let viewer = auth.viewer(Scope::ReadStatuses)?;
+    let id: StatusId = parse_id(&id)?;
+    let card = app
+        .run(move |app| crate::app::cards::get(app, viewer, id))
+        .await?;
+    let body = match card {
+        Some(card) => serde_json::to_value(entities::preview_card(&app, &card))
+            .map_err(|error| ApiError::from(crate::app::AppError::Internal(error.to_string())))?,
+        None => serde_json::json!({}),
+    };
+    Ok(Json(body))
+}
+
 /// `GET /api/v1/statuses/:id/history`: every version, oldest first.
 pub async fn history(
     State(app): State<App>,

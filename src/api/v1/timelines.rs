@@ -69,14 +69,10 @@ pub async fn public(
         (false, true) => PublicScope::Remote,
         (false, false) => PublicScope::All,
     };
-    // FIXME: `only_media` on the public and hashtag timelines needs a filtered scan (the
-    // account timeline has one); until then such a timeline is empty.
-    let views = if params.only_media.unwrap_or(false) {
-        Vec::new()
-    } else {
-        app.run(move |app| timelines::public(app, viewer, scope, page))
-            .await?
-    };
+    let only_media = params.only_media.unwrap_or(false);
+    let views = app
+        .run(move |app| timelines::public(app, viewer, scope, only_media, page))
+        .await?;
     Ok(respond(&app, &uri, &views))
 }
 
@@ -90,12 +86,10 @@ pub async fn tag(
     let viewer = auth.viewer(Scope::ReadStatuses)?;
     let page = params.page.page(&app, None);
     let local_only = params.local.unwrap_or(false);
-    let views = if params.only_media.unwrap_or(false) {
-        Vec::new()
-    } else {
-        app.run(move |app| timelines::tag(app, viewer, &name, local_only, page))
-            .await?
-    };
+    let only_media = params.only_media.unwrap_or(false);
+    let views = app
+        .run(move |app| timelines::tag(app, viewer, &name, local_only, only_media, page))
+        .await?;
     Ok(respond(&app, &uri, &views))
 }
 
