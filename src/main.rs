@@ -531,6 +531,10 @@ async fn capacity(
             capacity::CALIBRATION_ACTIVITIES
         );
         println!("cpu_us_per_activity = {:.1}", measured.cpu_us_per_activity);
+        println!(
+            "cpu_us_per_signature = {:.1}",
+            measured.cpu_us_per_signature
+        );
         println!("bytes_per_status = {:.1}", measured.bytes_per_status);
         println!("bytes_per_account = {:.1}", measured.bytes_per_account);
         println!(

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::{App, remote};
+use crate::app::{App, AppError, remote};
 use crate::config::Config;
 use crate::model::InboundActivity;
 
@@ -23,6 +23,9 @@ use super::FederationError;
 pub const CALIBRATION_ACTIVITIES: usize = 4_000;
 /// Distinct authors among them (relay traffic: most authors post rarely).
 const CALIBRATION_AUTHORS: usize = 1_400;
+/// Signed inbox requests verified by a calibration (draft-cavage rsa-sha256 over a ~1.2 KB
+/// body with its digest, RSA-2048): enough for a steady figure, ~0.1 s.
+const CALIBRATION_SIGNATURES: usize = 1_000;
 /// The daily growth sample: ~76 tables × ~90 bytes.
 const GROWTH_SAMPLE_BYTES_PER_DAY: f64 = 7_000.0;
 /// Largest profile file read, in bytes.
@@ -34,6 +37,10 @@ pub const PROFILE_BYTES_MAX: u64 = 64 * 1024;
 pub struct Calibration {
     /// CPU time to verify-free apply one inbound Create (parse, sanitize, store), in µs.
     pub cpu_us_per_activity: f64,
+    /// CPU time to check the signature of one signed inbox request (parse, digest, RSA-2048
+    /// verification), in µs: every delivered activity is one.
+    #[serde(default)]
+    pub cpu_us_per_signature: f64,
     /// Bytes on disk per stored remote status: record, URI, indexes, B-tree pages.
     pub bytes_per_status: f64,
     /// Bytes on disk per remote account: account, actor (key), acct and URI indexes, counts.
@@ -58,6 +65,7 @@ impl Default for Calibration {
     fn default() -> Self {
         Calibration {
             cpu_us_per_activity: 900.0,
+            cpu_us_per_signature: 60.0,
             bytes_per_status: 220.0,
             bytes_per_account: 420.0,
             bytes_per_seen_activity: 25.0,
@@ -174,7 +182,10 @@ pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
         disk_bytes_per_day,
         steady_state_bytes: steady,
         touched_bytes_per_day: touched_posts * per_status,
-        cpu_share: activities * calibration.cpu_us_per_activity / 86_400e6 / profile.cores.max(1.0),
+        cpu_share: activities
+            * (calibration.cpu_us_per_activity + calibration.cpu_us_per_signature)
+            / 86_400e6
+            / profile.cores.max(1.0),
     }
 }
 
@@ -217,9 +228,10 @@ pub fn render(profile: &Profile, plan: &Plan) -> String {
         out.push_str("steady-state disk: none (no retention and no budget: it grows)\n");
     }
     out.push_str(&format!(
-        "CPU share: {:.3} % of {} core(s) for applying inbound activities (signature checks and media not included)\n",
+        "CPU share: {:.3} % of {} core(s) for verifying and applying inbound activities (HTTP and media not included): {:.1} CPU seconds a day\n",
         plan.cpu_share * 100.0,
-        profile.cores
+        profile.cores,
+        plan.cpu_share * 86_400.0 * profile.cores.max(1.0)
     ));
     out
 }
@@ -232,6 +244,57 @@ fn cpu_time_us() -> Option<f64> {
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     // Linux reports in USER_HZ, 100 on every mainstream architecture.
     Some(ticks * 10_000.0)
+}
+
+/// CPU time of the calling thread in µs, from `/proc/thread-self/schedstat` (nanoseconds, so
+/// short loops are measured finely, unlike the 10 ms ticks of `/proc/self/stat`).
+fn thread_cpu_time_us() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanoseconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanoseconds / 1000.0)
+}
+
+/// CPU µs to check one signed inbox request: parse the `Signature` header, check the date and
+/// the body's digest, verify RSA-2048 (what `federation::inbox` does before queueing).
+fn calibrate_signature_us() -> Result<f64, FederationError> {
+    use crate::sig::httpsig;
+    let der = crate::sig::generate_rsa_pkcs8()?;
+    let signing = crate::sig::SigningKey::from_pkcs8(&der)?;
+    let public = crate::sig::PublicKey::from_pem(&crate::sig::public_key_pem(&der)?)?;
+    let now_secs = crate::util::time::now_ms() / 1000;
+    let (actor, activity) = synthetic_create(0, 0, now_secs * 1000);
+    let body =
+        serde_json::to_vec(&activity).map_err(|error| FederationError::Json(error.to_string()))?;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("skerry.example"),
+    );
+    let method = http::Method::POST;
+    httpsig::sign_request(
+        &signing,
+        &format!("{actor}#main-key"),
+        &method,
+        "/inbox",
+        &mut headers,
+        Some(&body),
+        now_secs,
+    )?;
+    let policy = httpsig::VerifyPolicy::default();
+    let start = thread_cpu_time_us().unwrap_or(0.0);
+    for _ in 0..CALIBRATION_SIGNATURES {
+        let parsed = httpsig::parse(&headers)?;
+        let request = httpsig::RequestParts {
+            method: &method,
+            scheme: "https",
+            authority: "skerry.example",
+            path_and_query: "/inbox",
+            headers: &headers,
+            body: Some(&body),
+        };
+        httpsig::verify_request(&parsed, &request, &public, now_secs, &policy)?;
+    }
+    Ok((thread_cpu_time_us().unwrap_or(0.0) - start) / CALIBRATION_SIGNATURES as f64)
 }
 
 /// Resident memory now, from `/proc/self/status`.
@@ -443,8 +506,12 @@ pub async fn calibrate(
     }
     let first = first.expect("measured at half way");
     let second = app.run(measure).await?;
+    let cpu_us_per_signature = tokio::task::spawn_blocking(calibrate_signature_us)
+        .await
+        .map_err(|error| FederationError::App(AppError::Internal(error.to_string())))??;
     let calibration = Calibration {
         cpu_us_per_activity: cpu_us / CALIBRATION_ACTIVITIES as f64,
+        cpu_us_per_signature,
         bytes_per_status: marginal(first.status, second.status),
         bytes_per_account: marginal(first.account, second.account),
         bytes_per_seen_activity: marginal(first.seen, second.seen),
