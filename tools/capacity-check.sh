@@ -10,7 +10,7 @@
 #
 # Usage: tools/capacity-check.sh [ACTIVITIES (20000)] [RATE per second (1000)]
 # Environment: CARGO_PROFILE (release, or dev for a quick check: both sides then use the
-# debug build), PORT (18181). Loopback only; everything it writes is under one temporary
+# debug build), PORT (18181), CAPACITY_CHECK_NO_BUILD=1 (use the binaries already built). Loopback only; everything it writes is under one temporary
 # directory, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,11 @@ case "$CARGO_PROFILE" in
   *) echo "CARGO_PROFILE must be release or dev" >&2; exit 2 ;;
 esac
 
-cargo build --quiet --profile "$CARGO_PROFILE" -p skerry --bin skerry
-cargo build --quiet --profile "$CARGO_PROFILE" -p skerry-load
+# CAPACITY_CHECK_NO_BUILD=1 uses the binaries already built.
+if [ -z "${CAPACITY_CHECK_NO_BUILD:-}" ]; then
+  cargo build --quiet --profile "$CARGO_PROFILE" -p skerry --bin skerry
+  cargo build --quiet --profile "$CARGO_PROFILE" -p skerry-load
+fi
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -46,6 +49,11 @@ for _ in $(seq 1 100); do
   if "$BIN/skerry" health >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
+if ! "$BIN/skerry" health >/dev/null 2>&1; then
+  echo "the server did not answer /health:" >&2
+  tail -20 "$WORK/server.log" >&2
+  exit 1
+fi
 "$BIN/skerry" admin account create alice --email alice@example.test --role owner --data "$WORK/data" >/dev/null 2>&1
 
 # utime + stime of the server, in clock ticks (fields 14 and 15 of /proc/PID/stat; the command

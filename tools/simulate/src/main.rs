@@ -940,6 +940,16 @@ async fn main() -> anyhow::Result<()> {
             relay_boost_share: 0.10,
             relay_delete_share: 0.03,
             remote_accounts_active: on.days.last().map_or(0, |day| day.accounts),
+            // Attachments per post among the Notes sent.
+            media_share: on
+                .notes_json
+                .iter()
+                .map(|note| {
+                    serde_json::from_slice::<Value>(note)
+                        .map_or(0, |note| note["attachment"].as_array().map_or(0, Vec::len))
+                })
+                .sum::<usize>() as f64
+                / on.notes_json.len().max(1) as f64,
             retention_days: options.retention_days as f64,
             ..skerry::federation::capacity::Profile::default()
         };
@@ -947,8 +957,9 @@ async fn main() -> anyhow::Result<()> {
         let measured = on.allocated_bytes as f64;
         let _ = writeln!(
             table,
-            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
+            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/media record, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
             costs.bytes_per_status,
+            costs.bytes_per_media,
             costs.bytes_per_account,
             costs.bytes_per_seen_activity,
             costs.bytes_per_tombstone,
@@ -959,9 +970,10 @@ async fn main() -> anyhow::Result<()> {
         );
         let _ = writeln!(
             table,
-            "Profile: relay_activities_per_day = {}, relay_post_share = {:.3}, remote_accounts_active = {}, retention_days = {}.",
+            "Profile: relay_activities_per_day = {}, relay_post_share = {:.3}, media_share = {:.3}, remote_accounts_active = {}, retention_days = {}.",
             profile.relay_activities_per_day,
             profile.relay_post_share,
+            profile.media_share,
             profile.remote_accounts_active,
             profile.retention_days
         );
