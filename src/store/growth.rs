@@ -106,6 +106,9 @@ impl Store {
         rows.push((MEDIA_HOT.to_string(), media.hot_count, media.hot_bytes));
         rows.push((MEDIA_COLD.to_string(), media.cold_count, media.cold_bytes));
         drop(snapshot);
+        // The data in use, not what the last commits freed and redb has not yet reused: the
+        // day-to-day growth would otherwise swing by the pending pages.
+        self.release_freed_pages()?;
         rows.push((ALLOCATED.to_string(), 0, self.allocated_bytes()?));
         let day_ms = now_ms - now_ms % DAY_MS;
         self.write(|tx| {
