@@ -355,6 +355,9 @@ fn prune_until(
             break;
         }
         if let Some(until) = until_bytes {
+            // What the step freed is reusable only after a later durable commit: released
+            // first, or the count would stay high and the loop delete far past `until`.
+            app.store.release_freed_pages()?;
             if app.store.allocated_bytes()? <= until {
                 break;
             }
