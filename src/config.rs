@@ -59,8 +59,9 @@ pub struct StorageConfig {
     pub cache_bytes: usize,
     /// Largest record, after decompression, that decoding accepts.
     pub record_bytes_max: usize,
-    /// Disk budget of the database, in bytes (0: none). Near it, retention prunes untouched
-    /// remote content sooner, oldest first, until the data in use is under it again.
+    /// Disk budget of the database file, in bytes (0: none). Near it, retention prunes
+    /// untouched remote content sooner, oldest first, so that redb reuses free pages instead of
+    /// growing the file past it (`app::housekeeping::budget_ceiling`).
     pub db_bytes_max: u64,
 }
 

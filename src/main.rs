@@ -590,6 +590,10 @@ async fn capacity(
             capacity::CALIBRATION_ACTIVITIES
         );
         println!("cpu_us_per_activity = {:.1}", measured.cpu_us_per_activity);
+        println!(
+            "cpu_us_per_signature = {:.1}",
+            measured.cpu_us_per_signature
+        );
         println!("bytes_per_status = {:.1}", measured.bytes_per_status);
         println!("bytes_per_account = {:.1}", measured.bytes_per_account);
         println!(
@@ -598,8 +602,10 @@ async fn capacity(
         );
         println!("bytes_per_tombstone = {:.1}", measured.bytes_per_tombstone);
         println!("bytes_per_boost = {:.1}", measured.bytes_per_boost);
+        println!("bytes_per_media = {:.1}", measured.bytes_per_media);
         println!("dictionary_bytes = {:.1}", measured.dictionary_bytes);
         println!("rss_base_bytes = {:.1}", measured.rss_base_bytes);
+        println!("cpu_us_per_commit = {:.1}", measured.cpu_us_per_commit);
         return Ok(ExitCode::SUCCESS);
     }
     let Some(profile) = profile else {

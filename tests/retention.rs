@@ -16,6 +16,12 @@ const DAY_MS: u64 = 24 * 3600 * 1000;
 
 fn create(actor: &str, n: u64) -> Value {
     let id = format!("{actor}/statuses/{n}");
+    // The first post has an image: its media record must go with it.
+    let attachment = if n == 1 {
+        json!([{"type": "Document", "mediaType": "image/png", "url": "https://remote.example/media/1.png", "name": "a photo"}])
+    } else {
+        json!([])
+    };
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{id}/activity"), "type": "Create", "actor": actor,
@@ -23,7 +29,7 @@ fn create(actor: &str, n: u64) -> Value {
         "object": {
             "id": id, "type": "Note", "attributedTo": actor,
             "content": format!("<p>post {n}</p>"), "published": "2026-11-01T10:00:00Z",
-            "to": [PUBLIC], "cc": [format!("{actor}/followers")],
+            "to": [PUBLIC], "cc": [format!("{actor}/followers")], "attachment": attachment,
         }
     })
 }
@@ -81,6 +87,14 @@ async fn untouched_remote_statuses_expire_and_touched_ones_stay() {
             .unwrap()
     };
     let (first, second) = (id_of(1), id_of(2));
+    let media_ids = server
+        .app
+        .store
+        .read(|tx| skerry::store::statuses::get_status(tx, first, 1 << 20))
+        .unwrap()
+        .unwrap()
+        .media_ids;
+    assert_eq!(media_ids.len(), 1);
     let reply = server
         .post(
             &format!("/api/v1/statuses/{second}/favourite"),
@@ -114,6 +128,14 @@ async fn untouched_remote_statuses_expire_and_touched_ones_stay() {
         .get(&format!("/api/v1/statuses/{first}"), Some(&alice.token))
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    // Its attachment's record went with it (the budget would otherwise be eaten by media
+    // records of statuses long gone).
+    let media = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::get_media(tx, media_ids[0], 1 << 20))
+        .unwrap();
+    assert!(media.is_none(), "{media:?}");
     let kept = server
         .get(&format!("/api/v1/statuses/{second}"), Some(&alice.token))
         .await;

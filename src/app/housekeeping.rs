@@ -3,9 +3,11 @@
 //! - remote statuses no local user touched, older than `retention.remote_status_days`, go
 //!   (`store::retention`); remote accounts nothing refers to any more follow them;
 //! - applied-activity ids, tombstones and idempotency keys past their windows go;
-//! - with a disk budget (`storage.db_bytes_max`), above `BUDGET_HIGH_PERCENT` of it untouched
-//!   remote statuses go oldest first whatever their age, until under `BUDGET_LOW_PERCENT`; when
-//!   only touched content is left, a warning in the log and on `/metrics`;
+//! - with a disk budget (`storage.db_bytes_max`), above a high mark (`BUDGET_HIGH_PERCENT` of
+//!   the allocation ceiling, `budget_ceiling`, less twice the transient writes seen) untouched
+//!   remote statuses go oldest first whatever their age, until `BUDGET_HYSTERESIS_PERCENT`
+//!   under it, so that the FILE stays within the budget; when only touched content is left, a
+//!   warning in the log and on `/metrics`;
 //! - zstd dictionaries are trained (and retrained) per record kind, and records moved to them;
 //! - once a day, a growth sample of every table (`store::growth`).
 //!
@@ -28,10 +30,40 @@ pub const STEP_DELETE_MAX: usize = 200;
 pub const ROUND_STEPS_MAX: usize = 64;
 /// Records moved to a new dictionary per round and kind.
 pub const REWRITE_PER_ROUND: usize = 2_000;
-/// Above this share of `storage.db_bytes_max`, retention tightens.
-pub const BUDGET_HIGH_PERCENT: u64 = 95;
-/// ... until the data in use is under this share again.
-pub const BUDGET_LOW_PERCENT: u64 = 90;
+/// Above this share of the allocation ceiling (`budget_ceiling`), less twice the largest
+/// transient seen at a check (`Cursors::transient_bytes`), retention tightens. The rest is
+/// headroom for the pages a group commit's non-durable transactions copy and free, which redb
+/// hands out again only after the batch's durable commit (in the simulation, a batch of ~125
+/// activities took up to 10 % of an 8 MB file for a moment, invisible to a check between
+/// batches), and for free pages that are not where an allocation can use them (the buddy
+/// allocator needs aligned runs for anything over a page). The file grew once 77 % of it was
+/// in use at the last check under an 80 % mark; not at 70 %.
+pub const BUDGET_HIGH_PERCENT: u64 = 70;
+/// ... until the allocated pages are this share of the ceiling under the high mark.
+pub const BUDGET_HYSTERESIS_PERCENT: u64 = 5;
+/// Statuses deleted in one step of budget pruning. Smaller than `STEP_DELETE_MAX`: a step
+/// copies every index page it changes (the URI-hash and per-account indexes are spread over
+/// the whole tree) and the old copies stay allocated until the next commit, so a large step
+/// would itself use up the headroom.
+pub const BUDGET_STEP_DELETE_MAX: usize = 50;
+
+/// The most the allocated pages may take for the file to stay within `budget_bytes`.
+///
+/// redb never shrinks a file except for free pages at its end, and when its allocator has no
+/// free page left it grows the file by doubling its usable space (one region up to 4 GiB).
+/// So while a doubling still fits (`file_bytes` at most half the budget) the budget itself is
+/// the ceiling, and nothing needs pruning yet; once the next doubling would cross the budget,
+/// the file as it is becomes the ceiling, and the pruner keeps free pages in it so that redb
+/// reuses them instead of growing. The file's plateau is therefore between half the budget and
+/// the budget. A file already over the budget (a budget lowered, a database from before) keeps
+/// its length; the data in it is held under the budget.
+pub fn budget_ceiling(budget_bytes: u64, file_bytes: u64) -> u64 {
+    if file_bytes < budget_bytes && file_bytes.saturating_mul(2) > budget_bytes {
+        file_bytes
+    } else {
+        budget_bytes
+    }
+}
 /// Milliseconds in a day.
 const DAY_MS: u64 = growth::DAY_MS;
 /// A pass over a table (statuses, accounts, dedupe records) starts at most this often; a pass
@@ -55,6 +87,16 @@ pub struct Cursors {
     budget: u64,
     budget_pass_deleted: usize,
     budget_exhausted: bool,
+    /// The largest count of freed pages not yet reusable seen at a check: at a round's start
+    /// (what was written since the last durable commit) and after the steps of budget pruning.
+    /// Decays by 1/64 a round, so one burst counts for about an hour.
+    transient_bytes: u64,
+}
+
+/// Keeps the largest transient seen, decaying the old one by 1/64.
+fn note_transient(cursors: &mut Cursors, bytes: u64) {
+    let decayed = cursors.transient_bytes - cursors.transient_bytes / 64;
+    cursors.transient_bytes = decayed.max(bytes);
 }
 
 /// Whether a pass goes on (`in_progress`) or a new one is due; notes the start of a new one.
@@ -79,6 +121,10 @@ pub struct Round {
     pub dictionaries_trained: usize,
     pub records_rewritten: usize,
     pub allocated_bytes: u64,
+    /// The database file's length at the budget check (0 without a budget).
+    pub file_bytes: u64,
+    /// The transient the budget's high mark leaves room for (`Cursors::transient_bytes`).
+    pub transient_bytes: u64,
     /// The budget is exceeded and only touched content is left.
     pub budget_exhausted: bool,
 }
@@ -97,7 +143,8 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         )
     {
         let cutoff = now_ms.saturating_sub(retention_config.remote_status_days * DAY_MS);
-        done.statuses_pruned += prune_until(app, &mut cursors.statuses, cutoff, None)?;
+        done.statuses_pruned +=
+            prune_until(app, &mut cursors.statuses, cutoff, STEP_DELETE_MAX, None)?;
     }
     let accounts_due = pass_due(
         &mut cursors.passes_started_ms[1],
@@ -170,18 +217,37 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
     // Counting allocated pages walks the B-trees' page lists under the writer: only with a
     // budget to check (the daily growth sample counts them anyway).
     if budget > 0 {
+        let unsettled = store.allocated_bytes()?;
+        store.release_freed_pages()?;
         done.allocated_bytes = store.allocated_bytes()?;
+        done.file_bytes = store.file_bytes()?;
+        note_transient(cursors, unsettled.saturating_sub(done.allocated_bytes));
     }
-    if budget > 0 && done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT {
+    let ceiling = budget_ceiling(budget, done.file_bytes);
+    let high = (ceiling / 100 * BUDGET_HIGH_PERCENT).saturating_sub(2 * cursors.transient_bytes);
+    done.transient_bytes = cursors.transient_bytes;
+    if budget > 0 && done.allocated_bytes > high {
         // Oldest untouched first, whatever their age, until under the low mark. The pass goes
         // on where the last round left it, so touched content at the front is read once a
         // pass, not every round.
-        let low = budget / 100 * BUDGET_LOW_PERCENT;
-        let pruned = prune_until(app, &mut cursors.budget, now_ms, Some(low))?;
+        let low = high.saturating_sub(ceiling / 100 * BUDGET_HYSTERESIS_PERCENT);
+        let pruned = prune_until(
+            app,
+            &mut cursors.budget,
+            now_ms,
+            BUDGET_STEP_DELETE_MAX,
+            Some(low),
+        )?;
         done.statuses_budget_pruned = pruned;
         cursors.budget_pass_deleted += pruned;
+        // What the steps left queued as freed is the steps' transient.
+        let unsettled = store.allocated_bytes()?;
+        store.release_freed_pages()?;
         done.allocated_bytes = store.allocated_bytes()?;
-        let over = done.allocated_bytes > budget / 100 * BUDGET_HIGH_PERCENT;
+        note_transient(cursors, unsettled.saturating_sub(done.allocated_bytes));
+        done.transient_bytes = cursors.transient_bytes;
+        done.file_bytes = store.file_bytes()?;
+        let over = done.allocated_bytes > high;
         if pruned > 0 || !over {
             cursors.budget_exhausted = false;
         }
@@ -192,7 +258,9 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
                 cursors.budget_exhausted = true;
                 tracing::warn!(
                     allocated_bytes = done.allocated_bytes,
+                    file_bytes = done.file_bytes,
                     budget_bytes = budget,
+                    ceiling_bytes = ceiling,
                     "the database is over its budget and only content local users touched is left to prune"
                 );
             }
@@ -254,25 +322,32 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
 }
 
 /// Prunes untouched remote statuses created before `cutoff_ms` from `cursor` on, step by
-/// step; with `until_bytes`, stops once the allocated bytes are under it. Returns how many
-/// went.
+/// step, at most `delete_max` a step; with `until_bytes`, stops once the allocated bytes are
+/// under it. Returns how many went.
 fn prune_until(
     app: &App,
     cursor: &mut u64,
     cutoff_ms: u64,
+    delete_max: usize,
     until_bytes: Option<u64>,
 ) -> Result<usize, AppError> {
     let mut pruned = 0;
     for _ in 0..ROUND_STEPS_MAX {
         let step = app.store.write(|tx| {
-            retention::prune_statuses(
+            let step = retention::prune_statuses(
                 tx,
                 *cursor,
                 cutoff_ms,
                 STEP_SCAN_MAX,
-                STEP_DELETE_MAX,
+                delete_max,
                 app.bytes_max(),
-            )
+            )?;
+            // Their attachments' records go with them; files nothing names any more go with
+            // eviction and the orphan sweep, as for a status its author deleted.
+            for media in &step.media {
+                super::media::drop_media(app, tx, *media)?;
+            }
+            Ok::<_, AppError>(step)
         })?;
         pruned += step.deleted;
         *cursor = step.next.unwrap_or(0);
@@ -280,6 +355,9 @@ fn prune_until(
             break;
         }
         if let Some(until) = until_bytes {
+            // What the step freed is reusable only after a later durable commit: released
+            // first, or the count would stay high and the loop delete far past `until`.
+            app.store.release_freed_pages()?;
             if app.store.allocated_bytes()? <= until {
                 break;
             }
@@ -406,4 +484,25 @@ pub fn report(app: &App, now_ms: u64, days: u64) -> Result<String, AppError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_is_the_file_once_its_next_doubling_would_cross_the_budget() {
+        const MB: u64 = 1_000_000;
+        // A doubling still fits: the budget, and nothing to prune below the file's length.
+        assert_eq!(budget_ceiling(12 * MB, 4 * MB), 12 * MB);
+        assert_eq!(budget_ceiling(12 * MB, 6 * MB), 12 * MB);
+        // It would not: the file as it is, so redb reuses its free pages.
+        assert_eq!(budget_ceiling(12 * MB, 6 * MB + 1), 6 * MB + 1);
+        assert_eq!(budget_ceiling(12 * MB, 9 * MB), 9 * MB);
+        // Already over (a budget lowered): the budget bounds the data in it.
+        assert_eq!(budget_ceiling(12 * MB, 12 * MB), 12 * MB);
+        assert_eq!(budget_ceiling(12 * MB, 28 * MB), 12 * MB);
+        // Far from it, a round prunes nothing: its high mark is above the whole file.
+        assert!(budget_ceiling(12 * MB, 5 * MB) / 100 * BUDGET_HIGH_PERCENT > 5 * MB);
+    }
 }

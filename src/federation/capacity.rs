@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::{App, remote};
+use crate::app::{App, AppError, remote};
 use crate::config::Config;
 use crate::model::InboundActivity;
 
@@ -23,6 +23,9 @@ use super::FederationError;
 pub const CALIBRATION_ACTIVITIES: usize = 4_000;
 /// Distinct authors among them (relay traffic: most authors post rarely).
 const CALIBRATION_AUTHORS: usize = 1_400;
+/// Signed inbox requests verified by a calibration (draft-cavage rsa-sha256 over a ~1.2 KB
+/// body with its digest, RSA-2048): enough for a steady figure, ~0.1 s.
+const CALIBRATION_SIGNATURES: usize = 1_000;
 /// The daily growth sample: ~76 tables × ~90 bytes.
 const GROWTH_SAMPLE_BYTES_PER_DAY: f64 = 7_000.0;
 /// Largest profile file read, in bytes.
@@ -34,6 +37,10 @@ pub const PROFILE_BYTES_MAX: u64 = 64 * 1024;
 pub struct Calibration {
     /// CPU time to verify-free apply one inbound Create (parse, sanitize, store), in µs.
     pub cpu_us_per_activity: f64,
+    /// CPU time to check the signature of one signed inbox request (parse, digest, RSA-2048
+    /// verification), in µs: every delivered activity is one.
+    #[serde(default)]
+    pub cpu_us_per_signature: f64,
     /// Bytes on disk per stored remote status: record, URI, indexes, B-tree pages.
     pub bytes_per_status: f64,
     /// Bytes on disk per remote account: account, actor (key), acct and URI indexes, counts.
@@ -46,10 +53,32 @@ pub struct Calibration {
     /// Bytes of the boost edges per boost (the boost's own status is counted as a status).
     #[serde(default)]
     pub bytes_per_boost: f64,
+    /// Bytes of the record of one remote attachment (its URL, type, alt text, sizes, blurhash;
+    /// the file itself is the media cache's, bounded by its own budgets).
+    #[serde(default)]
+    pub bytes_per_media: f64,
     /// Bytes of the trained dictionaries (a constant, a few per kind).
     pub dictionary_bytes: f64,
     /// Resident memory of the process before any work, in bytes.
     pub rss_base_bytes: f64,
+    /// CPU time of one small durable commit (fsync included), in µs. Relay traffic arrives a
+    /// few activities a second at most, so each is its own group commit: one to queue it, one
+    /// to apply it.
+    #[serde(default)]
+    pub cpu_us_per_commit: f64,
+    /// Resident memory a serving process adds to `rss_base_bytes` and the page cache once it
+    /// ingests (the HTTP stack and runtime, the heaps of its worker and blocking threads, key
+    /// caches). Not measured by `--calibrate`: `tools/capacity-check.sh` measured it against a
+    /// real server (README, "The planner against a real server").
+    #[serde(default = "rss_ingest_bytes_default")]
+    pub rss_ingest_bytes: f64,
+}
+
+/// `Calibration::rss_ingest_bytes` as `tools/capacity-check.sh` measured it (release build,
+/// 2-core VM): RSS under `skerry-load` at 200 and 1,000 activities/s (64–66 MB) less the
+/// calibrating process's own (8 MB) and a full 16 MiB page cache.
+fn rss_ingest_bytes_default() -> f64 {
+    40e6
 }
 
 impl Default for Calibration {
@@ -58,13 +87,17 @@ impl Default for Calibration {
     fn default() -> Self {
         Calibration {
             cpu_us_per_activity: 900.0,
+            cpu_us_per_signature: 60.0,
             bytes_per_status: 220.0,
             bytes_per_account: 420.0,
             bytes_per_seen_activity: 25.0,
             bytes_per_tombstone: 100.0,
             bytes_per_boost: 60.0,
+            bytes_per_media: 250.0,
             dictionary_bytes: 3.0 * 16384.0,
             rss_base_bytes: 12e6,
+            cpu_us_per_commit: 300.0,
+            rss_ingest_bytes: rss_ingest_bytes_default(),
         }
     }
 }
@@ -89,7 +122,8 @@ pub struct Profile {
     pub tombstone_days: f64,
     /// Distinct remote accounts seen within a retention window.
     pub remote_accounts_active: u64,
-    /// Share of posts with media (media are stored by the media cache, not counted here).
+    /// Attachments per post, on average: each is a media record in the database (the files
+    /// are the media cache's, bounded by `media.*` budgets, not counted here).
     pub media_share: f64,
     pub retention_days: f64,
     pub seen_activity_days: f64,
@@ -147,6 +181,7 @@ pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
     let per_status = calibration.bytes_per_status;
     let disk_bytes_per_day = (relay_posts + boosts + touched_posts) * per_status
         + boosts * calibration.bytes_per_boost
+        + (relay_posts + touched_posts) * profile.media_share * calibration.bytes_per_media
         + activities * calibration.bytes_per_seen_activity
         + deletes * calibration.bytes_per_tombstone
         + GROWTH_SAMPLE_BYTES_PER_DAY;
@@ -159,6 +194,10 @@ pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
     let kept_per_day = (relay_posts - deletes).max(0.0) + boosts;
     let mut steady = kept_per_day * window * per_status
         + boosts * window * calibration.bytes_per_boost
+        + (relay_posts - deletes).max(0.0)
+            * window
+            * profile.media_share
+            * calibration.bytes_per_media
         + activities * profile.seen_activity_days * calibration.bytes_per_seen_activity
         + deletes * profile.tombstone_days * calibration.bytes_per_tombstone
         + profile.remote_accounts_active as f64 * calibration.bytes_per_account
@@ -169,12 +208,22 @@ pub fn plan(profile: &Profile, calibration: &Calibration) -> Plan {
     }
     Plan {
         ram_bytes: calibration.rss_base_bytes
+            + if activities > 0.0 {
+                calibration.rss_ingest_bytes
+            } else {
+                0.0
+            }
             + profile.cache_bytes
             + profile.local_users as f64 * 256.0 * 1024.0,
         disk_bytes_per_day,
         steady_state_bytes: steady,
         touched_bytes_per_day: touched_posts * per_status,
-        cpu_share: activities * calibration.cpu_us_per_activity / 86_400e6 / profile.cores.max(1.0),
+        cpu_share: activities
+            * (calibration.cpu_us_per_activity
+                + calibration.cpu_us_per_signature
+                + 2.0 * calibration.cpu_us_per_commit)
+            / 86_400e6
+            / profile.cores.max(1.0),
     }
 }
 
@@ -217,9 +266,10 @@ pub fn render(profile: &Profile, plan: &Plan) -> String {
         out.push_str("steady-state disk: none (no retention and no budget: it grows)\n");
     }
     out.push_str(&format!(
-        "CPU share: {:.3} % of {} core(s) for applying inbound activities (signature checks and media not included)\n",
+        "CPU share: {:.3} % of {} core(s) for verifying, queueing and applying inbound activities (HTTP and media not included): {:.1} CPU seconds a day\n",
         plan.cpu_share * 100.0,
-        profile.cores
+        profile.cores,
+        plan.cpu_share * 86_400.0 * profile.cores.max(1.0)
     ));
     out
 }
@@ -232,6 +282,71 @@ fn cpu_time_us() -> Option<f64> {
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     // Linux reports in USER_HZ, 100 on every mainstream architecture.
     Some(ticks * 10_000.0)
+}
+
+/// CPU time of the calling thread in µs, from `/proc/thread-self/schedstat` (nanoseconds, so
+/// short loops are measured finely, unlike the 10 ms ticks of `/proc/self/stat`).
+fn thread_cpu_time_us() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanoseconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanoseconds / 1000.0)
+}
+
+/// CPU µs to check one signed inbox request: parse the `Signature` header, check the date and
+/// the body's digest, verify RSA-2048 (what `federation::inbox` does before queueing).
+fn calibrate_signature_us() -> Result<f64, FederationError> {
+    use crate::sig::httpsig;
+    let der = crate::sig::generate_rsa_pkcs8()?;
+    let signing = crate::sig::SigningKey::from_pkcs8(&der)?;
+    let public = crate::sig::PublicKey::from_pem(&crate::sig::public_key_pem(&der)?)?;
+    let now_secs = crate::util::time::now_ms() / 1000;
+    let (actor, activity) = synthetic_create(0, 0, now_secs * 1000);
+    let body =
+        serde_json::to_vec(&activity).map_err(|error| FederationError::Json(error.to_string()))?;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("skerry.example"),
+    );
+    let method = http::Method::POST;
+    httpsig::sign_request(
+        &signing,
+        &format!("{actor}#main-key"),
+        &method,
+        "/inbox",
+        &mut headers,
+        Some(&body),
+        now_secs,
+    )?;
+    let policy = httpsig::VerifyPolicy::default();
+    let start = thread_cpu_time_us().unwrap_or(0.0);
+    for _ in 0..CALIBRATION_SIGNATURES {
+        let parsed = httpsig::parse(&headers)?;
+        let request = httpsig::RequestParts {
+            method: &method,
+            scheme: "https",
+            authority: "skerry.example",
+            path_and_query: "/inbox",
+            headers: &headers,
+            body: Some(&body),
+        };
+        httpsig::verify_request(&parsed, &request, &public, now_secs, &policy)?;
+    }
+    Ok((thread_cpu_time_us().unwrap_or(0.0) - start) / CALIBRATION_SIGNATURES as f64)
+}
+
+/// Small durable commits timed by a calibration.
+const CALIBRATION_COMMITS: usize = 200;
+
+/// CPU µs of one small durable commit (a 64-byte value, fsync included), on this thread.
+fn calibrate_commit_us(app: &App) -> Result<f64, AppError> {
+    let start = thread_cpu_time_us().unwrap_or(0.0);
+    for serial in 0..CALIBRATION_COMMITS {
+        let value = [serial as u8; 64];
+        app.store
+            .write(|tx| crate::store::meta::put(tx, "calibration_commit", &value))?;
+    }
+    Ok((thread_cpu_time_us().unwrap_or(0.0) - start) / CALIBRATION_COMMITS as f64)
 }
 
 /// Resident memory now, from `/proc/self/status`.
@@ -275,13 +390,24 @@ fn synthetic_create(author: usize, serial: usize, now_ms: u64) -> (String, serde
         author % 200
     );
     let published = crate::util::time::iso8601_ms(now_ms);
+    // One post in four has a photo, as Mastodon sends it, so a media record is measured.
+    let attachment = if serial % 4 == 0 {
+        json!([{
+            "type": "Document", "mediaType": "image/jpeg",
+            "url": format!("https://host{}.example/system/media_attachments/files/{serial}/original/photo.jpg", author % 200),
+            "name": "A photo of a bird on a branch, in the morning light",
+            "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH", "width": 1600, "height": 1200,
+        }])
+    } else {
+        json!([])
+    };
     let note = json!({
         "id": id, "type": "Note", "attributedTo": actor, "content": content,
         "contentMap": {"en": content}, "published": published, "url": id,
         "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [format!("{actor}/followers")],
         "sensitive": false, "summary": null,
         "tag": [{"type": "Hashtag", "href": format!("https://host{}.example/tags/rust", author % 200), "name": "#rust"}],
-        "attachment": [],
+        "attachment": attachment,
     });
     let create = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -299,6 +425,7 @@ struct Measure {
     seen: (f64, f64),
     tombstone: (f64, f64),
     boost: (f64, f64),
+    media: (f64, f64),
     dictionary: f64,
 }
 
@@ -338,6 +465,7 @@ fn measure(app: &App) -> Result<Measure, crate::app::AppError> {
         seen: group(&["activityhash_seenms"]),
         tombstone: group(&["objecturi_deletedms"]),
         boost: group(&["account_statusid_reblog", "statusid_reblogid"]),
+        media: group(&["mediaid_media"]),
         dictionary: group(&["dictionaryid_kind_trainedms_dictionary"]).0,
     })
 }
@@ -443,13 +571,21 @@ pub async fn calibrate(
     }
     let first = first.expect("measured at half way");
     let second = app.run(measure).await?;
+    let cpu_us_per_signature = tokio::task::spawn_blocking(calibrate_signature_us)
+        .await
+        .map_err(|error| FederationError::App(AppError::Internal(error.to_string())))??;
+    let cpu_us_per_commit = app.run(calibrate_commit_us).await?;
     let calibration = Calibration {
         cpu_us_per_activity: cpu_us / CALIBRATION_ACTIVITIES as f64,
+        cpu_us_per_signature,
+        cpu_us_per_commit,
+        rss_ingest_bytes: rss_ingest_bytes_default(),
         bytes_per_status: marginal(first.status, second.status),
         bytes_per_account: marginal(first.account, second.account),
         bytes_per_seen_activity: marginal(first.seen, second.seen),
         bytes_per_tombstone: marginal(first.tombstone, second.tombstone),
         bytes_per_boost: marginal(first.boost, second.boost),
+        bytes_per_media: marginal(first.media, second.media),
         dictionary_bytes: second.dictionary,
         rss_base_bytes,
     };

@@ -51,6 +51,24 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Makes the pages that earlier commits freed reusable, so that `allocated_bytes` counts
+    /// the data in use: redb hands out a page a commit freed only once a later durable commit
+    /// has processed it (a non-durable commit's, once a durable one has followed). Two empty
+    /// durable commits: the first makes the group commit's pages eligible, the second frees
+    /// what the first queued.
+    pub fn release_freed_pages(&self) -> Result<(), StoreError> {
+        for _ in 0..2 {
+            self.write(|_| Ok::<_, StoreError>(()))?;
+        }
+        Ok(())
+    }
+
+    /// The length of the database file: allocated pages, free pages redb reuses before it
+    /// grows, and its header. redb never gives space back except free pages at the end.
+    pub fn file_bytes(&self) -> Result<u64, StoreError> {
+        Ok(std::fs::metadata(&self.path)?.len())
+    }
+
     /// Counts every table now and stores it as the sample of the day of `now_ms`.
     pub fn sample_growth(&self, now_ms: u64) -> Result<Vec<Sample>, StoreError> {
         struct Collect<'t> {
@@ -88,6 +106,9 @@ impl Store {
         rows.push((MEDIA_HOT.to_string(), media.hot_count, media.hot_bytes));
         rows.push((MEDIA_COLD.to_string(), media.cold_count, media.cold_bytes));
         drop(snapshot);
+        // The data in use, not what the last commits freed and redb has not yet reused: the
+        // day-to-day growth would otherwise swing by the pending pages.
+        self.release_freed_pages()?;
         rows.push((ALLOCATED.to_string(), 0, self.allocated_bytes()?));
         let day_ms = now_ms - now_ms % DAY_MS;
         self.write(|tx| {

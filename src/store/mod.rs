@@ -81,6 +81,8 @@ pub enum StoreError {
 /// The database handle. Cheap to share behind the `App`'s `Arc`.
 pub struct Store {
     db: redb::Database,
+    /// The database file, for its size (the disk budget bounds it).
+    path: std::path::PathBuf,
     /// Largest decompressed record accepted when decoding.
     pub record_bytes_max: usize,
     /// The trained dictionaries of this database, swapped whole when one is trained; every
@@ -126,6 +128,7 @@ impl Store {
         }
         let store = Store {
             db,
+            path: path.to_path_buf(),
             record_bytes_max,
             dictionaries: std::sync::RwLock::default(),
         };

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{Reader, StoreError, accounts, records, schema, statuses};
-use crate::model::{Status, StatusId};
+use crate::model::{MediaId, Status, StatusId};
 
 /// Ancestors walked up from a status when looking for a local post in its thread.
 const ANCESTORS_MAX: usize = 32;
@@ -23,7 +23,7 @@ const ANCESTORS_MAX: usize = 32;
 const THREAD_NODES_MAX: usize = 64;
 
 /// What one step of status pruning did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pruned {
     /// Statuses looked at.
     pub scanned: usize,
@@ -33,6 +33,9 @@ pub struct Pruned {
     pub touched: usize,
     /// Where the next step starts; `None` when the range is done.
     pub next: Option<u64>,
+    /// The attachments of the deleted statuses: the caller drops their records and blob
+    /// references in the same transaction (`app::media` owns blob reference counts).
+    pub media: Vec<MediaId>,
 }
 
 /// The local accounts, and memos of what was decided in this step.
@@ -215,6 +218,7 @@ pub fn prune_statuses(
             continue;
         }
         delete_remote_status(tx, &status, bytes_max)?;
+        outcome.media.extend(status.media_ids.iter().copied());
         outcome.deleted += 1;
     }
     Ok(outcome)

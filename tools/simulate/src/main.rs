@@ -14,7 +14,7 @@
 //!
 //! Usage: `cargo run --release -p skerry-simulate -- [--days N] [--per-day N]
 //! [--retention-days N] [--budget-bytes N] [--fixtures DIR] [--out DIR] [--runs off,on,budget]
-//! [--no-planner]`
+//! [--no-planner] [--fail-over-budget]`
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,9 @@ struct Options {
     planner: bool,
     /// Only draw the chart again from an earlier run's `growth.csv`.
     chart_from: Option<PathBuf>,
+    /// Exit with an error if the budget run's file ever ends a housekeeping round over the
+    /// budget (CI's smoke run).
+    fail_over_budget: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -71,6 +74,7 @@ fn options() -> anyhow::Result<Options> {
         runs: vec!["off".into(), "on".into(), "budget".into()],
         planner: true,
         chart_from: None,
+        fail_over_budget: false,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(flag) = arguments.next() {
@@ -89,6 +93,7 @@ fn options() -> anyhow::Result<Options> {
             "--runs" => options.runs = value()?.split(',').map(str::to_string).collect(),
             "--no-planner" => options.planner = false,
             "--chart-from" => options.chart_from = Some(value()?.into()),
+            "--fail-over-budget" => options.fail_over_budget = true,
             other => bail!("unknown option {other}"),
         }
     }
@@ -236,6 +241,14 @@ struct Run {
     allocated_bytes: u64,
     status_table_bytes: u64,
     refused: usize,
+    /// The largest file length seen at the end of a housekeeping round, and the file's length
+    /// at the end.
+    file_bytes_max: u64,
+    file_bytes: u64,
+    /// Process CPU seconds per simulated day (ingest and housekeeping), one per day.
+    cpu_seconds_per_day: Vec<f64>,
+    /// Resident memory at the end of the run, before the comparisons.
+    rss_bytes: u64,
 }
 
 async fn ingest(app: &App, signer: &str, body: &Value) -> bool {
@@ -364,11 +377,18 @@ async fn run(
         allocated_bytes: 0,
         status_table_bytes: 0,
         refused: 0,
+        file_bytes_max: 0,
+        file_bytes: 0,
+        cpu_seconds_per_day: Vec::new(),
+        rss_bytes: 0,
     };
     let mut serial = 0u64;
+    let mut file_bytes_last = std::fs::metadata(&database_path)?.len();
+    let mut last_round = housekeeping::Round::default();
     let step_ms = DAY_MS / options.per_day as u64;
     let per_round = options.per_day / ROUNDS_PER_DAY;
     for day in 0..options.days {
+        let cpu_start = cpu_seconds();
         for slot in 0..options.per_day {
             let now = START_MS + day * DAY_MS + slot as u64 * step_ms;
             skerry::util::time::set_manual_ms(now);
@@ -427,16 +447,40 @@ async fn run(
             if !ingest(&app, &signer, &activity).await {
                 result.refused += 1;
             }
+            let file_bytes = std::fs::metadata(&database_path)?.len();
+            if file_bytes > file_bytes_last {
+                eprintln!(
+                    "{name}: day {} the file grew from {file_bytes_last} to {file_bytes} B while ingesting ({} B allocated)",
+                    day + 1,
+                    app.store.allocated_bytes()?
+                );
+            }
+            file_bytes_last = file_bytes;
             if (slot + 1) % per_round == 0 {
                 let mut taken = std::mem::take(&mut cursors);
-                cursors = app
+                let done;
+                (cursors, done) = app
                     .run(move |app| {
-                        housekeeping::round(app, &mut taken, now)?;
-                        Ok(taken)
+                        let done = housekeeping::round(app, &mut taken, now)?;
+                        Ok((taken, done))
                     })
                     .await?;
+                let file_bytes = std::fs::metadata(&database_path)?.len();
+                if file_bytes > file_bytes_last {
+                    eprintln!(
+                        "{name}: day {} the file grew from {file_bytes_last} to {file_bytes} B in a housekeeping round: {done:?}",
+                        day + 1
+                    );
+                }
+                if std::env::var_os("SKERRY_SIMULATE_ROUNDS").is_some() {
+                    eprintln!("{name}: day {} round {done:?}", day + 1);
+                }
+                last_round = done;
+                file_bytes_last = file_bytes;
+                result.file_bytes_max = result.file_bytes_max.max(file_bytes);
             }
         }
+        result.cpu_seconds_per_day.push(cpu_seconds() - cpu_start);
         let stats = app.store.stats(&database_path)?;
         let entries = |name: &str| {
             stats
@@ -461,12 +505,17 @@ async fn run(
             measured.accounts,
             measured.allocated_bytes / measured.statuses.max(1)
         );
+        if budget_bytes > 0 {
+            eprintln!("{name}: day {} last round {last_round:?}", measured.day);
+        }
         result.days.push(measured);
     }
     let stats = app.store.stats(&database_path)?;
     let last = result.days.last().cloned().unwrap_or_default();
     result.stored_statuses = last.statuses;
     result.allocated_bytes = last.allocated_bytes;
+    result.file_bytes = last.file_bytes;
+    result.rss_bytes = rss_bytes();
     result.status_table_bytes = stats
         .tables
         .iter()
@@ -507,6 +556,44 @@ async fn run(
             .collect::<Vec<_>>()
     );
     Ok(result)
+}
+
+/// Process CPU time (user + system) in seconds, from `/proc/self/stat` (0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start at ')'; utime and stime are
+    // the 12th and 13th, in USER_HZ (100 on every mainstream architecture).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|field| field.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident memory now, from `/proc/self/status` (0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// The same statuses in SQLite with a schema like GoToSocial's `statuses` table (string ULID
@@ -720,6 +807,10 @@ fn runs_from_csv(text: &str) -> anyhow::Result<Vec<Run>> {
                 allocated_bytes: 0,
                 status_table_bytes: 0,
                 refused: 0,
+                file_bytes_max: 0,
+                file_bytes: 0,
+                cpu_seconds_per_day: Vec::new(),
+                rss_bytes: 0,
             }),
         }
     }
@@ -803,9 +894,15 @@ async fn main() -> anyhow::Result<()> {
         );
         let _ = writeln!(
             table,
-            "| Skerry `{}`: whole database (accounts, dedupe records, dictionaries…) | {} |",
+            "| Skerry `{}`: whole database (accounts, dedupe records, dictionaries…), allocated | {} |",
             run.name,
             run.allocated_bytes / statuses
+        );
+        let _ = writeln!(
+            table,
+            "| Skerry `{}`: whole database, by file size | {} |",
+            run.name,
+            run.file_bytes / statuses
         );
     }
     let _ = writeln!(
@@ -843,6 +940,16 @@ async fn main() -> anyhow::Result<()> {
             relay_boost_share: 0.10,
             relay_delete_share: 0.03,
             remote_accounts_active: on.days.last().map_or(0, |day| day.accounts),
+            // Attachments per post among the Notes sent.
+            media_share: on
+                .notes_json
+                .iter()
+                .map(|note| {
+                    serde_json::from_slice::<Value>(note)
+                        .map_or(0, |note| note["attachment"].as_array().map_or(0, Vec::len))
+                })
+                .sum::<usize>() as f64
+                / on.notes_json.len().max(1) as f64,
             retention_days: options.retention_days as f64,
             ..skerry::federation::capacity::Profile::default()
         };
@@ -850,8 +957,9 @@ async fn main() -> anyhow::Result<()> {
         let measured = on.allocated_bytes as f64;
         let _ = writeln!(
             table,
-            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
+            "\nPlanner (`skerry capacity`, calibrated on this machine: {:.0} B/status, {:.0} B/media record, {:.0} B/account, {:.0} B/seen activity, {:.0} B/tombstone, {:.0} µs CPU/activity) for this workload: steady state {:.2} MB; the simulation measured {:.2} MB at its end ({:+.1} %).",
             costs.bytes_per_status,
+            costs.bytes_per_media,
             costs.bytes_per_account,
             costs.bytes_per_seen_activity,
             costs.bytes_per_tombstone,
@@ -862,15 +970,39 @@ async fn main() -> anyhow::Result<()> {
         );
         let _ = writeln!(
             table,
-            "Profile: relay_activities_per_day = {}, relay_post_share = {:.3}, remote_accounts_active = {}, retention_days = {}.",
+            "Profile: relay_activities_per_day = {}, relay_post_share = {:.3}, media_share = {:.3}, remote_accounts_active = {}, retention_days = {}.",
             profile.relay_activities_per_day,
             profile.relay_post_share,
+            profile.media_share,
             profile.remote_accounts_active,
             profile.retention_days
         );
     }
+    for run in &runs {
+        let _ = writeln!(
+            table,
+            "\nRun `{}`: file {} B at the end, largest at a round's end {} B; {} statuses; process CPU {:.2} s per simulated day (median); RSS at the end {:.1} MiB.",
+            run.name,
+            run.file_bytes,
+            run.file_bytes_max,
+            run.stored_statuses,
+            median(&run.cpu_seconds_per_day),
+            run.rss_bytes as f64 / 1_048_576.0
+        );
+    }
     std::fs::write(options.out.join("bytes-per-status.md"), &table)?;
     print!("{table}");
+    if options.fail_over_budget {
+        for run in runs.iter().filter(|run| run.name == "budget") {
+            if run.file_bytes_max > options.budget_bytes {
+                bail!(
+                    "the budget run's file reached {} B, over the budget of {} B",
+                    run.file_bytes_max,
+                    options.budget_bytes
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -911,6 +1043,10 @@ mod tests {
             allocated_bytes: 0,
             status_table_bytes: 0,
             refused: 0,
+            file_bytes_max: 0,
+            file_bytes: 0,
+            cpu_seconds_per_day: Vec::new(),
+            rss_bytes: 0,
         };
         let svg = chart(&[run("off", 1000), run("on", 500)], 2500);
         let csv = "run,day,file_bytes,allocated_bytes,statuses,accounts\non,1,9,8,7,6\non,2,19,18,17,16\n";
