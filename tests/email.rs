@@ -322,3 +322,63 @@ async fn moderators_confirm_and_approve_and_the_person_is_told() {
         dashboard.body
     );
 }
+
+#[tokio::test]
+async fn without_e_mail_an_open_sign_up_waits_for_a_moderators_confirmation() {
+    let server = Server::start_with(&[("SKERRY_INSTANCE_REGISTRATIONS", "open")]).await;
+    let admin = server
+        .user_with_role("admin", Role::Admin, "read write admin:read admin:write")
+        .await;
+    let client_token = crate::moderation::app_token(&server).await;
+    let signed_up = server
+        .post(
+            "/api/v1/accounts",
+            Some(&client_token),
+            json!({
+                "username": "selkie",
+                "email": "selkie@example.org",
+                "password": "tides and more",
+                "agreement": true,
+            }),
+        )
+        .await;
+    assert_eq!(signed_up.status, StatusCode::OK, "{}", signed_up.json);
+    let token = signed_up.json["access_token"].as_str().unwrap().to_string();
+    // Nothing can check the address, so the account waits for a moderator.
+    let refused = server
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json["error"],
+        "Your login is missing a confirmed e-mail address"
+    );
+    let listed = server
+        .get("/api/v1/admin/accounts?username=selkie", Some(&admin.token))
+        .await;
+    let entry = &listed.json[0];
+    assert_eq!(entry["username"], "selkie");
+    assert_eq!(entry["confirmed"], false);
+    assert_eq!(
+        entry["approved"], true,
+        "open registrations need no approval"
+    );
+    let id = entry["id"].as_str().unwrap().to_string();
+
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", &admin.password, "").await;
+    let page = browser.get("/admin/accounts?status=unconfirmed").await;
+    assert!(page.body.contains("selkie"), "{}", page.body);
+    let confirmed = browser
+        .post(
+            &format!("/admin/accounts/{id}/confirm"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(confirmed.location.as_deref(), Some("/admin/accounts"));
+    let verified = server
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.json);
+    assert_eq!(verified.json["username"], "selkie");
+}

@@ -105,8 +105,11 @@ pub fn create_account(
         .read(|tx| super::access::sign_up_check(app, tx, client_ip, &input.email))?;
     let pending = (mode == "approval" || ip_needs_approval) && invite.is_none();
     // With e-mail on, the address is confirmed through a link before the account can sign
-    // in (an invitation does not vouch for an address).
-    let unconfirmed = super::mail::enabled(app);
+    // in (an invitation does not vouch for an address). Without e-mail nothing can check the
+    // address, so a moderator confirms it: an approval or an invitation is that confirmation,
+    // and an open sign-up waits for the "Confirm e-mail" action (`/admin/accounts`,
+    // `skerry admin account moderate NAME confirm`).
+    let unconfirmed = super::mail::enabled(app) || (!pending && invite.is_none());
     let state = AccountModeration {
         pending,
         unconfirmed,
