@@ -187,6 +187,7 @@ pub async fn sign_up(
         reason: form.reason.clone(),
         invite_code: Some(form.invite_code.clone()).filter(|code| !code.is_empty()),
     };
+    let invited = input.invite_code.is_some();
     match app
         .run(move |app| registrations::create_account(app, input, client.ip))
         .await
@@ -200,7 +201,10 @@ pub async fn sign_up(
                     (true, true) => "We sent a confirmation link to your e-mail address. Once you open it and a moderator approves your account, you can sign in.",
                     (true, false) => "We sent a confirmation link to your e-mail address. Open it to finish signing up.",
                     (false, true) => "Your account waits for a moderator's approval. You can sign in once it is approved.",
-                    (false, false) => "Your account is ready.",
+                    // Without e-mail, an invitation vouches for the address; otherwise
+                    // a moderator confirms it (`registrations::create_account`).
+                    (false, false) if invited => "Your account is ready.",
+                    (false, false) => "Your account waits for a moderator to confirm it. You can sign in once it is confirmed.",
                 },
                 link => "/auth/sign_in",
                 link_text => "Sign in",
