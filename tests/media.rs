@@ -1332,3 +1332,219 @@ async fn under_disk_pressure_eviction_halves_the_hot_tier() {
     assert!(!blob(&server, &first).await.unwrap().hot);
     assert!(blob(&server, &second).await.unwrap().hot);
 }
+
+/// An ISO base media box: size, type, body.
+fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((8 + body.len()) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A full box: version 0, no flags, then the body.
+fn mp4_full_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    mp4_box(kind, &[&[0u8; 4][..], body].concat())
+}
+
+/// A minimal MP4 (`ftyp`, `moov` with one H.264 video track, an empty `mdat`): 320×240,
+/// timescale 15,360, 150 frames of 512 ticks each, so 30/1 frames per second and 5 s.
+fn tiny_mp4() -> Vec<u8> {
+    let be = |value: u32| value.to_be_bytes();
+    let identity: Vec<u8> = [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000]
+        .iter()
+        .flat_map(|value| value.to_be_bytes())
+        .collect();
+    let ftyp = mp4_box(
+        b"ftyp",
+        &[&b"isom"[..], &be(512), b"isomiso2avc1mp41"].concat(),
+    );
+    let mvhd = mp4_full_box(
+        b"mvhd",
+        &[
+            &be(0)[..],
+            &be(0),
+            &be(1000),        // timescale
+            &be(5000),        // duration: 5 s
+            &be(0x0001_0000), // rate
+            &[0x01, 0x00],    // volume
+            &[0; 10],
+            &identity,
+            &[0; 24],
+            &be(2), // next track id
+        ]
+        .concat(),
+    );
+    let tkhd = mp4_full_box(
+        b"tkhd",
+        &[
+            &be(0)[..],
+            &be(0),
+            &be(1), // track id
+            &be(0),
+            &be(5000),
+            &[0; 8],
+            &[0; 8], // layer, alternate group, volume, reserved
+            &identity,
+            &be(320 << 16),
+            &be(240 << 16),
+        ]
+        .concat(),
+    );
+    let mdhd = mp4_full_box(
+        b"mdhd",
+        &[
+            &be(0)[..],
+            &be(0),
+            &be(15_360),
+            &be(150 * 512),
+            &[0x55, 0xc4, 0, 0],
+        ]
+        .concat(),
+    );
+    let hdlr = mp4_full_box(
+        b"hdlr",
+        &[&be(0)[..], b"vide", &[0; 12], b"VideoHandler\0"].concat(),
+    );
+    let avcc = mp4_box(b"avcC", &[1, 0x42, 0xc0, 0x1e, 0xff, 0xe0, 0x00]);
+    let avc1 = mp4_box(
+        b"avc1",
+        &[
+            &[0u8; 6][..],
+            &[0, 1], // data reference index
+            &[0; 16],
+            &320u16.to_be_bytes(),
+            &240u16.to_be_bytes(),
+            &be(0x0048_0000),
+            &be(0x0048_0000),
+            &be(0),
+            &[0, 1], // frame count
+            &[0; 32],
+            &[0, 0x18],
+            &[0xff, 0xff],
+            &avcc,
+        ]
+        .concat(),
+    );
+    let stsd = mp4_full_box(b"stsd", &[&be(1)[..], &avc1].concat());
+    let stts = mp4_full_box(b"stts", &[&be(1)[..], &be(150), &be(512)].concat());
+    let stbl = mp4_box(b"stbl", &[stsd, stts].concat());
+    let minf = mp4_box(b"minf", &stbl);
+    let mdia = mp4_box(b"mdia", &[mdhd, hdlr, minf].concat());
+    let trak = mp4_box(b"trak", &[tkhd, mdia].concat());
+    let moov = mp4_box(b"moov", &[mvhd, trak].concat());
+    let mdat = mp4_box(b"mdat", &[0; 64]);
+    [ftyp, moov, mdat].concat()
+}
+
+/// Uploads through v2 and waits for processing; the ready attachment.
+async fn upload_v2_ready(server: &Server, token: &str, file: &[u8], name: &str) -> Reply {
+    let reply = upload(
+        server,
+        "/api/v2/media",
+        token,
+        multipart(file, name, "video/mp4", &[]),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.json);
+    let id = reply.json["id"].as_str().unwrap().to_string();
+    for _ in 0..100 {
+        let reply = server
+            .get(&format!("/api/v1/media/{id}"), Some(token))
+            .await;
+        if reply.status == StatusCode::OK {
+            return reply;
+        }
+        assert_eq!(reply.status, StatusCode::PARTIAL_CONTENT, "{}", reply.json);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} not processed within 5 s");
+}
+
+#[tokio::test]
+async fn an_mp4_upload_has_its_size_duration_and_frame_rate_and_a_broken_one_uploads_without() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let mp4 = tiny_mp4();
+    let ready = upload_v2_ready(&server, &alice.token, &mp4, "clip.mp4").await;
+    let json = &ready.json;
+    assert_eq!(json["type"], "video", "{json}");
+    let original = &json["meta"]["original"];
+    assert_eq!(original["width"], 320, "{json}");
+    assert_eq!(original["height"], 240, "{json}");
+    assert_eq!(original["frame_rate"], "30/1", "{json}");
+    assert_eq!(original["duration"], 5.0, "{json}");
+    // The whole file's bits over its 5 s.
+    assert_eq!(original["bitrate"], mp4.len() as u64 * 8 / 5, "{json}");
+    assert_eq!(json["meta"]["length"], "0:00:05.00", "{json}");
+    assert_eq!(json["meta"]["duration"], 5.0, "{json}");
+    assert_eq!(json["meta"]["fps"], 30, "{json}");
+    // The bytes are stored as they came.
+    let served = raw_get(
+        &server,
+        &media_path(&server, json["id"].as_str().unwrap(), "original"),
+        &[],
+    )
+    .await;
+    assert_eq!(served.bytes().await.unwrap().as_ref(), &mp4[..]);
+
+    // Cut inside `moov`: still an MP4 by its first bytes, so it is kept, without metadata.
+    let broken = &mp4[..mp4.len() - 200];
+    let ready = upload_v2_ready(&server, &alice.token, broken, "broken.mp4").await;
+    assert_eq!(ready.json["type"], "video", "{}", ready.json);
+    assert!(ready.json["meta"]["original"].is_null(), "{}", ready.json);
+    assert!(ready.json["meta"]["duration"].is_null(), "{}", ready.json);
+}
+
+#[tokio::test]
+async fn a_remote_mp4_gets_its_metadata_when_its_bytes_are_fetched() {
+    let mp4 = tiny_mp4();
+    let origin = start_origin(HashMap::from([("clip.mp4".to_string(), mp4.clone())])).await;
+    let server = Server::start_with(&[("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true")]).await;
+    let alice = server.user("alice").await;
+    let url = format!("{}/files/clip.mp4", origin.base);
+    let id = server
+        .app
+        .run(move |app| {
+            app.write(|tx| {
+                let ids = media::insert_remote(
+                    app,
+                    tx,
+                    alice.id,
+                    StatusId(app.next_id()),
+                    &[RemoteMediaInput {
+                        url,
+                        kind: MediaKind::Video,
+                        media_type: Some("video/mp4".into()),
+                        description: String::new(),
+                        width: None,
+                        height: None,
+                        blurhash: None,
+                        focus: None,
+                    }],
+                )?;
+                Ok(ids[0])
+            })
+        })
+        .await
+        .unwrap();
+    let record = async || {
+        server
+            .app
+            .run(move |app| {
+                Ok(app
+                    .store
+                    .read(|tx| skerry::store::media::get_media(tx, id, 1 << 20))?
+                    .unwrap())
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(record().await.av, None, "nothing read before the bytes");
+    let served = raw_get(&server, &media_path(&server, id, "original"), &[]).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    let media = record().await;
+    let av = media.av.expect("metadata read from the fetched bytes");
+    assert_eq!(av.duration_us, 5_000_000);
+    assert_eq!(av.frame_rate, Some((30, 1)));
+    assert_eq!((media.width, media.height), (Some(320), Some(240)));
+}

@@ -578,6 +578,9 @@ pub fn media_attachment(app: &App, media: &crate::model::Media) -> MediaAttachme
     if let Some((x, y)) = media.focus {
         meta.insert("focus".into(), serde_json::json!({ "x": x, "y": y }));
     }
+    if let Some(av) = &media.av {
+        av_meta(&mut meta, av);
+    }
     MediaAttachmentEntity {
         id: media.id.to_string(),
         kind: media.kind.name(),
@@ -589,6 +592,47 @@ pub fn media_attachment(app: &App, media: &crate::model::Media) -> MediaAttachme
         meta: serde_json::Value::Object(meta),
         description: Some(media.description.clone()).filter(|text| !text.is_empty()),
         blurhash: media.blurhash.clone(),
+    }
+}
+
+/// Mastodon's video and audio `meta`: `length` ("0:01:28.65"), `duration` (seconds, two
+/// decimals) and `fps` at the top, as its paperclip processor writes them; the exact
+/// `duration`, `frame_rate` ("30/1") and `bitrate` (bits per second) in `original`, next to
+/// the width and height already there for a video.
+fn av_meta(meta: &mut serde_json::Map<String, serde_json::Value>, av: &crate::model::AvMeta) {
+    let seconds = av.duration_us as f64 / 1_000_000.0;
+    let hundredths = av.duration_us / 10_000;
+    let length = format!(
+        "{}:{:02}:{:02}.{:02}",
+        hundredths / 360_000,
+        hundredths / 6_000 % 60,
+        hundredths / 100 % 60,
+        hundredths % 100
+    );
+    meta.insert("length".into(), length.into());
+    meta.insert(
+        "duration".into(),
+        ((seconds * 100.0).round() / 100.0).into(),
+    );
+    let original = meta
+        .entry("original")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let serde_json::Value::Object(original) = original {
+        original.insert("duration".into(), seconds.into());
+        if let Some(bitrate) = av.bitrate {
+            original.insert("bitrate".into(), bitrate.into());
+        }
+        if let Some((numerator, denominator)) = av.frame_rate {
+            original.insert(
+                "frame_rate".into(),
+                format!("{numerator}/{denominator}").into(),
+            );
+        }
+    }
+    if let Some((numerator, denominator)) = av.frame_rate {
+        // Mastodon's `fps` is a whole number; the exact rate is `original.frame_rate`.
+        let fps = (u64::from(numerator) + u64::from(denominator) / 2) / u64::from(denominator);
+        meta.insert("fps".into(), fps.into());
     }
 }
 

@@ -327,6 +327,7 @@ fn commit_processed(
     media.thumbnail_width = processed.thumbnail.as_ref().map(|small| small.width);
     media.thumbnail_height = processed.thumbnail.as_ref().map(|small| small.height);
     media.blurhash = processed.blurhash.clone();
+    media.av = processed.av.clone();
     media.error = None;
     store::put_media(tx, media)?;
     Ok(evicted)
@@ -356,6 +357,7 @@ fn new_media(app: &App, owner: AccountId, input: &MediaInput) -> Result<Media, A
         created_ms: now_ms(),
         error: None,
         fetch_failed_ms: None,
+        av: None,
     })
 }
 
@@ -763,6 +765,7 @@ pub fn insert_remote(
             created_ms: now_ms(),
             error: None,
             fetch_failed_ms: None,
+            av: None,
         };
         store::put_media(tx, &media)?;
         ids.push(media.id);
@@ -798,6 +801,7 @@ pub fn remote_image(
         created_ms: now_ms(),
         error: None,
         fetch_failed_ms: None,
+        av: None,
     };
     store::put_media(tx, &media)?;
     Ok(media.id)
@@ -843,6 +847,7 @@ pub fn remote_profile_image(
         created_ms: now_ms(),
         error: None,
         fetch_failed_ms: None,
+        av: None,
     };
     store::put_media(tx, &media)?;
     Ok(Some(media.id))
@@ -1085,6 +1090,17 @@ async fn fetch_remote_unevicted(app: &App, id: MediaId, force: bool) -> Result<H
     };
     match download(app, &remote_url, media.kind, cap).await {
         Ok((bytes, content_type)) => {
+            // Video and audio of the MP4 family: their header's metadata, read once, from
+            // bytes `download` already held under the kind's cap.
+            let av = if media.av.is_none() && crate::media::AV_PARSED.contains(&content_type) {
+                let bytes = bytes.clone();
+                tokio::task::spawn_blocking(move || crate::media::av_meta(&bytes, content_type))
+                    .await
+                    .ok()
+                    .flatten()
+            } else {
+                None
+            };
             let hash = crate::blob::hash(&bytes);
             let size = bytes.len() as u64;
             app.media
@@ -1130,6 +1146,13 @@ async fn fetch_remote_unevicted(app: &App, id: MediaId, force: bool) -> Result<H
                         store::save_blob(tx, &hash, old.as_ref(), Some(&new))?;
                         media.blob = Some(hash);
                         media.content_type = content_type.to_string();
+                        if let Some((size, av)) = av {
+                            if media.width.is_none() {
+                                media.width = size.map(|(width, _)| width);
+                                media.height = size.map(|(_, height)| height);
+                            }
+                            media.av = Some(av);
+                        }
                         media.fetch_failed_ms = None;
                         media.error = None;
                         store::put_media(tx, &media)?;

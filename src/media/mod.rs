@@ -14,7 +14,10 @@
 //!   and comments; the EXIF orientation is applied first so the picture stays upright.
 //!   GIFs are kept as they come (re-encoding animation is not done here): their pixels
 //!   are capped and their first frame gives the thumbnail;
-//! - video and audio are stored as they come (no ffmpeg, no parsing beyond the magic bytes).
+//! - video and audio are stored as they come (no ffmpeg). The header boxes of the MP4 family
+//!   (MP4, QuickTime, M4A) are read for size, duration, frame rate and bitrate ([`av_meta`]),
+//!   from bytes already under the kind's byte cap; a file they cannot be read from is kept
+//!   without them. WebM, MP3, Ogg, FLAC and WAV get no metadata.
 
 pub mod card;
 
@@ -22,7 +25,7 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
-use crate::model::MediaKind;
+use crate::model::{AvMeta, MediaKind};
 
 /// Pixels of an image (Mastodon's `MAX_MATRIX_LIMIT`, 7680×4320).
 pub const IMAGE_PIXELS_MAX: u64 = 33_177_600;
@@ -156,6 +159,8 @@ pub struct Processed {
     pub height: Option<u32>,
     pub thumbnail: Option<Thumbnail>,
     pub blurhash: Option<String>,
+    /// Duration, frame rate, bitrate of video and audio whose header could be read.
+    pub av: Option<AvMeta>,
 }
 
 /// Checks and processes an upload: sniff, cap bytes, cap pixels, decode, strip, thumbnail.
@@ -169,17 +174,131 @@ pub fn process(bytes: &[u8], caps: &Caps) -> Result<Processed, MediaError> {
         return Err(MediaError::TooLarge { bytes_max });
     }
     if sniffed.kind != MediaKind::Image {
+        // Best effort: a file whose header cannot be read is still kept, without metadata.
+        let (size, av) = match av_meta(bytes, sniffed.content_type) {
+            Some((size, av)) => (size, Some(av)),
+            None => (None, None),
+        };
         return Ok(Processed {
             kind: sniffed.kind,
             content_type: sniffed.content_type,
             bytes: bytes.to_vec(),
-            width: None,
-            height: None,
+            width: size.map(|(width, _)| width),
+            height: size.map(|(_, height)| height),
             thumbnail: None,
             blurhash: None,
+            av,
         });
     }
     process_image(bytes, sniffed)
+}
+
+/// The served types whose header boxes [`av_meta`] reads (ISO base media file format).
+pub const AV_PARSED: [&str; 3] = ["video/mp4", "video/quicktime", "audio/mp4"];
+/// Tracks looked at in one file: a real file has two or three; more is not worth the work.
+const AV_TRACKS_MAX: usize = 16;
+/// Time-to-sample runs summed for the frame rate (a constant-rate video has one).
+const AV_STTS_RUNS_MAX: usize = 256;
+
+/// Width and height (first video track) and duration, frame rate and bitrate of an MP4-family
+/// file, from its header boxes; `None` when it is not one or they cannot be read. `bytes` must
+/// already be under a byte cap: the parser walks every top-level box (skipping `mdat`), and
+/// its allocations are fallible and bounded by the boxes' sizes.
+pub fn av_meta(bytes: &[u8], content_type: &str) -> Option<(Option<(u32, u32)>, AvMeta)> {
+    if !AV_PARSED.contains(&content_type) {
+        return None;
+    }
+    // The parser is fuzzed and returns errors for malformed boxes, but it still has a few
+    // `expect`s: a file that trips one loses its metadata, never the upload or the worker.
+    let context = std::panic::catch_unwind(|| mp4parse::read_mp4(&mut Cursor::new(bytes)))
+        .ok()?
+        .ok()?;
+    let mut duration_us: u64 = 0;
+    let mut size = None;
+    let mut frame_rate = None;
+    let tracks = context.tracks.iter().take(AV_TRACKS_MAX);
+    for track in tracks.filter(|track| {
+        matches!(
+            track.track_type,
+            mp4parse::TrackType::Video | mp4parse::TrackType::Audio
+        )
+    }) {
+        let Some(scale) = track
+            .timescale
+            .map(|scale| scale.0)
+            .filter(|scale| *scale > 0)
+        else {
+            continue;
+        };
+        if let Some(duration) = track.duration {
+            let us = u128::from(duration.0) * 1_000_000 / u128::from(scale);
+            duration_us = duration_us.max(u64::try_from(us).unwrap_or(u64::MAX));
+        }
+        if track.track_type == mp4parse::TrackType::Video && size.is_none() {
+            size = video_size(track);
+            frame_rate = track
+                .stts
+                .as_ref()
+                .and_then(|stts| frame_rate_of(stts, scale));
+        }
+    }
+    if duration_us == 0 {
+        return None;
+    }
+    let bits = u128::from(bytes.len() as u64) * 8 * 1_000_000 / u128::from(duration_us);
+    Some((
+        size,
+        AvMeta {
+            duration_us,
+            frame_rate,
+            bitrate: u64::try_from(bits).ok(),
+        },
+    ))
+}
+
+/// The coded size from the sample entry, else the display size from `tkhd` (16.16 fixed).
+fn video_size(track: &mp4parse::Track) -> Option<(u32, u32)> {
+    let coded = track.stsd.as_ref().and_then(|stsd| {
+        stsd.descriptions.iter().find_map(|entry| match entry {
+            mp4parse::SampleEntry::Video(video) => {
+                Some((u32::from(video.width), u32::from(video.height)))
+            }
+            _ => None,
+        })
+    });
+    let display = track
+        .tkhd
+        .as_ref()
+        .map(|tkhd| (tkhd.width >> 16, tkhd.height >> 16));
+    [coded, display]
+        .into_iter()
+        .flatten()
+        .find(|(width, height)| *width > 0 && *height > 0)
+}
+
+/// Frames per second as a reduced fraction: frames over their ticks, times the timescale.
+fn frame_rate_of(stts: &mp4parse::TimeToSampleBox, scale: u64) -> Option<(u32, u32)> {
+    let (mut frames, mut ticks) = (0u128, 0u128);
+    for run in stts.samples.iter().take(AV_STTS_RUNS_MAX) {
+        frames += u128::from(run.sample_count);
+        ticks += u128::from(run.sample_count) * u128::from(run.sample_delta);
+    }
+    if frames == 0 || ticks == 0 {
+        return None;
+    }
+    let (numerator, denominator) = (frames * u128::from(scale), ticks);
+    let divisor = gcd(numerator, denominator);
+    Some((
+        u32::try_from(numerator / divisor).ok()?,
+        u32::try_from(denominator / divisor).ok()?,
+    ))
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 fn format_of(content_type: &str) -> Option<ImageFormat> {
@@ -298,6 +417,7 @@ fn process_image(bytes: &[u8], sniffed: Sniffed) -> Result<Processed, MediaError
         bytes: stored,
         width: Some(image.width()),
         height: Some(image.height()),
+        av: None,
         thumbnail: Some(thumbnail),
         blurhash,
     })

@@ -121,6 +121,22 @@ pub struct Media {
     /// When a fetch from the origin last failed: the next view waits
     /// `media::FETCH_RETRY_MS` instead of asking a dead origin again at every view.
     pub fetch_failed_ms: Option<u64>,
+    /// Duration, frame rate and bitrate of a video or audio file whose header we could read
+    /// (MP4 family; `media::av_meta`). Added after format version 1 was first written: older
+    /// records lack it.
+    #[serde(default)]
+    pub av: Option<AvMeta>,
+}
+
+/// What the header boxes of a video or audio file say (its width and height go to `Media`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvMeta {
+    /// Length of the longest track, in microseconds.
+    pub duration_us: u64,
+    /// Frames per second as a reduced fraction (numerator, denominator), video only.
+    pub frame_rate: Option<(u32, u32)>,
+    /// Bits per second over the whole file.
+    pub bitrate: Option<u64>,
 }
 
 impl Media {

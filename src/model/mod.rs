@@ -26,7 +26,9 @@ pub use federation::{
 pub use filter::{Filter, FilterAction, FilterContext, FilterKeyword, FilterStatus};
 pub use ids::{AccountId, AppId, MediaId, NotificationId, StatusId, TagId};
 pub use list::{List, RepliesPolicy};
-pub use media::{Blob, BlobHash, Card, CardState, CustomEmoji, Media, MediaKind, MediaState};
+pub use media::{
+    AvMeta, Blob, BlobHash, Card, CardState, CustomEmoji, Media, MediaKind, MediaState,
+};
 pub use moderation::{
     AccountModeration, Announcement, AuditAction, AuditEntry, EmailBlock, EmailToken,
     EmailTokenPurpose, Invite, IpBlock, IpSeverity, Mail, ReportNote, ReportState, Rule,
