@@ -78,6 +78,10 @@ pub struct Ingest {
     keys: Mutex<HashMap<String, CachedKey>>,
     /// Key ids whose lookup failed, with the time.
     key_failures: Mutex<HashMap<String, u64>>,
+    /// Held by the inbound worker for a whole batch (prepare, apply, commit): a second
+    /// caller (a test, a tool) waits instead of preparing and fetching for the same
+    /// activities.
+    pub apply_turn: tokio::sync::Mutex<()>,
 }
 
 impl Ingest {
@@ -95,6 +99,7 @@ impl Ingest {
             verify_permits: Semaphore::new(threads),
             keys: Mutex::new(HashMap::new()),
             key_failures: Mutex::new(HashMap::new()),
+            apply_turn: tokio::sync::Mutex::new(()),
         }
     }
 
