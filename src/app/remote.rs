@@ -257,13 +257,16 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
     }))
 }
 
-/// `create_status` in the caller's transaction: the new status's id, and the media to
-/// prefetch once the transaction committed (`media::queue_prefetch`).
+/// A status `create_status_in` stored: its id, and the media to prefetch once the
+/// transaction committed (`media::queue_prefetch`).
+pub type Created = (StatusId, Option<Vec<crate::model::MediaId>>);
+
+/// `create_status` in the caller's transaction.
 pub fn create_status_in(
     app: &App,
     tx: &WriteTransaction,
     input: &NoteInput,
-) -> Result<Option<(StatusId, Option<Vec<crate::model::MediaId>>)>, AppError> {
+) -> Result<Option<Created>, AppError> {
     {
         if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
             || queues::is_tombstoned(tx, &input.uri)?
