@@ -1,7 +1,7 @@
 //! The hot parts of inbound federation: checking an HTTP signature (RSA-2048, as Mastodon
 //! signs), parsing an activity (`vocab::parse` of a Create of a Note), and applying a batch
 //! of queued Creates as the inbound worker does (`inbound::process_batch`: parse and prepare,
-//! then one durable write transaction per slice of at most `inbound::APPLY_SLICE_MS_MAX`;
+//! then one durable write transaction per slice of at most `ingest::APPLY_SLICE_MS_MAX`;
 //! the fsync is part of the figure).
 //!
 //! Run with `cargo bench --bench ingest`; `cargo test --benches` runs each benchmark once.

@@ -10,10 +10,12 @@
 //!    that may need the network — a missing or stale actor, a post that is only named, the
 //!    new account of a Move — through the guarded client and the activity's fetch budget;
 //!    the outcome is an `Op`, a plain description of the change;
-//! 3. *apply* (one blocking task): one durable write transaction for the whole batch that,
-//!    for each activity in queue order, takes it off the queue, records its id as seen and
-//!    makes its change. Lookups that an earlier activity of the same batch may change (is
-//!    the post known? is it wanted?) happen here, inside the transaction.
+//! 3. *apply*: slices of the batch handed to the inbox's committer (`ingest::ApplyJob`), each
+//!    applied inside one of its durable write transactions, beside the acknowledgements it
+//!    commits; for each activity in queue order it takes it off the queue, records its id as
+//!    seen and makes its change. Lookups that an earlier activity of the same batch may change
+//!    (is the post known? is it wanted?) happen here, inside the transaction. A slice runs
+//!    for at most `ingest::APPLY_SLICE_MS_MAX`, and much shorter once acknowledgements wait.
 //!
 //! Side effects leave after the commit: streaming events (`App::write`), media prefetches,
 //! the outbox worker's wake-up, and the walk up a stored reply's thread (its own fetches and
@@ -34,9 +36,9 @@ use std::collections::HashMap;
 use redb::WriteTransaction;
 use serde_json::Value;
 
-use crate::app::relays;
 use crate::app::remote::{self, ActorInput, NoteInput};
 use crate::app::{App, AppError};
+use crate::app::{ingest, relays};
 use crate::model::{AccountId, InboundActivity, MediaId, Relay, StatusId, Visibility};
 use crate::store::{Edge, Page, Reader, StoreError, queues};
 use crate::util::time::now_ms;
@@ -53,11 +55,6 @@ pub const BATCH_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Activities of a batch prepared at once: their fetches (a new actor, a post that is only
 /// named) overlap instead of adding up. Results keep the queue's order.
 pub const PREPARE_CONCURRENCY: usize = 16;
-/// Longest a batch's write transaction takes activities in before it commits; the rest of
-/// the batch goes into the next one. redb has one writer: the inbox's queue commit waits for
-/// whatever transaction holds it, so this bounds what an acknowledgement waits behind the
-/// worker (one slice and its commit), whatever the batch size.
-pub const APPLY_SLICE_MS_MAX: u64 = 8;
 /// Objects fetched on behalf of one inbound activity (activitypub-federation: 20).
 const FETCHES_PER_ACTIVITY_MAX: usize = 4;
 
@@ -312,15 +309,14 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
             .next()
             .and_then(|queued| queued.prepared.err());
     }
-    // Slices of the batch, each one transaction, in order; between two, the inbox's queue
-    // commit can take the writer (`APPLY_SLICE_MS_MAX`).
+    // Slices of the batch, in order, each applied in one of the committer's transactions
+    // beside the acknowledgements waiting (`ingest::ApplyJob`), so an acknowledgement never
+    // waits behind a separate apply transaction.
     let queued = std::sync::Arc::new(queued);
     let mut taken = 0;
     while taken < queued.len() {
-        let (slice, start) = (queued.clone(), taken);
-        let mut after = app
-            .run(move |app| apply_batch(app, &slice[start..]))
-            .await?;
+        let start = taken;
+        let mut after = apply_slice(app, &queued, start).await?;
         taken += after.taken;
         app.ingest.applied(after.taken as u64);
         let halted = after.stopped.take();
@@ -336,6 +332,39 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
     match stopped {
         Some(error) => Err(error),
         None => Ok(taken),
+    }
+}
+
+/// Applies the activities of `queued` from `start` on, as many as one slice takes: in the
+/// committer's transaction when it runs, else in a transaction of its own. A slice whose
+/// transaction failed for another reason than the disk is applied again one activity per
+/// transaction.
+async fn apply_slice(
+    app: &App,
+    queued: &std::sync::Arc<Vec<Queued>>,
+    start: usize,
+) -> Result<AfterCommit, AppError> {
+    let outcome = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (slice, out) = (queued.clone(), outcome.clone());
+    let apply: ingest::ApplyFn = Box::new(move |app, tx, stop| {
+        let after = apply_in(app, tx, &slice[start..], Some(stop))?;
+        *out.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(after);
+        Ok(())
+    });
+    let slice = queued.clone();
+    match ingest::apply_in_committer(app, apply).await {
+        None => app.run(move |app| apply_batch(app, &slice[start..])).await,
+        Some(Ok(())) => Ok(outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()),
+        Some(Err(error @ AppError::Unavailable(_))) => Err(error),
+        Some(Err(error)) => {
+            tracing::warn!(%error, "inbound batch aborted; applying it one activity at a time");
+            app.run(move |app| apply_singly(app, &slice[start..])).await
+        }
     }
 }
 
@@ -878,47 +907,54 @@ async fn relay_content(
 /// than a refusal, the activities are applied again one per transaction, so that the one
 /// that cannot be written is refused alone.
 fn apply_batch(app: &App, batch: &[Queued]) -> Result<AfterCommit, AppError> {
-    let slice = std::time::Duration::from_millis(APPLY_SLICE_MS_MAX);
-    match app.write(|tx| apply_in(app, tx, batch, Some(slice))) {
+    let started = std::time::Instant::now();
+    let slice = std::time::Duration::from_millis(ingest::APPLY_SLICE_MS_MAX);
+    let stop = || started.elapsed() >= slice;
+    match app.write(|tx| apply_in(app, tx, batch, Some(&stop))) {
         Ok(after) => Ok(after),
         // The disk refused the commit: everything stays queued, to be tried again.
         Err(error @ AppError::Unavailable(_)) => Err(error),
         Err(error) => {
             tracing::warn!(%error, "inbound batch aborted; applying it one activity at a time");
-            let mut after = AfterCommit::default();
-            for queued in batch {
-                match app.write(|tx| apply_in(app, tx, std::slice::from_ref(queued), None)) {
-                    Ok(one) => after.absorb(one),
-                    Err(error @ AppError::Unavailable(_)) => {
-                        after.stopped = Some(error);
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::info!(%error, signer = %queued.signer, "inbound activity refused");
-                        app.write(|tx| queues::remove_inbound(tx, queued.queue_id))?;
-                        after.taken += 1;
-                    }
-                }
-            }
-            Ok(after)
+            apply_singly(app, batch)
         }
     }
 }
 
+/// Applies `batch` one activity per transaction: the one that cannot be written is refused
+/// alone; storage trouble stops it (the rest stays queued).
+fn apply_singly(app: &App, batch: &[Queued]) -> Result<AfterCommit, AppError> {
+    let mut after = AfterCommit::default();
+    for queued in batch {
+        match app.write(|tx| apply_in(app, tx, std::slice::from_ref(queued), None)) {
+            Ok(one) => after.absorb(one),
+            Err(error @ AppError::Unavailable(_)) => {
+                after.stopped = Some(error);
+                break;
+            }
+            Err(error) => {
+                tracing::info!(%error, signer = %queued.signer, "inbound activity refused");
+                app.write(|tx| queues::remove_inbound(tx, queued.queue_id))?;
+                after.taken += 1;
+            }
+        }
+    }
+    Ok(after)
+}
+
 /// Applies `batch` in order inside `tx`: each activity leaves the queue, is recorded as seen
-/// and makes its change; refusals are logged and skipped. With a `slice`, stops taking
-/// activities once that much time passed (at least one is taken).
+/// and makes its change; refusals are logged and skipped. With `stop`, stops taking
+/// activities once it says so (at least one is taken).
 fn apply_in(
     app: &App,
     tx: &WriteTransaction,
     batch: &[Queued],
-    slice: Option<std::time::Duration>,
+    stop: Option<&dyn Fn() -> bool>,
 ) -> Result<AfterCommit, AppError> {
-    let started = std::time::Instant::now();
     let mut after = AfterCommit::default();
     let now = now_ms();
     for queued in batch {
-        if after.taken > 0 && slice.is_some_and(|slice| started.elapsed() >= slice) {
+        if after.taken > 0 && stop.is_some_and(|stop| stop()) {
             break;
         }
         queues::remove_inbound(tx, queued.queue_id)?;
