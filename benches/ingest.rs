@@ -1,7 +1,8 @@
 //! The hot parts of inbound federation: checking an HTTP signature (RSA-2048, as Mastodon
 //! signs), parsing an activity (`vocab::parse` of a Create of a Note), and applying a batch
-//! of queued Creates with the inbound worker's group commit (deferred commits, one durable
-//! commit per batch; the fsync is part of the figure).
+//! of queued Creates as the inbound worker does (`inbound::process_batch`: parse and prepare,
+//! then one durable write transaction per slice of at most `ingest::APPLY_SLICE_MS_MAX`;
+//! the fsync is part of the figure).
 //!
 //! Run with `cargo bench --bench ingest`; `cargo test --benches` runs each benchmark once.
 
@@ -146,7 +147,7 @@ fn apply_batch(c: &mut Criterion) {
     let _ = fetch::parse_options(&app);
     let mut next = 0u64;
     c.bench_function(
-        &format!("inbound: apply a batch of {BATCH} Creates (group commit, one fsync)"),
+        &format!("inbound: apply a batch of {BATCH} Creates (one write transaction per slice)"),
         |b| {
             b.iter_custom(|iterations| {
                 let mut spent = Duration::ZERO;

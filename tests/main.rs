@@ -49,6 +49,9 @@ mod http;
 /// Inboxes under attack and in normal use: signatures, keys, bodies, origins, duplicates,
 /// against a real server and a fake peer on loopback.
 mod inbox;
+/// The inbound worker's batches: one transaction per batch in queue order, a refusal that
+/// does not stop its batch, acknowledged activities applied exactly once across restarts.
+mod ingest_batch;
 /// The layering rule of DESIGN.md, read off the `use crate::` lines.
 mod layers;
 /// Lists: CRUD, members (followed accounts only), scopes, the list timeline (paging,

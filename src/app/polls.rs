@@ -143,7 +143,18 @@ pub fn remote_vote(
     id: StatusId,
     option_title: &str,
 ) -> Result<bool, AppError> {
-    app.write(|tx| {
+    app.write(|tx| remote_vote_in(app, tx, voter, id, option_title))
+}
+
+/// `remote_vote` in the caller's transaction.
+pub fn remote_vote_in(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    voter: AccountId,
+    id: StatusId,
+    option_title: &str,
+) -> Result<bool, AppError> {
+    {
         let Some(mut poll) = statuses::get_poll(tx, id, app.bytes_max())? else {
             return Ok(false);
         };
@@ -171,5 +182,5 @@ pub fn remote_vote(
         statuses::put_poll(tx, id, &poll)?;
         statuses::put_poll_choices(tx, id, voter.0, &choices)?;
         Ok(true)
-    })
+    }
 }

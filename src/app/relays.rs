@@ -240,7 +240,19 @@ pub fn mark_subscribing(
 /// or, when that is not known yet (Mastodon style), from the host of its inbox. False when
 /// no relay matches.
 pub fn answer(app: &App, relay_id: u64, signer: &str, accepted: bool) -> Result<bool, AppError> {
-    app.write(|tx| {
+    app.write(|tx| answer_in(app, tx, relay_id, signer, accepted))
+}
+
+/// `answer` in the caller's transaction; false (and nothing written) when `signer` is not
+/// the relay.
+pub fn answer_in(
+    app: &App,
+    tx: &WriteTransaction,
+    relay_id: u64,
+    signer: &str,
+    accepted: bool,
+) -> Result<bool, AppError> {
+    {
         let Some(mut relay) = relays::get(tx, relay_id, app.bytes_max())? else {
             return Ok(false);
         };
@@ -259,8 +271,8 @@ pub fn answer(app: &App, relay_id: u64, signer: &str, accepted: bool) -> Result<
         };
         relay.last_seen_ms = Some(now_ms());
         relays::put(tx, &relay)?;
-        Ok::<_, AppError>(true)
-    })
+        Ok(true)
+    }
 }
 
 /// The accepted relay whose actor is `signer`, if any: what it delivers is taken as relay

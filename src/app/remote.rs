@@ -46,9 +46,18 @@ pub struct ActorInput {
 
 /// Creates or refreshes a remote account; returns its id.
 pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError> {
+    app.write(|tx| upsert_actor_in(app, tx, &input))
+}
+
+/// `upsert_actor` in the caller's transaction.
+pub fn upsert_actor_in(
+    app: &App,
+    tx: &WriteTransaction,
+    input: &ActorInput,
+) -> Result<AccountId, AppError> {
     let now = now_ms();
     let new_id = AccountId(app.ids.next(now));
-    app.write(|tx| {
+    {
         let existing = accounts::account_id_by_actor_uri(tx, &input.uri)?;
         let id = existing.unwrap_or(new_id);
         let previous = match existing {
@@ -110,7 +119,7 @@ pub fn upsert_actor(app: &App, input: ActorInput) -> Result<AccountId, AppError>
         };
         accounts::put_remote_actor(tx, &actor)?;
         Ok(id)
-    })
+    }
 }
 
 /// A remote account's federation record, by account id.
@@ -134,26 +143,40 @@ pub fn actor_by_uri(app: &App, uri: &str) -> Result<Option<(Account, RemoteActor
 
 /// A local account by its actor id (`https://host/users/name`).
 pub fn local_account_by_uri(app: &App, uri: &str) -> Result<Option<AccountId>, AppError> {
+    app.store.read(|tx| local_account_by_uri_in(app, tx, uri))
+}
+
+/// `local_account_by_uri` in the caller's transaction.
+pub fn local_account_by_uri_in(
+    app: &App,
+    reader: &impl store::Reader,
+    uri: &str,
+) -> Result<Option<AccountId>, AppError> {
     let prefix = format!("{}/users/", app.base_url);
     let Some(username) = uri.strip_prefix(&prefix).filter(|name| !name.contains('/')) else {
         return Ok(None);
     };
-    app.store.read(|tx| {
-        let Some(id) = accounts::account_id_by_acct(tx, username)? else {
-            return Ok(None);
-        };
-        Ok(accounts::get_user(tx, id, app.bytes_max())?.map(|_| id))
-    })
+    let Some(id) = accounts::account_id_by_acct(reader, username)? else {
+        return Ok(None);
+    };
+    Ok(accounts::get_user(reader, id, app.bytes_max())?.map(|_| id))
 }
 
 /// Any account, local or remote, by actor id.
 pub fn account_by_uri(app: &App, uri: &str) -> Result<Option<AccountId>, AppError> {
-    if let Some(id) = local_account_by_uri(app, uri)? {
+    app.store.read(|tx| account_by_uri_in(app, tx, uri))
+}
+
+/// `account_by_uri` in the caller's transaction.
+pub fn account_by_uri_in(
+    app: &App,
+    reader: &impl store::Reader,
+    uri: &str,
+) -> Result<Option<AccountId>, AppError> {
+    if let Some(id) = local_account_by_uri_in(app, reader, uri)? {
         return Ok(Some(id));
     }
-    Ok(app
-        .store
-        .read(|tx| accounts::account_id_by_actor_uri(tx, uri))?)
+    Ok(accounts::account_id_by_actor_uri(reader, uri)?)
 }
 
 /// A status by id (URI): ours are derived from the URL, remote ones looked up.
@@ -227,7 +250,26 @@ fn id_for_time(
 
 /// Stores a remote status, once: `None` if it exists already or was deleted before.
 pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, AppError> {
-    let created = app.write::<_, AppError>(|tx| {
+    let created = app.write(|tx| create_status_in(app, tx, &input))?;
+    Ok(created.map(|(id, prefetch)| {
+        if let Some(media_ids) = prefetch {
+            super::media::queue_prefetch(app, &media_ids);
+        }
+        id
+    }))
+}
+
+/// A status `create_status_in` stored: its id, and the media to prefetch once the
+/// transaction committed (`media::queue_prefetch`).
+pub type Created = (StatusId, Option<Vec<crate::model::MediaId>>);
+
+/// `create_status` in the caller's transaction.
+pub fn create_status_in(
+    app: &App,
+    tx: &WriteTransaction,
+    input: &NoteInput,
+) -> Result<Option<Created>, AppError> {
+    {
         if statuses::status_id_by_uri(tx, &input.uri)?.is_some()
             || queues::is_tombstoned(tx, &input.uri)?
         {
@@ -291,77 +333,87 @@ pub fn create_status(app: &App, input: NoteInput) -> Result<Option<StatusId>, Ap
             )?;
         }
         Ok(Some((id, followed.then(|| status.media_ids.clone()))))
-    })?;
-    Ok(created.map(|(id, prefetch)| {
-        if let Some(media_ids) = prefetch {
-            super::media::queue_prefetch(app, &media_ids);
-        }
-        id
-    }))
+    }
 }
 
 /// Applies an edit of a remote status by its author.
 pub fn update_status(app: &App, input: NoteInput) -> Result<bool, AppError> {
-    app.write(|tx| {
-        let Some(id) = statuses::status_id_by_uri(tx, &input.uri)? else {
-            return Ok(false);
-        };
-        let Some(mut status) = statuses::get_status(tx, id, app.bytes_max())? else {
-            return Ok(false);
-        };
-        if status.account_id != input.author {
-            return Err(AppError::Forbidden("only the author edits a status"));
-        }
-        let edited_ms = input.updated_ms.unwrap_or_else(now_ms);
-        // An Update that only refreshes a poll's counts is not an edit of the text.
-        let changed = status.content_html != input.content_html
-            || status.spoiler_text != input.spoiler_text
-            || status.sensitive != input.sensitive;
-        if changed {
-            crate::store::social::put_edit(
-                tx,
-                &status,
-                edited_ms,
-                super::statuses::EDITS_KEPT_MAX,
-            )?;
-        }
-        status.content_html = input.content_html;
-        status.spoiler_text = input.spoiler_text;
-        status.sensitive = input.sensitive;
-        status.language = input.language;
-        status.edited_ms = Some(edited_ms);
-        statuses::update_status(tx, &status)?;
-        super::cards::link(app, tx, &status)?;
-        super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
-        // An Update of a Question carries its current counts.
-        if let Some(poll) = &input.poll {
-            statuses::put_poll(tx, id, poll)?;
-        }
-        super::stream::pending(super::stream::Event::StatusUpdated { status: id });
-        Ok(true)
-    })
+    app.write(|tx| update_status_in(app, tx, input))
+}
+
+/// `update_status` in the caller's transaction.
+pub fn update_status_in(
+    app: &App,
+    tx: &WriteTransaction,
+    input: NoteInput,
+) -> Result<bool, AppError> {
+    let Some(id) = statuses::status_id_by_uri(tx, &input.uri)? else {
+        return Ok(false);
+    };
+    let Some(mut status) = statuses::get_status(tx, id, app.bytes_max())? else {
+        return Ok(false);
+    };
+    if status.account_id != input.author {
+        return Err(AppError::Forbidden("only the author edits a status"));
+    }
+    let edited_ms = input.updated_ms.unwrap_or_else(now_ms);
+    // An Update that only refreshes a poll's counts is not an edit of the text.
+    let changed = status.content_html != input.content_html
+        || status.spoiler_text != input.spoiler_text
+        || status.sensitive != input.sensitive;
+    if changed {
+        crate::store::social::put_edit(tx, &status, edited_ms, super::statuses::EDITS_KEPT_MAX)?;
+    }
+    status.content_html = input.content_html;
+    status.spoiler_text = input.spoiler_text;
+    status.sensitive = input.sensitive;
+    status.language = input.language;
+    status.edited_ms = Some(edited_ms);
+    statuses::update_status(tx, &status)?;
+    super::cards::link(app, tx, &status)?;
+    super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
+    // An Update of a Question carries its current counts.
+    if let Some(poll) = &input.poll {
+        statuses::put_poll(tx, id, poll)?;
+    }
+    super::stream::pending(super::stream::Event::StatusUpdated { status: id });
+    Ok(true)
 }
 
 /// Deletes a remote status (or reblog) by id (URI) if `actor` is its author, and remembers
 /// the id so that a late or repeated Create does not bring it back.
 pub fn delete_by_uri(app: &App, actor: AccountId, uri: &str) -> Result<bool, AppError> {
-    app.write(|tx| {
-        queues::put_tombstone(tx, uri, now_ms())?;
-        let Some(id) = statuses::status_id_by_uri(tx, uri)? else {
-            return Ok(false);
+    app.write(|tx| delete_by_uri_in(app, tx, actor, uri))
+}
+
+/// `delete_by_uri` in the caller's transaction. A refusal comes before any write.
+pub fn delete_by_uri_in(
+    app: &App,
+    tx: &WriteTransaction,
+    actor: AccountId,
+    uri: &str,
+) -> Result<bool, AppError> {
+    {
+        let status = match statuses::status_id_by_uri(tx, uri)? {
+            Some(id) => statuses::get_status(tx, id, app.bytes_max())?,
+            None => None,
         };
-        let Some(status) = statuses::get_status(tx, id, app.bytes_max())? else {
-            return Ok(false);
-        };
-        if status.account_id != actor {
+        if status
+            .as_ref()
+            .is_some_and(|status| status.account_id != actor)
+        {
             return Err(AppError::Forbidden("only the author deletes a status"));
         }
+        queues::put_tombstone(tx, uri, now_ms())?;
+        let Some(status) = status else {
+            return Ok(false);
+        };
         if let Some(original) = status.reblog_of {
             Edge::REBLOG.remove(tx, actor.0, original.0)?;
         }
         super::statuses::remove_status(app, tx, &status)?;
         Ok(true)
-    })
+    }
 }
 
 /// A remote account reblogs a status; the Announce's id becomes the reblog's id.
@@ -374,51 +426,82 @@ pub fn announce(
     visibility: Visibility,
 ) -> Result<Option<StatusId>, AppError> {
     app.write(|tx| {
-        if statuses::status_id_by_uri(tx, activity_uri)?.is_some()
-            || Edge::REBLOG.contains(tx, actor.0, original.0)?
-        {
-            return Ok(None);
-        }
-        let Some(original) = statuses::get_status(tx, original, app.bytes_max())? else {
-            return Ok(None);
-        };
-        if !matches!(
-            original.visibility,
-            Visibility::Public | Visibility::Unlisted
-        ) || original.reblog_of.is_some()
-        {
-            return Ok(None);
-        }
-        let id = id_for_time(app, tx, published_ms)?;
-        let reblog = Status::reblog(
-            id,
-            actor,
-            original.id,
-            visibility,
-            published_ms.min(now_ms()),
-        );
-        statuses::insert_status(tx, &reblog, false)?;
-        statuses::put_status_uri(tx, id, activity_uri)?;
-        Edge::REBLOG.add(tx, actor.0, original.id.0, id.0)?;
-        statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
-        accounts::adjust_counts(tx, actor, 1, 0, 0, Some(reblog.created_ms))?;
-        super::statuses::fan_out(app, tx, &reblog)?;
-        notify(
+        announce_in(
             app,
             tx,
-            original.account_id,
-            NotificationKind::Reblog,
             actor,
-            Some(original.id),
-        )?;
-        Ok(Some(id))
+            activity_uri,
+            original,
+            published_ms,
+            visibility,
+        )
     })
+}
+
+/// `announce` in the caller's transaction.
+pub fn announce_in(
+    app: &App,
+    tx: &WriteTransaction,
+    actor: AccountId,
+    activity_uri: &str,
+    original: StatusId,
+    published_ms: u64,
+    visibility: Visibility,
+) -> Result<Option<StatusId>, AppError> {
+    if statuses::status_id_by_uri(tx, activity_uri)?.is_some()
+        || Edge::REBLOG.contains(tx, actor.0, original.0)?
+    {
+        return Ok(None);
+    }
+    let Some(original) = statuses::get_status(tx, original, app.bytes_max())? else {
+        return Ok(None);
+    };
+    if !matches!(
+        original.visibility,
+        Visibility::Public | Visibility::Unlisted
+    ) || original.reblog_of.is_some()
+    {
+        return Ok(None);
+    }
+    let id = id_for_time(app, tx, published_ms)?;
+    let reblog = Status::reblog(
+        id,
+        actor,
+        original.id,
+        visibility,
+        published_ms.min(now_ms()),
+    );
+    statuses::insert_status(tx, &reblog, false)?;
+    statuses::put_status_uri(tx, id, activity_uri)?;
+    Edge::REBLOG.add(tx, actor.0, original.id.0, id.0)?;
+    statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
+    accounts::adjust_counts(tx, actor, 1, 0, 0, Some(reblog.created_ms))?;
+    super::statuses::fan_out(app, tx, &reblog)?;
+    notify(
+        app,
+        tx,
+        original.account_id,
+        NotificationKind::Reblog,
+        actor,
+        Some(original.id),
+    )?;
+    Ok(Some(id))
 }
 
 /// A remote account favourites a status.
 pub fn like(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
+    app.write(|tx| like_in(app, tx, actor, status))
+}
+
+/// `like` in the caller's transaction.
+pub fn like_in(
+    app: &App,
+    tx: &WriteTransaction,
+    actor: AccountId,
+    status: StatusId,
+) -> Result<bool, AppError> {
     let favourite_id = app.next_id();
-    app.write(|tx| {
+    {
         if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
             return Ok(false);
         }
@@ -437,17 +520,24 @@ pub fn like(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppEr
             )?;
         }
         Ok(true)
-    })
+    }
 }
 
 pub fn unlike(app: &App, actor: AccountId, status: StatusId) -> Result<bool, AppError> {
-    app.write(|tx| {
-        if Edge::FAVOURITE.remove(tx, actor.0, status.0)?.is_none() {
-            return Ok(false);
-        }
-        statuses::adjust_counts(tx, status, 0, 0, -1)?;
-        Ok(true)
-    })
+    app.write(|tx| unlike_in(tx, actor, status))
+}
+
+/// `unlike` in the caller's transaction.
+pub fn unlike_in(
+    tx: &WriteTransaction,
+    actor: AccountId,
+    status: StatusId,
+) -> Result<bool, AppError> {
+    if Edge::FAVOURITE.remove(tx, actor.0, status.0)?.is_none() {
+        return Ok(false);
+    }
+    statuses::adjust_counts(tx, status, 0, 0, -1)?;
+    Ok(true)
 }
 
 /// How a remote Follow of a local account was answered.
@@ -466,8 +556,19 @@ pub fn follow(
     followee: AccountId,
     activity_uri: &str,
 ) -> Result<FollowAnswer, AppError> {
+    app.write(|tx| follow_in(app, tx, follower, followee, activity_uri))
+}
+
+/// `follow` in the caller's transaction.
+pub fn follow_in(
+    app: &App,
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+    activity_uri: &str,
+) -> Result<FollowAnswer, AppError> {
     let follow_id = app.next_id();
-    app.write(|tx| {
+    {
         let Some(account) = accounts::get_account(tx, followee, app.bytes_max())? else {
             return Ok(FollowAnswer::Refused);
         };
@@ -512,15 +613,22 @@ pub fn follow(
         };
         outbox::enqueue(app, tx, intent)?;
         Ok(FollowAnswer::Accepted)
-    })
+    }
 }
 
 /// A remote account stops following (or asking to follow) a local one.
 pub fn unfollow(app: &App, follower: AccountId, followee: AccountId) -> Result<(), AppError> {
-    app.write(|tx| {
-        Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
-        remove_follow_edge(tx, follower, followee)
-    })
+    app.write(|tx| unfollow_in(tx, follower, followee))
+}
+
+/// `unfollow` in the caller's transaction.
+pub fn unfollow_in(
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+) -> Result<(), AppError> {
+    Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+    remove_follow_edge(tx, follower, followee)
 }
 
 fn remove_follow_edge(
@@ -542,56 +650,83 @@ pub fn answer_our_follow(
     followee: AccountId,
     accepted: bool,
 ) -> Result<bool, AppError> {
-    app.write(|tx| {
-        let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, follower.0, followee.0)? else {
-            if !accepted {
-                // A Reject after an Accept ends the follow (Mastodon's "remove follower").
-                remove_follow_edge(tx, follower, followee)?;
-            }
-            return Ok(false);
-        };
-        if accepted {
-            complete_follow(app, tx, follower, followee, request_id)?;
-        } else {
-            Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+    app.write(|tx| answer_our_follow_in(app, tx, follower, followee, accepted))
+}
+
+/// `answer_our_follow` in the caller's transaction.
+pub fn answer_our_follow_in(
+    app: &App,
+    tx: &WriteTransaction,
+    follower: AccountId,
+    followee: AccountId,
+    accepted: bool,
+) -> Result<bool, AppError> {
+    let Some(request_id) = Edge::FOLLOW_REQUEST.get(tx, follower.0, followee.0)? else {
+        if !accepted {
+            // A Reject after an Accept ends the follow (Mastodon's "remove follower").
+            remove_follow_edge(tx, follower, followee)?;
         }
-        Ok(true)
-    })
+        return Ok(false);
+    };
+    if accepted {
+        complete_follow(app, tx, follower, followee, request_id)?;
+    } else {
+        Edge::FOLLOW_REQUEST.remove(tx, follower.0, followee.0)?;
+    }
+    Ok(true)
 }
 
 /// A remote account blocks a local one: follows both ways end.
 pub fn block(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
+    app.write(|tx| block_in(app, tx, blocker, blocked))
+}
+
+/// `block` in the caller's transaction.
+pub fn block_in(
+    app: &App,
+    tx: &WriteTransaction,
+    blocker: AccountId,
+    blocked: AccountId,
+) -> Result<(), AppError> {
     let block_id = app.next_id();
-    app.write(|tx| {
-        remove_follow_edge(tx, blocker, blocked)?;
-        remove_follow_edge(tx, blocked, blocker)?;
-        Edge::FOLLOW_REQUEST.remove(tx, blocker.0, blocked.0)?;
-        Edge::FOLLOW_REQUEST.remove(tx, blocked.0, blocker.0)?;
-        Edge::BLOCK.add(tx, blocker.0, blocked.0, block_id)?;
-        Ok(())
-    })
+    remove_follow_edge(tx, blocker, blocked)?;
+    remove_follow_edge(tx, blocked, blocker)?;
+    Edge::FOLLOW_REQUEST.remove(tx, blocker.0, blocked.0)?;
+    Edge::FOLLOW_REQUEST.remove(tx, blocked.0, blocker.0)?;
+    Edge::BLOCK.add(tx, blocker.0, blocked.0, block_id)?;
+    Ok(())
 }
 
 pub fn unblock(app: &App, blocker: AccountId, blocked: AccountId) -> Result<(), AppError> {
-    app.write(|tx| {
-        Edge::BLOCK.remove(tx, blocker.0, blocked.0)?;
-        Ok(())
-    })
+    app.write(|tx| unblock_in(tx, blocker, blocked))
+}
+
+/// `unblock` in the caller's transaction.
+pub fn unblock_in(
+    tx: &WriteTransaction,
+    blocker: AccountId,
+    blocked: AccountId,
+) -> Result<(), AppError> {
+    Edge::BLOCK.remove(tx, blocker.0, blocked.0)?;
+    Ok(())
 }
 
 /// A remote actor deleted itself: the account is suspended, its content hidden with it.
 pub fn delete_actor(app: &App, actor: AccountId) -> Result<(), AppError> {
-    app.write(|tx| {
-        let Some(mut account) = accounts::get_account(tx, actor, app.bytes_max())? else {
-            return Ok(());
-        };
-        if account.is_local() {
-            return Err(AppError::Forbidden("a peer cannot delete a local account"));
-        }
-        account.suspended_ms.get_or_insert_with(now_ms);
-        accounts::put_account(tx, &account)?;
-        Ok(())
-    })
+    app.write(|tx| delete_actor_in(app, tx, actor))
+}
+
+/// `delete_actor` in the caller's transaction.
+pub fn delete_actor_in(app: &App, tx: &WriteTransaction, actor: AccountId) -> Result<(), AppError> {
+    let Some(mut account) = accounts::get_account(tx, actor, app.bytes_max())? else {
+        return Ok(());
+    };
+    if account.is_local() {
+        return Err(AppError::Forbidden("a peer cannot delete a local account"));
+    }
+    account.suspended_ms.get_or_insert_with(now_ms);
+    accounts::put_account(tx, &account)?;
+    Ok(())
 }
 
 /// Whether an account is a local user.
@@ -674,34 +809,42 @@ const MOVE_FOLLOWERS_MAX: usize = 10_000;
 /// A remote account moved to `new`: its local followers follow `new` instead (as requests,
 /// answered by the new account's server), as Mastodon does.
 pub fn move_account(app: &App, old: AccountId, new: AccountId) -> Result<usize, AppError> {
-    app.write(|tx| {
-        let followers = Edge::FOLLOW.all_of_b(tx, old.0, MOVE_FOLLOWERS_MAX)?;
-        let mut moved = 0;
-        for follower in followers.into_iter().map(AccountId) {
-            if accounts::get_user(tx, follower, app.bytes_max())?.is_none() || follower == new {
-                continue;
-            }
-            remove_follow_edge(tx, follower, old)?;
-            if Edge::FOLLOW.contains(tx, follower.0, new.0)?
-                || Edge::FOLLOW_REQUEST.contains(tx, follower.0, new.0)?
-            {
-                continue;
-            }
-            let follow_id = app.next_id();
-            Edge::FOLLOW_REQUEST.add(tx, follower.0, new.0, follow_id)?;
-            outbox::enqueue(
-                app,
-                tx,
-                OutboxIntent::Follow {
-                    follower,
-                    followee: new,
-                    follow_id,
-                },
-            )?;
-            moved += 1;
+    app.write(|tx| move_account_in(app, tx, old, new))
+}
+
+/// `move_account` in the caller's transaction.
+pub fn move_account_in(
+    app: &App,
+    tx: &WriteTransaction,
+    old: AccountId,
+    new: AccountId,
+) -> Result<usize, AppError> {
+    let followers = Edge::FOLLOW.all_of_b(tx, old.0, MOVE_FOLLOWERS_MAX)?;
+    let mut moved = 0;
+    for follower in followers.into_iter().map(AccountId) {
+        if accounts::get_user(tx, follower, app.bytes_max())?.is_none() || follower == new {
+            continue;
         }
-        Ok(moved)
-    })
+        remove_follow_edge(tx, follower, old)?;
+        if Edge::FOLLOW.contains(tx, follower.0, new.0)?
+            || Edge::FOLLOW_REQUEST.contains(tx, follower.0, new.0)?
+        {
+            continue;
+        }
+        let follow_id = app.next_id();
+        Edge::FOLLOW_REQUEST.add(tx, follower.0, new.0, follow_id)?;
+        outbox::enqueue(
+            app,
+            tx,
+            OutboxIntent::Follow {
+                follower,
+                followee: new,
+                follow_id,
+            },
+        )?;
+        moved += 1;
+    }
+    Ok(moved)
 }
 
 /// A remote account features (pins) or unfeatures one of its statuses.
@@ -711,8 +854,19 @@ pub fn set_featured(
     status: StatusId,
     featured: bool,
 ) -> Result<(), AppError> {
+    app.write(|tx| set_featured_in(app, tx, actor, status, featured))
+}
+
+/// `set_featured` in the caller's transaction. A refusal comes before any write.
+pub fn set_featured_in(
+    app: &App,
+    tx: &WriteTransaction,
+    actor: AccountId,
+    status: StatusId,
+    featured: bool,
+) -> Result<(), AppError> {
     let pin_id = app.next_id();
-    app.write(|tx| {
+    {
         let Some(found) = statuses::get_status(tx, status, app.bytes_max())? else {
             return Ok(());
         };
@@ -725,7 +879,7 @@ pub fn set_featured(
             Edge::PIN.remove(tx, actor.0, status.0)?;
         }
         Ok(())
-    })
+    }
 }
 
 /// Characters of a reaction: one emoji, or a custom emoji's `:shortcode:`.
@@ -738,25 +892,50 @@ pub fn react(
     status: StatusId,
     emoji: Option<&str>,
 ) -> Result<bool, AppError> {
-    if emoji.is_some_and(|emoji| {
-        emoji.is_empty()
-            || emoji.chars().count() > REACTION_CHARS_MAX
-            || emoji.contains(char::is_whitespace)
-    }) {
+    app.write(|tx| react_in(app, tx, actor, status, emoji))
+}
+
+/// Whether `emoji` can be a reaction: one emoji or a `:shortcode:`, without spaces.
+pub fn is_reaction(emoji: &str) -> bool {
+    !emoji.is_empty()
+        && emoji.chars().count() <= REACTION_CHARS_MAX
+        && !emoji.contains(char::is_whitespace)
+}
+
+/// `react` in the caller's transaction. A refusal comes before any write.
+pub fn react_in(
+    app: &App,
+    tx: &WriteTransaction,
+    actor: AccountId,
+    status: StatusId,
+    emoji: Option<&str>,
+) -> Result<bool, AppError> {
+    if emoji.is_some_and(|emoji| !is_reaction(emoji)) {
         return Err(AppError::Validation("a reaction is one emoji".into()));
     }
-    app.write(|tx| {
-        if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
-            return Ok(false);
-        }
-        statuses::set_reaction(tx, status, actor.0, emoji)?;
-        Ok(true)
-    })
+    if statuses::get_status(tx, status, app.bytes_max())?.is_none() {
+        return Ok(false);
+    }
+    statuses::set_reaction(tx, status, actor.0, emoji)?;
+    Ok(true)
 }
 
 /// A peer's `Flag`: kept as a report for the moderators of `target`.
 pub fn report(
     app: &App,
+    reporter: AccountId,
+    target: AccountId,
+    statuses_reported: Vec<StatusId>,
+    comment: &str,
+    uri: &str,
+) -> Result<u64, AppError> {
+    app.write(|tx| report_in(app, tx, reporter, target, statuses_reported, comment, uri))
+}
+
+/// `report` in the caller's transaction. A refusal comes before any write.
+pub fn report_in(
+    app: &App,
+    tx: &WriteTransaction,
     reporter: AccountId,
     target: AccountId,
     statuses_reported: Vec<StatusId>,
@@ -774,7 +953,7 @@ pub fn report(
         uri: Some(uri.to_string()),
         created_ms: now_ms(),
     };
-    app.write(|tx| {
+    {
         // A domain blocked with `reject_reports`: its reports are dropped, as in Mastodon.
         let rejected = match accounts::get_account(tx, reporter, app.bytes_max())? {
             Some(account) => super::domains::severity_block(app, tx, &account)?
@@ -786,5 +965,5 @@ pub fn report(
         }
         statuses::put_report(tx, &report)?;
         Ok(report.id)
-    })
+    }
 }

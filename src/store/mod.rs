@@ -96,11 +96,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-thread_local! {
-    /// Whether this thread's write transactions commit without fsync (`Store::deferred`).
-    static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 impl Store {
     /// Opens (or creates) the database, creates missing tables and runs migrations.
     pub fn open(
@@ -184,24 +179,9 @@ impl Store {
         let mut tx = self.db.begin_write().map_err(StoreError::from)?;
         // redb's maintainers advise two-phase commit for databases fed with hostile input.
         tx.set_two_phase_commit(true);
-        if DEFERRED.with(std::cell::Cell::get) {
-            tx.set_durability(redb::Durability::None)
-                .expect("refused only after persistent savepoints, which Skerry never makes");
-        }
         let value = records::with_dictionaries(self.dictionaries(), || change(&tx))?;
         tx.commit().map_err(StoreError::from)?;
         Ok(value)
-    }
-
-    /// Runs `work` with this thread's commits made durable only by the next durable commit
-    /// (`redb::Durability::None`): the inbound worker's group commit. A crash before that
-    /// commit loses all of them together and nothing after, since redb persists commits in
-    /// order; the caller makes that durable commit before it counts the work as done.
-    pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
-        let before = DEFERRED.with(|deferred| deferred.replace(true));
-        let result = work();
-        DEFERRED.with(|deferred| deferred.set(before));
-        result
     }
 
     /// Runs `query` on a consistent snapshot.

@@ -189,6 +189,17 @@ pub fn mark_seen(
     Ok(true)
 }
 
+/// Whether an activity id was seen (`mark_seen`), without recording it: the inbound worker
+/// skips the fetches of a repeated activity before it takes the write lock.
+pub fn is_seen(reader: &impl Reader, activity_id: &str) -> Result<bool, StoreError> {
+    let hash = super::statuses::uri_hash(activity_id);
+    Ok(reader.table(schema::SEEN_HASHES)?.get(hash)?.is_some()
+        || reader
+            .table(schema::SEEN_ACTIVITIES)?
+            .get(activity_id)?
+            .is_some())
+}
+
 /// Consecutive failures of a host, and when they started.
 pub fn host_failures(
     reader: &impl Reader,
