@@ -773,8 +773,8 @@ pub fn insert_remote(
     Ok(ids)
 }
 
-/// A remote image of no status (a preview card's, a custom emoji's), in `tx`: metadata only,
-/// fetched on first view (or by its owner's job) through the tiers.
+/// A remote image of no status (an avatar, a header, a preview card's, a custom emoji's), in
+/// `tx`: metadata only, fetched on first view (or by its owner's job) through the tiers.
 pub fn remote_image(
     app: &App,
     tx: &redb::WriteTransaction,
@@ -827,30 +827,7 @@ pub fn remote_profile_image(
     let Some(url) = url else {
         return Ok(None);
     };
-    let media = Media {
-        id: MediaId(app.next_id()),
-        account_id: account,
-        status_id: None,
-        kind: MediaKind::Image,
-        state: MediaState::Ready,
-        content_type: String::new(),
-        blob: None,
-        thumbnail: None,
-        remote_url: Some(url.to_string()),
-        description: String::new(),
-        focus: None,
-        width: None,
-        height: None,
-        thumbnail_width: None,
-        thumbnail_height: None,
-        blurhash: None,
-        created_ms: now_ms(),
-        error: None,
-        fetch_failed_ms: None,
-        av: None,
-    };
-    store::put_media(tx, &media)?;
-    Ok(Some(media.id))
+    remote_image(app, tx, account, url).map(Some)
 }
 
 /// Queues remote media for a prefetch (`media.prefetch_followed`); a full queue drops the

@@ -1,6 +1,6 @@
 //! Notifications per recipient, newest first.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{Page, Reader, StoreError, page_pairs, records, schema};
 use crate::model::{
@@ -11,27 +11,16 @@ pub fn put_notification(
     tx: &WriteTransaction,
     notification: &Notification,
 ) -> Result<(), StoreError> {
-    let bytes = records::encode(notification)?;
-    tx.open_table(schema::NOTIFICATIONS)?.insert(
-        (notification.recipient_id.0, notification.id.0),
-        bytes.as_slice(),
-    )?;
-    Ok(())
+    put_in(tx, schema::NOTIFICATIONS, notification)
 }
-
 pub fn get_notification(
     reader: &impl Reader,
     recipient: AccountId,
     id: NotificationId,
     bytes_max: usize,
 ) -> Result<Option<Notification>, StoreError> {
-    let table = reader.table(schema::NOTIFICATIONS)?;
-    let Some(bytes) = table.get((recipient.0, id.0))? else {
-        return Ok(None);
-    };
-    records::decode(bytes.value(), bytes_max).map(Some)
+    get_in(reader, schema::NOTIFICATIONS, recipient, id, bytes_max)
 }
-
 /// A page of notifications that `keep` accepts, scanning at most `scan_max` of them.
 pub fn page<T, E: From<StoreError>>(
     reader: &impl Reader,
@@ -39,18 +28,18 @@ pub fn page<T, E: From<StoreError>>(
     page: Page,
     scan_max: usize,
     bytes_max: usize,
-    mut keep: impl FnMut(Notification) -> Result<Option<T>, E>,
+    keep: impl FnMut(Notification) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(
+    page_in(
         reader,
         schema::NOTIFICATIONS,
-        recipient.0,
+        recipient,
         page,
         scan_max,
-        |_, bytes| keep(records::decode(bytes, bytes_max)?),
+        bytes_max,
+        keep,
     )
 }
-
 pub fn dismiss(
     tx: &WriteTransaction,
     recipient: AccountId,
@@ -113,27 +102,22 @@ pub fn permit(
 }
 
 pub fn put_filtered(tx: &WriteTransaction, notification: &Notification) -> Result<(), StoreError> {
-    let bytes = records::encode(notification)?;
-    tx.open_table(schema::FILTERED_NOTIFICATIONS)?.insert(
-        (notification.recipient_id.0, notification.id.0),
-        bytes.as_slice(),
-    )?;
-    Ok(())
+    put_in(tx, schema::FILTERED_NOTIFICATIONS, notification)
 }
-
 pub fn get_filtered(
     reader: &impl Reader,
     recipient: AccountId,
     id: NotificationId,
     bytes_max: usize,
 ) -> Result<Option<Notification>, StoreError> {
-    let table = reader.table(schema::FILTERED_NOTIFICATIONS)?;
-    let Some(bytes) = table.get((recipient.0, id.0))? else {
-        return Ok(None);
-    };
-    records::decode(bytes.value(), bytes_max).map(Some)
+    get_in(
+        reader,
+        schema::FILTERED_NOTIFICATIONS,
+        recipient,
+        id,
+        bytes_max,
+    )
 }
-
 /// As `page`, over the filtered notifications.
 pub fn page_filtered<T, E: From<StoreError>>(
     reader: &impl Reader,
@@ -141,18 +125,18 @@ pub fn page_filtered<T, E: From<StoreError>>(
     page: Page,
     scan_max: usize,
     bytes_max: usize,
-    mut keep: impl FnMut(Notification) -> Result<Option<T>, E>,
+    keep: impl FnMut(Notification) -> Result<Option<T>, E>,
 ) -> Result<Vec<T>, E> {
-    page_pairs(
+    page_in(
         reader,
         schema::FILTERED_NOTIFICATIONS,
-        recipient.0,
+        recipient,
         page,
         scan_max,
-        |_, bytes| keep(records::decode(bytes, bytes_max)?),
+        bytes_max,
+        keep,
     )
 }
-
 pub fn remove_filtered(
     tx: &WriteTransaction,
     recipient: AccountId,
@@ -284,4 +268,49 @@ pub fn request_totals(
         notifications += u64::from(request.notifications_count);
     }
     Ok((requests, notifications))
+}
+
+/// The notifications of the list and the filtered ones share a key and a record; these serve
+/// both tables.
+type ByRecipient = TableDefinition<'static, (u64, u64), &'static [u8]>;
+
+fn put_in(
+    tx: &WriteTransaction,
+    table: ByRecipient,
+    notification: &Notification,
+) -> Result<(), StoreError> {
+    let bytes = records::encode(notification)?;
+    tx.open_table(table)?.insert(
+        (notification.recipient_id.0, notification.id.0),
+        bytes.as_slice(),
+    )?;
+    Ok(())
+}
+
+fn get_in(
+    reader: &impl Reader,
+    table: ByRecipient,
+    recipient: AccountId,
+    id: NotificationId,
+    bytes_max: usize,
+) -> Result<Option<Notification>, StoreError> {
+    let table = reader.table(table)?;
+    let Some(bytes) = table.get((recipient.0, id.0))? else {
+        return Ok(None);
+    };
+    records::decode(bytes.value(), bytes_max).map(Some)
+}
+
+fn page_in<T, E: From<StoreError>>(
+    reader: &impl Reader,
+    table: ByRecipient,
+    recipient: AccountId,
+    page: Page,
+    scan_max: usize,
+    bytes_max: usize,
+    mut keep: impl FnMut(Notification) -> Result<Option<T>, E>,
+) -> Result<Vec<T>, E> {
+    page_pairs(reader, table, recipient.0, page, scan_max, |_, bytes| {
+        keep(records::decode(bytes, bytes_max)?)
+    })
 }
