@@ -355,7 +355,32 @@ enum DbCommand {
     Backup { path: PathBuf },
 }
 
+/// glibc's malloc gives each thread that contends for the heap an arena of its own (up to
+/// eight per core) and keeps what is freed in it. Under ingest load the blocking pool's
+/// threads made the server's peak RSS about 90 MiB against about 51 MiB with two arenas, at
+/// the same throughput (README, *Ingestion under load*). Two suffice: store work serializes
+/// on redb's one writer.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS_MAX: i32 = 2;
+
+/// Caps glibc's malloc arenas unless the admin chose a number (`MALLOC_ARENA_MAX`). Runs
+/// first in `main`, before any other thread exists.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    // SAFETY: `mallopt` only sets a malloc parameter; no other thread is running yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS_MAX);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let (listen, host) = match &cli.command {
         TopCommand::Serve { listen, host } => (listen.clone(), host.clone()),
