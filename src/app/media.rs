@@ -1717,13 +1717,7 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
             };
             // A file written by an upload or a fetch whose commit has not happened yet is
             // young: only files older than an hour can be orphans.
-            let young = tokio::fs::metadata(&path)
-                .await
-                .and_then(|meta| meta.modified())
-                .is_ok_and(|modified| {
-                    modified.elapsed().unwrap_or_default()
-                        < Duration::from_millis(ORPHAN_FILE_AGE_MS_MIN)
-                });
+            let young = is_young(&path).await;
             if !keep && !young && tokio::fs::remove_file(&path).await.is_ok() {
                 report.files += 1;
             }
@@ -1741,13 +1735,7 @@ pub async fn remove_orphans(app: &App) -> Result<OrphanReport, AppError> {
                 .is_some_and(|media| media.state == MediaState::Processing),
             None => false,
         };
-        let young = tokio::fs::metadata(&path)
-            .await
-            .and_then(|meta| meta.modified())
-            .is_ok_and(|modified| {
-                modified.elapsed().unwrap_or_default()
-                    < Duration::from_millis(ORPHAN_FILE_AGE_MS_MIN)
-            });
+        let young = is_young(&path).await;
         if !processing && !young && tokio::fs::remove_file(&path).await.is_ok() {
             report.incoming += 1;
         }
@@ -1868,4 +1856,15 @@ pub fn spawn_worker(
         }
         let _ = card_job.await;
     })
+}
+
+/// Whether a file was written less than `ORPHAN_FILE_AGE_MS_MIN` ago: an upload or a fetch
+/// whose commit has not happened yet, so not an orphan.
+async fn is_young(path: &std::path::Path) -> bool {
+    tokio::fs::metadata(path)
+        .await
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|modified| {
+            modified.elapsed().unwrap_or_default() < Duration::from_millis(ORPHAN_FILE_AGE_MS_MIN)
+        })
 }
