@@ -226,6 +226,10 @@ pub struct MediaConfig {
     pub preview_cards: bool,
     /// Largest custom emoji image, local or fetched (Mastodon: 256 KiB).
     pub emoji_bytes_max: u64,
+    /// A ready preview card older than this, in seconds, is fetched again in the background
+    /// the next time it is shown or linked (Mastodon refetches after about two weeks); the old
+    /// card stays until the new one is ready, and stays if the refresh fails. 0: never.
+    pub preview_card_refresh_secs: u64,
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -264,6 +268,7 @@ impl Default for MediaConfig {
             avatar_bytes_max: 2 * 1024 * 1024,
             preview_cards: true,
             emoji_bytes_max: 256 * 1024,
+            preview_card_refresh_secs: 14 * 24 * 3600,
         }
     }
 }

@@ -282,3 +282,154 @@ async fn a_busy_host_is_fetched_at_most_its_share_per_window() {
     let card = card_of(&server, &alice.token, &ids[0]).await;
     assert_eq!(card["title"], "Page 0");
 }
+
+/// What the changing page of `a_stale_card_is_refreshed_in_the_background` answers.
+#[derive(Clone)]
+struct Answer {
+    http_status: u16,
+    body: String,
+    delay_ms: u64,
+}
+
+#[tokio::test]
+async fn a_stale_card_is_refreshed_in_the_background_and_a_failed_refresh_keeps_it() {
+    use axum::response::IntoResponse;
+    let cover = png(40, 20);
+    let page = |title: &str| {
+        format!(
+            r#"<html><head><meta property="og:title" content="{title}">
+            <meta property="og:image" content="/cover.png"></head></html>"#
+        )
+    };
+    let answer = Arc::new(std::sync::Mutex::new(Answer {
+        http_status: 200,
+        body: page("First"),
+        delay_ms: 0,
+    }));
+    let page_hits = Arc::new(AtomicU64::new(0));
+    let image_hits = Arc::new(AtomicU64::new(0));
+    let router = axum::Router::new()
+        .route(
+            "/page",
+            axum::routing::get({
+                let (answer, hits) = (answer.clone(), page_hits.clone());
+                move || {
+                    let (answer, hits) = (answer.clone(), hits.clone());
+                    async move {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        let now = answer.lock().unwrap().clone();
+                        tokio::time::sleep(Duration::from_millis(now.delay_ms)).await;
+                        (
+                            StatusCode::from_u16(now.http_status).unwrap(),
+                            [("content-type", "text/html")],
+                            now.body,
+                        )
+                            .into_response()
+                    }
+                }
+            }),
+        )
+        .route(
+            "/cover.png",
+            axum::routing::get({
+                let (cover, hits) = (cover.clone(), image_hits.clone());
+                move || {
+                    let (cover, hits) = (cover.clone(), hits.clone());
+                    async move {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        ([("content-type", "image/png")], cover).into_response()
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    const REFRESH_MS: u64 = 3_000;
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_MEDIA_PREVIEW_CARD_REFRESH_SECS", "3"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    let link = format!("{base}/page");
+    let first = server.post_status(&alice, &format!("see {link}")).await;
+    let card = card_of(&server, &alice.token, &first).await;
+    assert_eq!(card["title"], "First");
+    let image_url = card["image"].as_str().unwrap().to_string();
+    assert_eq!(page_hits.load(Ordering::SeqCst), 1);
+    let stored = |server: &Server| {
+        let url = link.clone();
+        server
+            .app
+            .store
+            .read(|tx| skerry::store::media::get_card(tx, &url, 1 << 20))
+            .unwrap()
+            .unwrap()
+    };
+
+    // Past the refresh age, the page fails: the view that found the card stale asked for a
+    // refresh, and the old card stays, with the failure noted.
+    answer.lock().unwrap().http_status = 500;
+    tokio::time::sleep(Duration::from_millis(REFRESH_MS + 100)).await;
+    let card = card_of(&server, &alice.token, &first).await;
+    assert_eq!(card["title"], "First");
+    for _ in 0..200 {
+        if stored(&server).error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept = stored(&server);
+    assert_eq!(kept.state, skerry::model::CardState::Ready);
+    assert_eq!(kept.title, "First");
+    assert!(
+        kept.error.as_deref().unwrap_or_default().contains("500"),
+        "{kept:?}"
+    );
+    assert_eq!(page_hits.load(Ordering::SeqCst), 2);
+    let card = card_of(&server, &alice.token, &first).await;
+    assert_eq!(card["title"], "First");
+    assert_eq!(card["image"], image_url.as_str());
+    // Not asked again before another refresh age, however often it is shown or linked.
+    server.post_status(&alice, &format!("again {link}")).await;
+    card_of(&server, &alice.token, &first).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(page_hits.load(Ordering::SeqCst), 2);
+
+    // Past the age again, a slow page with a new title: a status linking there queues the
+    // refresh; until the page is read the old card is shown, then the new one, with the
+    // same image kept (not fetched again).
+    *answer.lock().unwrap() = Answer {
+        http_status: 200,
+        body: page("Second"),
+        delay_ms: 1_500,
+    };
+    tokio::time::sleep(Duration::from_millis(REFRESH_MS + 100)).await;
+    server
+        .post_status(&alice, &format!("once more {link}"))
+        .await;
+    for _ in 0..200 {
+        if page_hits.load(Ordering::SeqCst) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(page_hits.load(Ordering::SeqCst), 3);
+    let card = card_of(&server, &alice.token, &first).await;
+    assert_eq!(card["title"], "First", "the old card while the page loads");
+    let mut title = Value::Null;
+    for _ in 0..200 {
+        title = card_of(&server, &alice.token, &first).await["title"].clone();
+        if title == "Second" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(title, "Second");
+    let card = card_of(&server, &alice.token, &first).await;
+    assert_eq!(card["image"], image_url.as_str());
+    assert_eq!(card["width"], 40);
+    assert_eq!(image_hits.load(Ordering::SeqCst), 1);
+    assert!(stored(&server).error.is_none());
+}

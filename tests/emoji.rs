@@ -184,6 +184,29 @@ async fn local_emojis_show_on_statuses_and_federate_as_emoji_tags() {
     assert_eq!(tag["icon"]["type"], "Image");
     assert_eq!(tag["icon"]["mediaType"], "image/png");
     assert_eq!(tag["icon"]["url"], url);
+
+    // The actor document tags the emojis of the display name, as Mastodon does.
+    let actor = server
+        .send(
+            server
+                .client
+                .get(server.url("/users/alice"))
+                .header("accept", "application/activity+json"),
+            None,
+        )
+        .await;
+    assert_eq!(actor.status, StatusCode::OK);
+    let tags = actor.json["tag"].as_array().unwrap();
+    assert_eq!(tags.len(), 1, "{}", actor.json);
+    assert_eq!(tags[0]["type"], "Emoji");
+    assert_eq!(tags[0]["name"], ":blobcat:");
+    assert_eq!(tags[0]["id"], format!("{}/emojis/blobcat", server.base));
+    assert!(tags[0]["updated"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(tags[0]["icon"]["type"], "Image");
+    assert_eq!(tags[0]["icon"]["mediaType"], "image/png");
+    assert_eq!(tags[0]["icon"]["url"], url);
+    assert_eq!(actor.json["name"], "Alice :blobcat:");
+    assert!(actor.json["@context"].to_string().contains("toot:Emoji"));
 }
 
 #[tokio::test]
@@ -256,4 +279,318 @@ async fn a_peers_emoji_is_recorded_and_fetched_through_the_tiers() {
         .unwrap();
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(&served.bytes().await.unwrap()[..], &image[..]);
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/activitypub/"
+    );
+    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
+}
+
+/// A fake origin serving `files` (path → PNG bytes) on loopback; returns its base URL.
+async fn origin(files: Vec<(&'static str, Vec<u8>)>) -> String {
+    use axum::response::IntoResponse;
+    let mut router = axum::Router::new();
+    for (path, body) in files {
+        router = router.route(
+            path,
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move { ([("content-type", "image/png")], body).into_response() }
+            }),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// Parses an actor document as the fetcher does (loopback image URLs allowed) and stores it.
+async fn store_actor(server: &Server, document: serde_json::Value) -> skerry::model::AccountId {
+    use skerry::federation::{fetch, vocab};
+    let vocab::Object::Actor(actor) =
+        vocab::parse(&document, vocab::ParseOptions { allow_http: true }).unwrap()
+    else {
+        panic!("not an actor: {document}");
+    };
+    let input = fetch::actor_input(&actor, &actor.id).unwrap();
+    server
+        .app
+        .run(move |app| skerry::app::remote::upsert_actor(app, input))
+        .await
+        .unwrap()
+}
+
+fn shortcodes_of(entity: &serde_json::Value) -> Vec<String> {
+    entity["emojis"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no emojis: {entity}"))
+        .iter()
+        .map(|emoji| emoji["shortcode"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn peers_actor_emojis_show_on_their_accounts_under_the_same_limits_as_posts() {
+    let small = png(16);
+    let big = noise_png(100);
+    assert!(big.len() > 20_000);
+    let base = origin(vec![("/verified.png", small.clone()), ("/big.png", big)]).await;
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_MEDIA_EMOJI_BYTES_MAX", "20000"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+
+    // Pleroma: `:bzh:` in the name, `:anarchy:` and `:gentoo:` in the bio; left as text.
+    let lanodan = store_actor(&server, fixture("pleroma/lemmy-objects-person.json")).await;
+    let account = server
+        .get(&format!("/api/v1/accounts/{lanodan}"), Some(&alice.token))
+        .await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert_eq!(shortcodes_of(&account.json), ["bzh", "anarchy", "gentoo"]);
+    assert_eq!(account.json["display_name"], "Haelwenn /элвэн/ :bzh:");
+    assert!(account.json["note"].as_str().unwrap().contains(":gentoo:"));
+    assert_eq!(account.json["emojis"][0]["visible_in_picker"], false);
+
+    // GoToSocial: a tag its profile text does not use is recorded but not listed.
+    let zork = store_actor(&server, fixture("gotosocial/gts-person-with-emoji.json")).await;
+    let account = server
+        .get(&format!("/api/v1/accounts/{zork}"), Some(&alice.token))
+        .await;
+    assert!(shortcodes_of(&account.json).is_empty(), "{}", account.json);
+    let recorded = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::get_emoji(tx, Some("localhost:8080"), "rainbow", 1 << 20))
+        .unwrap();
+    assert!(recorded.is_some());
+
+    // Misskey: its emoji's image comes through the tiers from the (fake) origin.
+    let mut sjw = fixture("misskey/rebased-sjw.json");
+    sjw["tag"][0]["icon"]["url"] = format!("{base}/verified.png").into();
+    let sjw_id = store_actor(&server, sjw.clone()).await;
+    let account = server
+        .get(&format!("/api/v1/accounts/{sjw_id}"), Some(&alice.token))
+        .await;
+    assert_eq!(shortcodes_of(&account.json), ["verified"]);
+    let served = reqwest::get(account.json["emojis"][0]["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(&served.bytes().await.unwrap()[..], &small[..]);
+
+    // Limits: at most 64 emojis an actor, the image under `media.emoji_bytes_max`.
+    let template = sjw["tag"][0].clone();
+    let tags: Vec<serde_json::Value> = (0..100)
+        .map(|n| {
+            let mut tag = template.clone();
+            tag["name"] = format!(":e{n}:").into();
+            tag["icon"]["url"] = format!("{base}/big.png").into();
+            tag
+        })
+        .collect();
+    sjw["tag"] = tags.into();
+    sjw["name"] = ":e0: :e99:".into();
+    store_actor(&server, sjw).await;
+    let kept = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::emojis_of(tx, Some("skippers-bin.com"), 1000, 1 << 20))
+        .unwrap();
+    // `verified` and the first 64 of the hundred.
+    assert_eq!(kept.len(), 65);
+    let account = server
+        .get(&format!("/api/v1/accounts/{sjw_id}"), Some(&alice.token))
+        .await;
+    assert_eq!(shortcodes_of(&account.json), ["e0"]);
+    let refused = reqwest::get(account.json["emojis"][0]["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(refused.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_peers_emoji_that_nothing_uses_any_more_is_swept_with_its_blob_reference() {
+    use skerry::app::housekeeping::{self, Cursors};
+    use skerry::app::remote::{self, ActorInput, NoteInput};
+    const DAY_MS: u64 = 24 * 3600 * 1000;
+    let base = origin(vec![("/party.png", png(20)), ("/other.png", png(12))]).await;
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_RETENTION_REMOTE_STATUS_DAYS", "30"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    let party = format!("{base}/party.png");
+    let other = format!("{base}/other.png");
+    let actor = |display_name: &str| ActorInput {
+        uri: "https://remote.example/users/bob".into(),
+        username: "bob".into(),
+        host: "remote.example".into(),
+        display_name: display_name.into(),
+        inbox: "https://remote.example/inbox".into(),
+        key_id: "https://remote.example/users/bob#main-key".into(),
+        public_key_pem: "pem".into(),
+        emojis: vec![("wave".into(), other.clone())],
+        ..Default::default()
+    };
+    let note = |bob, n: u64, text: &str, age_days: u64, emojis: Vec<(String, String)>| NoteInput {
+        uri: format!("https://remote.example/notes/{n}"),
+        author: bob,
+        in_reply_to: None,
+        content_html: format!("<p>{text}</p>"),
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        visibility: skerry::model::Visibility::Public,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        published_ms: skerry::util::time::now_ms() - age_days * DAY_MS,
+        updated_ms: None,
+        quote: None,
+        poll: None,
+        media: Vec::new(),
+        emojis,
+    };
+    let bob_input = actor("Bob :wave:");
+    let old_note = note(
+        skerry::model::AccountId(0),
+        1,
+        "an old :party: with :both:",
+        60,
+        vec![
+            ("party".into(), party.clone()),
+            ("both".into(), other.clone()),
+        ],
+    );
+    let new_note = note(
+        skerry::model::AccountId(0),
+        2,
+        "a new :both:",
+        1,
+        vec![("both".into(), other.clone())],
+    );
+    let (bob, old_status) = server
+        .app
+        .run(move |app| {
+            let bob = remote::upsert_actor(app, bob_input)?;
+            let old = remote::create_status(
+                app,
+                NoteInput {
+                    author: bob,
+                    ..old_note
+                },
+            )?
+            .unwrap();
+            remote::create_status(
+                app,
+                NoteInput {
+                    author: bob,
+                    ..new_note
+                },
+            )?
+            .unwrap();
+            Ok((bob, old))
+        })
+        .await
+        .unwrap();
+    // The party emoji's image is fetched into the hot tier: a blob with one reference.
+    let view = server
+        .get(
+            &format!("/api/v1/statuses/{old_status}"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(shortcodes_of(&view.json), ["party", "both"]);
+    let image = reqwest::get(view.json["emojis"][0]["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(image.status(), StatusCode::OK);
+    let emoji = |shortcode: &'static str| {
+        server
+            .app
+            .store
+            .read(|tx| {
+                skerry::store::media::get_emoji(tx, Some("remote.example"), shortcode, 1 << 20)
+            })
+            .unwrap()
+    };
+    let party_media = emoji("party").unwrap().media;
+    let hash = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::get_media(tx, party_media, 1 << 20))
+        .unwrap()
+        .unwrap()
+        .blob
+        .expect("fetched");
+    let blob = |server: &Server| {
+        server
+            .app
+            .store
+            .read(|tx| skerry::store::media::get_blob(tx, &hash, 1 << 20))
+            .unwrap()
+    };
+    assert_eq!(blob(&server).unwrap().refs, 1);
+
+    // A database from before the uses index: none noted. The fill finds them again, so the
+    // sweep removes nothing that is used.
+    server
+        .app
+        .store
+        .write(|tx| {
+            tx.open_table(skerry::store::schema::EMOJI_USES)?
+                .retain(|_, _| false)?;
+            Ok::<_, skerry::store::StoreError>(())
+        })
+        .unwrap();
+    let app = server.app.clone();
+    let now = skerry::util::time::now_ms();
+    let round = server
+        .app
+        .run(move |_| housekeeping::round(&app, &mut Cursors::default(), now))
+        .await
+        .unwrap();
+    // The old status went with retention; the party emoji only it used went after it.
+    assert_eq!(round.statuses_pruned, 1);
+    assert_eq!(round.emojis_swept, 1, "{round:?}");
+    assert!(emoji("party").is_none());
+    assert!(emoji("both").is_some());
+    assert!(emoji("wave").is_some());
+    let gone = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::get_media(tx, party_media, 1 << 20))
+        .unwrap();
+    assert!(gone.is_none());
+    assert!(
+        blob(&server).is_none(),
+        "the blob's only reference was the emoji's"
+    );
+
+    // The profile drops `:wave:`: the emoji goes at the next pass; the account's view agrees.
+    let renamed = actor("Bob");
+    server
+        .app
+        .run(move |app| remote::upsert_actor(app, renamed))
+        .await
+        .unwrap();
+    let account = server
+        .get(&format!("/api/v1/accounts/{bob}"), Some(&alice.token))
+        .await;
+    assert!(shortcodes_of(&account.json).is_empty());
+    let app = server.app.clone();
+    let round = server
+        .app
+        .run(move |_| housekeeping::round(&app, &mut Cursors::default(), now))
+        .await
+        .unwrap();
+    assert_eq!(round.emojis_swept, 1, "{round:?}");
+    assert!(emoji("wave").is_none());
+    assert!(emoji("both").is_some());
 }

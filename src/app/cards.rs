@@ -16,8 +16,15 @@
 //! per host per [`HOST_WINDOW_MS`] (a busy host's cards wait for the next window). A page
 //! that fails is not asked again for [`RETRY_MS`] (the negative cache); the failure is kept
 //! in the card.
+//!
+//! Refreshed: a ready card older than `media.preview_card_refresh_secs` (its `updated_ms`:
+//! the last fetch or refresh attempt) is queued again when a status links to it (in that
+//! status's transaction) or when it is shown (the view asks the job through
+//! [`CardJob::want_refresh`], a bounded set: a read cannot write). The card stays ready and
+//! shown while the job fetches the page; a new card replaces it only once the page is read,
+//! and a failed refresh keeps it (with the failure noted) until the next refresh age.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,23 +56,50 @@ const POLL_MS: u64 = 2_000;
 pub const IMAGE_OWNER: AccountId = AccountId(u64::MAX);
 /// Cards looked at per step of the sweep.
 const SWEEP_BATCH: usize = 500;
+/// Stale cards that views asked to refresh, waiting for the job; past this, a view's ask is
+/// dropped (the card is asked for again the next time it is shown).
+pub const REFRESH_WANTED_MAX: usize = 256;
 
 /// The card job's shared state, kept in `App::media`.
 pub struct CardJob {
     /// Per host: (window start ms, fetches in the window). A std mutex: held for one map
     /// update, never across an await.
     hosts: Mutex<HashMap<String, (u64, u32)>>,
+    /// URLs of stale cards that views showed, for the job to queue. A std mutex: held for
+    /// one insert or one drain, never across an await.
+    wanted: Mutex<HashSet<String>>,
 }
 
 impl Default for CardJob {
     fn default() -> Self {
         CardJob {
             hosts: Mutex::new(HashMap::new()),
+            wanted: Mutex::new(HashSet::new()),
         }
     }
 }
 
 impl CardJob {
+    /// Asks the job to refresh the card of `url` (a view found it stale). Never blocks for
+    /// long and never fails: a full set drops the ask.
+    pub fn want_refresh(&self, url: &str) {
+        let mut wanted = self
+            .wanted
+            .lock()
+            .expect("never poisoned: no panics inside");
+        if wanted.len() < REFRESH_WANTED_MAX {
+            wanted.insert(url.to_string());
+        }
+    }
+
+    fn take_wanted(&self) -> Vec<String> {
+        let mut wanted = self
+            .wanted
+            .lock()
+            .expect("never poisoned: no panics inside");
+        wanted.drain().collect()
+    }
+
     /// Counts a fetch of `host` if its window has room.
     fn take_host_slot(&self, host: &str, now: u64) -> bool {
         let mut hosts = self.hosts.lock().expect("never poisoned: no panics inside");
@@ -105,6 +139,12 @@ pub fn link(
     };
     let now = now_ms();
     let existing = store::get_card(tx, &url, app.bytes_max())?;
+    if let Some(card) = &existing {
+        if refresh_due(app, card, now) {
+            queue_refresh(tx, card.clone(), now)?;
+            return Ok(());
+        }
+    }
     let queue = match &existing {
         None => true,
         Some(card) => {
@@ -124,6 +164,50 @@ pub fn link(
     )?;
     store::queue_card(tx, now, &url)?;
     Ok(())
+}
+
+/// Whether a ready card is older than the refresh age.
+fn refresh_due(app: &App, card: &Card, now: u64) -> bool {
+    let refresh_ms = app
+        .config
+        .media
+        .preview_card_refresh_secs
+        .saturating_mul(1000);
+    card.state == CardState::Ready
+        && refresh_ms > 0
+        && now.saturating_sub(card.updated_ms) >= refresh_ms
+}
+
+/// Queues a ready card's refresh. The card stays ready (and shown); its `updated_ms` becomes
+/// the time of the attempt, so it is not queued twice.
+fn queue_refresh(tx: &redb::WriteTransaction, card: Card, now: u64) -> Result<(), AppError> {
+    if store::cards_queued(tx)? >= QUEUED_MAX {
+        return Ok(());
+    }
+    store::queue_card(tx, now, &card.url)?;
+    store::put_card(
+        tx,
+        &Card {
+            updated_ms: now,
+            ..card
+        },
+    )?;
+    Ok(())
+}
+
+/// Queues the refreshes that views asked for, if still due.
+fn queue_wanted(app: &App, urls: Vec<String>) -> Result<(), AppError> {
+    app.write(|tx| {
+        let now = now_ms();
+        for url in &urls {
+            if let Some(card) = store::get_card(tx, url, app.bytes_max())? {
+                if refresh_due(app, &card, now) {
+                    queue_refresh(tx, card, now)?;
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 fn empty_card(url: String) -> Card {
@@ -167,6 +251,9 @@ pub fn of_status(
     if card.state != CardState::Ready {
         return Ok(None);
     }
+    if refresh_due(app, &card, now_ms()) {
+        app.media.cards.want_refresh(&card.url);
+    }
     let image = match card.image {
         Some(id) => store::get_media(reader, id, app.bytes_max())?,
         None => None,
@@ -193,6 +280,10 @@ pub fn get(
 pub async fn run(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut events = Some(app.stream.subscribe());
     loop {
+        let wanted = app.media.cards.take_wanted();
+        if !wanted.is_empty() {
+            let _ = app.run(move |app| queue_wanted(app, wanted)).await;
+        }
         let due = app
             .run(|app| {
                 Ok(app
@@ -266,13 +357,27 @@ async fn fetch_and_store(app: &App, due_ms: u64, url: String) {
                 let Some(old) = store::get_card(tx, &stored_url, app.bytes_max())? else {
                     return Ok::<_, AppError>(None);
                 };
+                let old_image = old.image;
                 let card = match outcome {
                     Ok((meta, provider_url)) => {
-                        let image = match &meta.image {
-                            Some(image_url) => {
+                        // A refresh that finds the same image keeps its record (and the
+                        // bytes already in the tiers).
+                        let same_image = match (old.image, &meta.image) {
+                            (Some(previous), Some(image_url)) => {
+                                store::get_media(tx, previous, app.bytes_max())?
+                                    .filter(|media| {
+                                        media.remote_url.as_deref() == Some(image_url.as_str())
+                                    })
+                                    .map(|media| media.id)
+                            }
+                            _ => None,
+                        };
+                        let image = match (&meta.image, same_image) {
+                            (_, Some(kept)) => Some(kept),
+                            (Some(image_url), None) => {
                                 Some(super::media::remote_image(app, tx, IMAGE_OWNER, image_url)?)
                             }
-                            None => None,
+                            (None, None) => None,
                         };
                         if let Some(previous) = old.image.filter(|_| old.image != image) {
                             super::media::drop_media(app, tx, previous)?;
@@ -294,6 +399,16 @@ async fn fetch_and_store(app: &App, due_ms: u64, url: String) {
                             error: None,
                         }
                     }
+                    Err(reason) if old.state == CardState::Ready => {
+                        // A failed refresh: the card as it was, tried again after another
+                        // refresh age.
+                        tracing::info!(url = %stored_url, %reason, "preview card: refresh failed, the old card stays");
+                        Card {
+                            updated_ms: now,
+                            error: Some(reason),
+                            ..old
+                        }
+                    }
                     Err(reason) => {
                         tracing::info!(url = %stored_url, %reason, "preview card: no card");
                         Card {
@@ -305,7 +420,8 @@ async fn fetch_and_store(app: &App, due_ms: u64, url: String) {
                     }
                 };
                 store::put_card(tx, &card)?;
-                Ok(card.image)
+                // Only a new image is fetched and summarized; a kept one has been.
+                Ok(card.image.filter(|image| Some(*image) != old_image))
             })
         })
         .await;

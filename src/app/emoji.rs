@@ -1,5 +1,12 @@
-//! Custom emojis: ours (added by admins with `skerry admin emoji add`), and the `:shortcode:`
-//! lookup that fills `emojis` on statuses.
+//! Custom emojis: ours (added by admins with `skerry admin emoji add`), peers' (from the
+//! `Emoji` tags of their posts and actors), and the `:shortcode:` lookup that fills `emojis`
+//! on statuses and accounts.
+//!
+//! A peer's emoji is kept while something uses it: each status or profile that carried its
+//! tag is noted in `EMOJI_USES`, and the sweep ([`sweep_step`], a housekeeping step) removes
+//! an emoji whose uses all went (their status pruned or deleted, the profile changed), with
+//! its image's media record. Databases from before the index are filled once
+//! ([`fill_uses_step`]) before the first sweep.
 //!
 //! An emoji's image is a media record owned by [`OWNER`] (no account): a local upload,
 //! processed like any (sniffed, pixel cap, metadata stripped) under `media.emoji_bytes_max`,
@@ -9,6 +16,7 @@ use bytes::Bytes;
 
 use super::{App, AppError};
 use crate::model::{AccountId, CustomEmoji, MediaKind};
+use crate::store::emoji as uses;
 use crate::store::media as store;
 use crate::util::time::now_ms;
 
@@ -101,11 +109,13 @@ pub fn remove_local(app: &App, shortcode: &str) -> Result<(), AppError> {
 /// Records the custom emojis of a peer's post or profile, in its transaction: one per
 /// (author's domain, shortcode), its image a remote media record fetched on first view
 /// through the tiers (under `media.emoji_bytes_max`). A changed image URL replaces the
-/// record's image.
+/// record's image. `referrer` (the status, or the account of a profile) is noted as a use
+/// of each, which keeps the emoji from the sweep while its text names it.
 pub fn record_remote(
     app: &App,
     tx: &redb::WriteTransaction,
     author: AccountId,
+    referrer: u64,
     emojis: &[(String, String)],
 ) -> Result<(), AppError> {
     if emojis.is_empty() {
@@ -120,6 +130,7 @@ pub fn record_remote(
         if !valid_shortcode(shortcode) {
             continue;
         }
+        uses::add_use(tx, &domain, shortcode, referrer)?;
         let existing = store::get_emoji(tx, Some(&domain), shortcode, app.bytes_max())?;
         if let Some(existing) = &existing {
             let same = store::get_media(tx, existing.media, app.bytes_max())?
@@ -184,6 +195,198 @@ pub fn used_in(
         }
     }
     Ok(out)
+}
+
+/// The META name of the one-time fill of `EMOJI_USES` from the statuses and accounts stored
+/// before the index existed: a phase byte ([`FILL_STATUSES`], [`FILL_ACCOUNTS`],
+/// [`FILL_DONE`]) and the next id, big-endian. The sweep waits until it is done, since an
+/// emoji without uses would otherwise look unused.
+pub const USES_FILL: &str = "emoji_uses_fill";
+const FILL_STATUSES: u8 = 0;
+const FILL_ACCOUNTS: u8 = 1;
+const FILL_DONE: u8 = 2;
+
+/// One step of the fill of the uses index, at most `records_max` statuses or accounts, in
+/// `tx`. Returns whether the fill is done (then or before).
+pub fn fill_uses_step(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    records_max: usize,
+) -> Result<bool, AppError> {
+    let bytes_max = app.bytes_max();
+    let state = crate::store::meta::get(tx, USES_FILL)?;
+    let (phase, from) = match state.as_deref() {
+        Some([phase, rest @ ..]) if rest.len() == 8 => (
+            *phase,
+            u64::from_be_bytes(rest.try_into().expect("eight bytes, checked")),
+        ),
+        _ => (FILL_STATUSES, 0),
+    };
+    if phase == FILL_DONE {
+        return Ok(true);
+    }
+    let save = |phase: u8, next: u64| {
+        let mut value = vec![phase];
+        value.extend_from_slice(&next.to_be_bytes());
+        crate::store::meta::put(tx, USES_FILL, &value)
+    };
+    // No peer's emoji at all (a new database): nothing can be used.
+    if uses::remote_after(tx, None, 1, bytes_max)?.is_empty() {
+        save(FILL_DONE, 0)?;
+        return Ok(true);
+    }
+    // Each record's texts and the domain of its emojis (none for ours).
+    let mut domains: std::collections::HashMap<u64, Option<String>> = Default::default();
+    let mut texts: Vec<(u64, Option<String>, Vec<String>)> = Vec::new();
+    let last = if phase == FILL_STATUSES {
+        let page = uses::statuses_from(tx, from, records_max, bytes_max)?;
+        for status in &page {
+            let author = status.account_id.0;
+            let domain = match domains.get(&author) {
+                Some(known) => known.clone(),
+                None => {
+                    let domain =
+                        crate::store::accounts::get_account(tx, status.account_id, bytes_max)?
+                            .and_then(|account| account.domain);
+                    domains.insert(author, domain.clone());
+                    domain
+                }
+            };
+            texts.push((
+                status.id.0,
+                domain,
+                vec![status.content_html.clone(), status.spoiler_text.clone()],
+            ));
+        }
+        page.last().map(|status| status.id.0)
+    } else {
+        let page = uses::accounts_from(tx, from, records_max, bytes_max)?;
+        for account in &page {
+            texts.push((
+                account.id.0,
+                account.domain.clone(),
+                vec![account.display_name.clone(), account.note_html.clone()],
+            ));
+        }
+        page.last().map(|account| account.id.0)
+    };
+    for (referrer, domain, texts) in texts {
+        let Some(domain) = domain else { continue };
+        let borrowed: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for shortcode in shortcodes(&borrowed) {
+            if store::get_emoji(tx, Some(&domain), &shortcode, bytes_max)?.is_some() {
+                uses::add_use(tx, &domain, &shortcode, referrer)?;
+            }
+        }
+    }
+    match last {
+        Some(last) if last < u64::MAX => save(phase, last + 1)?,
+        _ if phase == FILL_STATUSES => save(FILL_ACCOUNTS, 0)?,
+        _ => {
+            save(FILL_DONE, 0)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// What one step of the emoji sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Remote emojis removed (with their image's media record and blob reference).
+    pub emojis: usize,
+    /// Uses found stale (their status or account gone, or no longer naming the emoji).
+    pub stale_uses: usize,
+    /// The key after which the next step goes on; `None` with `done` false: from the start.
+    pub next: Option<(String, String)>,
+    /// The pass reached the last remote emoji.
+    pub done: bool,
+}
+
+/// One step of the sweep of peers' emojis, in `tx`: from the key after `after`, looks at
+/// remote emojis and their uses, at most `records_max` records in all. A use holds while
+/// its status (text or content warning) or account (display name or bio) still names
+/// `:shortcode:`; stale uses are removed, and an emoji with none left goes, its image's
+/// media record dropped (the file goes with eviction and the orphan sweep, as for a pruned
+/// status's attachments).
+pub fn sweep_step(
+    app: &App,
+    tx: &redb::WriteTransaction,
+    after: Option<(&str, &str)>,
+    records_max: usize,
+) -> Result<Swept, AppError> {
+    let bytes_max = app.bytes_max();
+    let mut out = Swept {
+        next: after.map(|(domain, shortcode)| (domain.to_string(), shortcode.to_string())),
+        ..Swept::default()
+    };
+    let candidates = uses::remote_after(tx, after, records_max, bytes_max)?;
+    let reached_end = candidates.len() < records_max;
+    let mut budget = records_max;
+    for emoji in candidates {
+        let Some(domain) = emoji.domain.clone() else {
+            continue;
+        };
+        if budget == 0 {
+            return Ok(out);
+        }
+        budget -= 1;
+        // One more than the budget: whether every use was read.
+        let referrers = uses::uses(tx, &domain, &emoji.shortcode, budget + 1)?;
+        let complete = referrers.len() <= budget;
+        let mut used = false;
+        for referrer in referrers.into_iter().take(budget) {
+            budget -= 1;
+            if still_uses(app, tx, &domain, &emoji.shortcode, referrer)? {
+                used = true;
+                break;
+            }
+            uses::remove_use(tx, &domain, &emoji.shortcode, referrer)?;
+            out.stale_uses += 1;
+        }
+        if !used && !complete {
+            // Out of budget inside this emoji's uses: the stale ones read are gone, the next
+            // step reads on from this emoji.
+            return Ok(out);
+        }
+        if !used {
+            store::delete_emoji(tx, Some(&domain), &emoji.shortcode)?;
+            super::media::drop_media(app, tx, emoji.media)?;
+            out.emojis += 1;
+        }
+        out.next = Some((domain, emoji.shortcode));
+    }
+    out.done = reached_end;
+    Ok(out)
+}
+
+/// Whether the status or account `referrer` still names `domain`'s `:shortcode:`.
+fn still_uses(
+    app: &App,
+    reader: &impl crate::store::Reader,
+    domain: &str,
+    shortcode: &str,
+    referrer: u64,
+) -> Result<bool, AppError> {
+    let needle = format!(":{shortcode}:");
+    let bytes_max = app.bytes_max();
+    // Ids of statuses and accounts come from one clock but are not kept apart: both are read.
+    if let Some(status) =
+        crate::store::statuses::get_status(reader, crate::model::StatusId(referrer), bytes_max)?
+    {
+        if status.content_html.contains(&needle) || status.spoiler_text.contains(&needle) {
+            return Ok(true);
+        }
+    }
+    Ok(
+        crate::store::accounts::get_account(reader, AccountId(referrer), bytes_max)?.is_some_and(
+            |account| {
+                account.domain.as_deref() == Some(domain)
+                    && (account.display_name.contains(&needle)
+                        || account.note_html.contains(&needle))
+            },
+        ),
+    )
 }
 
 #[cfg(test)]

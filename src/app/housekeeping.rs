@@ -2,6 +2,7 @@
 //! Every `retention.interval_secs` one round runs, as many small transactions:
 //! - remote statuses no local user touched, older than `retention.remote_status_days`, go
 //!   (`store::retention`); remote accounts nothing refers to any more follow them;
+//! - peers' custom emojis that no status or account uses any more go (`app::emoji`);
 //! - applied-activity ids, tombstones and idempotency keys past their windows go;
 //! - with a disk budget (`storage.db_bytes_max`), above a high mark (`BUDGET_HIGH_PERCENT` of
 //!   the allocation ceiling, `budget_ceiling`, less twice the transient writes seen) untouched
@@ -91,6 +92,11 @@ pub struct Cursors {
     /// (what was written since the last durable commit) and after the steps of budget pruning.
     /// Decays by 1/64 a round, so one burst counts for about an hour.
     transient_bytes: u64,
+    /// Where the sweep of peers' emojis goes on (`None`: from the first), whether a pass is
+    /// under way, and when the last one started.
+    emoji: Option<(String, String)>,
+    emoji_in_pass: bool,
+    emoji_pass_started_ms: u64,
 }
 
 /// Keeps the largest transient seen, decaying the old one by 1/64.
@@ -127,6 +133,8 @@ pub struct Round {
     pub transient_bytes: u64,
     /// The budget is exceeded and only touched content is left.
     pub budget_exhausted: bool,
+    /// Peers' emojis that nothing uses any more, removed.
+    pub emojis_swept: usize,
 }
 
 /// One housekeeping round at `now_ms` (the simulation passes its own clock).
@@ -158,6 +166,41 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         done.accounts_pruned += step.deleted;
         cursors.accounts = step.next.unwrap_or(0);
         if step.next.is_none() {
+            break;
+        }
+    }
+    // Peers' emojis after the statuses and accounts that used them.
+    let emoji_due = pass_due(
+        &mut cursors.emoji_pass_started_ms,
+        cursors.emoji_in_pass,
+        now_ms,
+    );
+    for _ in 0..if emoji_due { ROUND_STEPS_MAX } else { 0 } {
+        let step = store.write(|tx| {
+            if !super::emoji::fill_uses_step(app, tx, STEP_SCAN_MAX)? {
+                return Ok::<_, AppError>(None);
+            }
+            let after = cursors
+                .emoji
+                .as_ref()
+                .map(|(domain, shortcode)| (domain.as_str(), shortcode.as_str()));
+            Ok(Some(super::emoji::sweep_step(
+                app,
+                tx,
+                after,
+                STEP_SCAN_MAX,
+            )?))
+        })?;
+        let Some(step) = step else {
+            // The uses index is being filled: the pass waits for it.
+            cursors.emoji_in_pass = true;
+            continue;
+        };
+        done.emojis_swept += step.emojis;
+        cursors.emoji = step.next;
+        cursors.emoji_in_pass = !step.done;
+        if step.done {
+            cursors.emoji = None;
             break;
         }
     }

@@ -42,6 +42,9 @@ pub struct ActorInput {
     /// `icon` and `image`: kept as remote media of the account, fetched on first view.
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
+    /// Custom emojis of its `Emoji` tags (used in its display name and bio): (shortcode
+    /// without colons, image URL), recorded like a post's.
+    pub emojis: Vec<(String, String)>,
 }
 
 /// Creates or refreshes a remote account; returns its id.
@@ -118,6 +121,8 @@ pub fn upsert_actor_in(
             fetched_ms: now,
         };
         accounts::put_remote_actor(tx, &actor)?;
+        // After the account, whose domain names the emojis.
+        super::emoji::record_remote(app, tx, id, id.0, &input.emojis)?;
         Ok(id)
     }
 }
@@ -313,7 +318,7 @@ pub fn create_status_in(
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
         super::cards::link(app, tx, &status)?;
-        super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
+        super::emoji::record_remote(app, tx, input.author, id.0, &input.emojis)?;
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;
         }
@@ -371,7 +376,7 @@ pub fn update_status_in(
     status.edited_ms = Some(edited_ms);
     statuses::update_status(tx, &status)?;
     super::cards::link(app, tx, &status)?;
-    super::emoji::record_remote(app, tx, input.author, &input.emojis)?;
+    super::emoji::record_remote(app, tx, input.author, id.0, &input.emojis)?;
     // An Update of a Question carries its current counts.
     if let Some(poll) = &input.poll {
         statuses::put_poll(tx, id, poll)?;

@@ -200,6 +200,11 @@ pub fn actor_input(
         published_ms: actor.published_ms,
         avatar_url: actor.avatar_url.clone(),
         header_url: actor.header_url.clone(),
+        emojis: actor
+            .emojis
+            .iter()
+            .map(|emoji| (emoji.shortcode.clone(), emoji.image_url.clone()))
+            .collect(),
     })
 }
 

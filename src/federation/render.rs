@@ -26,7 +26,8 @@ fn actor_context() -> Value {
             "indexable": "toot:indexable",
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value"
+            "value": "schema:value",
+            "Emoji": "toot:Emoji"
         }
     ])
 }
@@ -93,7 +94,12 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         .iter()
         .map(|field| json!({ "type": "PropertyValue", "name": field.name, "value": field.value_html }))
         .collect();
-    let tags: Vec<Value> = Vec::new();
+    // The custom emojis its display name and bio use, as Mastodon tags them.
+    let tags: Vec<Value> = view
+        .emojis
+        .iter()
+        .filter_map(|(emoji, image)| emoji_tag(app, emoji, image.as_ref()?))
+        .collect();
     let image = |media: Option<crate::model::MediaId>| {
         media.map(|id| {
             json!({ "type": "Image", "url": crate::app::media::url(app, id, crate::app::media::Variant::Original) })
@@ -245,7 +251,6 @@ fn attachments(app: &App, view: &StatusView) -> Vec<Value> {
         .collect()
 }
 
-/// A local status as a `Note`.
 /// A custom emoji as Mastodon sends it: `Emoji` with an `Image` icon (ours only).
 fn emoji_tag(
     app: &App,
@@ -268,6 +273,7 @@ fn emoji_tag(
     }))
 }
 
+/// A local status as a `Note`.
 pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
     let status = &view.status;
     let author = &view.account.account.username;

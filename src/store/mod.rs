@@ -19,6 +19,7 @@ pub mod schema;
 pub mod accounts;
 pub mod client_state;
 pub mod domains;
+pub mod emoji;
 pub mod filters;
 pub mod lists;
 pub mod mail;

@@ -334,4 +334,9 @@ tables! {
     /// Custom emojis (`model::CustomEmoji`) by (domain, shortcode); the domain is empty for
     /// ours.
     EMOJIS: (&str, &str) => &[u8] = "domain_shortcode_emoji";
+    /// What may use a peer's emoji: (domain, shortcode, status or account id), written with
+    /// the status or profile that carried the `Emoji` tag. An entry is a hint, checked by the
+    /// emoji sweep (`app::emoji::sweep_step`) against the text it names, and removed there
+    /// once stale; nothing else deletes it.
+    EMOJI_USES: (&str, &str, u64) => () = "domain_shortcode_referrer_emojiuse";
 }
