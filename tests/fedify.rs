@@ -245,6 +245,25 @@ async fn fedify_reads_our_documents_and_federates_both_ways() {
         client: crate::rig::http_client_builder().build().unwrap(),
     };
     let alice_uri = format!("{base}/users/alice");
+    // A custom emoji of ours in alice's display name: her actor carries its `Emoji` tag.
+    let image = directory.path().join("blobcat.png");
+    image::RgbaImage::from_pixel(16, 16, image::Rgba([200, 120, 40, 255]))
+        .save(&image)
+        .unwrap();
+    let added = skerry(
+        &data,
+        &["admin", "emoji", "add", "blobcat", image.to_str().unwrap()],
+    )
+    .await;
+    assert!(added.status.success(), "{added:?}");
+    let (http_status, profile) = api
+        .call(
+            api.client
+                .patch(format!("{base}/api/v1/accounts/update_credentials"))
+                .json(&json!({"display_name": "Alice :blobcat:"})),
+        )
+        .await;
+    assert_eq!(http_status, StatusCode::OK, "{profile}");
 
     // 1. Fedify's client: the actor (WebFinger and URL), the outbox and a note, unsigned and
     // signed.
@@ -288,6 +307,17 @@ async fn fedify_reads_our_documents_and_federates_both_ways() {
         assert_eq!(found[0]["lookup"], format!("acct:alice@{address}"));
         assert_eq!(found[0]["id"], alice_uri.as_str());
         assert_eq!(found[0]["publicKey"], format!("{alice_uri}#main-key"));
+        let emojis = found[0]["emojis"].as_array().unwrap();
+        assert_eq!(emojis.len(), 1, "{variant}:\n{transcript}");
+        assert_eq!(emojis[0]["name"], ":blobcat:");
+        assert_eq!(emojis[0]["id"], format!("{base}/emojis/blobcat"));
+        assert_eq!(emojis[0]["mediaType"], "image/png");
+        assert!(
+            emojis[0]["url"]
+                .as_str()
+                .is_some_and(|url| url.starts_with(&format!("{base}/media/"))),
+            "{variant}:\n{transcript}"
+        );
         assert_eq!(found[2]["totalItems"], 1);
         assert_eq!(found[3]["id"], status_uri.as_str());
     }

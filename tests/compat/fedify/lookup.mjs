@@ -1,6 +1,6 @@
 // Fedify's client side against a running Skerry: lookupObject on the actor (by acct: through
-// WebFinger, and by URL), its outbox and first page, and a Note by URL; once unsigned and
-// once with requests signed by Fedify's authenticated document loader.
+// WebFinger, and by URL) with its `Emoji` tags, its outbox and first page, and a Note by URL;
+// once unsigned and once with requests signed by Fedify's authenticated document loader.
 //
 //   node lookup.mjs BASE_URL USERNAME STATUS_URL
 //
@@ -8,7 +8,7 @@
 // Network: only BASE_URL (loopback); every request is bounded by a 20 s abort signal.
 
 import { generateCryptoKeyPair, getAuthenticatedDocumentLoader, getDocumentLoader } from "@fedify/fedify";
-import { Create, Note, OrderedCollection, Person, lookupObject, traverseCollection } from "@fedify/vocab";
+import { Create, Emoji, Note, OrderedCollection, Person, lookupObject, traverseCollection } from "@fedify/vocab";
 
 const [baseUrl, username, statusUrl] = process.argv.slice(2);
 if (!baseUrl || !username || !statusUrl) {
@@ -52,6 +52,14 @@ async function run(variant, documentLoader) {
     check(`${variant} ${identifier} is a Person`, actor instanceof Person, actor?.constructor?.name);
     if (!(actor instanceof Person)) continue;
     const key = await actor.getPublicKey({ documentLoader });
+    // Custom emojis of the display name and bio, as Fedify reads the actor's `Emoji` tags.
+    const emojis = [];
+    for await (const tag of actor.getTags({ documentLoader })) {
+      if (!(tag instanceof Emoji)) continue;
+      const icon = await tag.getIcon({ documentLoader });
+      const url = icon?.url instanceof URL ? icon.url.href : icon?.url?.href?.href;
+      emojis.push({ id: tag.id?.href, name: tag.name?.toString(), mediaType: icon?.mediaType, url });
+    }
     report({
       variant,
       lookup: identifier,
@@ -63,6 +71,7 @@ async function run(variant, documentLoader) {
       sharedInbox: actor.endpoints?.sharedInbox?.href,
       publicKey: key?.id?.href,
       publicKeyOwner: key?.ownerId?.href,
+      emojis,
     });
     check(`${variant} actor id`, actor.id?.href === expectedActor, actor.id?.href);
     check(`${variant} preferredUsername`, actor.preferredUsername?.toString() === username, actor.preferredUsername);
