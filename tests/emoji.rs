@@ -594,3 +594,113 @@ async fn a_peers_emoji_that_nothing_uses_any_more_is_swept_with_its_blob_referen
     assert!(emoji("wave").is_none());
     assert!(emoji("both").is_some());
 }
+
+#[tokio::test]
+async fn the_emoji_sweep_goes_in_bounded_steps_and_resumes_inside_an_emojis_uses() {
+    use skerry::app::remote::{self, ActorInput, NoteInput};
+    let server = Server::start().await;
+    const STEP: usize = 3;
+    let actor = ActorInput {
+        uri: "https://remote.example/users/bob".into(),
+        username: "bob".into(),
+        host: "remote.example".into(),
+        inbox: "https://remote.example/inbox".into(),
+        key_id: "https://remote.example/users/bob#main-key".into(),
+        public_key_pem: "pem".into(),
+        // Ten tags the profile text does not use: ten stale uses.
+        emojis: (0..10)
+            .map(|n| {
+                (
+                    format!("unused{n}"),
+                    format!("https://remote.example/e/{n}.png"),
+                )
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let note = |bob, n: u64, text: &str| NoteInput {
+        uri: format!("https://remote.example/notes/{n}"),
+        author: bob,
+        in_reply_to: None,
+        content_html: format!("<p>{text}</p>"),
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        visibility: skerry::model::Visibility::Public,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        published_ms: skerry::util::time::now_ms() - 1000 + n,
+        updated_ms: None,
+        quote: None,
+        poll: None,
+        media: Vec::new(),
+        emojis: vec![("kept".into(), "https://remote.example/e/kept.png".into())],
+    };
+    server
+        .app
+        .run(move |app| {
+            let bob = remote::upsert_actor(app, actor)?;
+            // `:kept:` is tagged by five statuses; only the last still names it.
+            for n in 0..5 {
+                let text = if n == 4 {
+                    "still :kept:"
+                } else {
+                    "edited away"
+                };
+                remote::create_status(app, note(bob, n, text))?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let mut after: Option<(String, String)> = None;
+    let mut swept = 0;
+    let mut stale = 0;
+    let mut steps = 0;
+    loop {
+        steps += 1;
+        assert!(steps < 50, "the sweep does not end");
+        let from = after.clone();
+        let step = server
+            .app
+            .run(move |app| {
+                app.store.write(|tx| {
+                    let from = from
+                        .as_ref()
+                        .map(|(domain, shortcode)| (domain.as_str(), shortcode.as_str()));
+                    skerry::app::emoji::sweep_step(app, tx, from, STEP)
+                })
+            })
+            .await
+            .unwrap();
+        // A step reads at most STEP records (emojis and uses), so it removes at most that.
+        assert!(step.emojis + step.stale_uses <= STEP, "{step:?}");
+        swept += step.emojis;
+        stale += step.stale_uses;
+        after = step.next;
+        if step.done {
+            break;
+        }
+    }
+    assert_eq!(swept, 10);
+    // Ten uses of the unused emojis, four of `:kept:`.
+    assert_eq!(stale, 14);
+    assert!(steps >= (10 + 10 + 1 + 5) / STEP, "{steps} steps");
+    let left = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::emojis_of(tx, Some("remote.example"), 100, 1 << 20))
+        .unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|emoji| emoji.shortcode.as_str())
+            .collect::<Vec<_>>(),
+        ["kept"]
+    );
+    let uses = server
+        .app
+        .store
+        .read(|tx| skerry::store::emoji::uses(tx, "remote.example", "kept", 100))
+        .unwrap();
+    assert_eq!(uses.len(), 1);
+}
