@@ -207,6 +207,24 @@ async fn local_emojis_show_on_statuses_and_federate_as_emoji_tags() {
     assert_eq!(tags[0]["icon"]["url"], url);
     assert_eq!(actor.json["name"], "Alice :blobcat:");
     assert!(actor.json["@context"].to_string().contains("toot:Emoji"));
+    // Its `id` answers with the same `Emoji`.
+    let id = tags[0]["id"].as_str().unwrap();
+    let document = server
+        .send(
+            server
+                .client
+                .get(id)
+                .header("accept", "application/activity+json"),
+            None,
+        )
+        .await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert_eq!(document.json["id"], id);
+    assert_eq!(document.json["type"], "Emoji");
+    assert_eq!(document.json["icon"]["url"], url);
+    assert!(document.json["@context"].to_string().contains("toot:Emoji"));
+    let missing = server.get("/emojis/nothing_here", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -95,6 +95,23 @@ pub fn list_local(app: &App) -> Result<Vec<CustomEmoji>, AppError> {
         .read(|tx| store::emojis_of(tx, None, LISTED_MAX, app.bytes_max()))?)
 }
 
+/// One of our emojis with its image (the emoji's AS2 document).
+pub fn local_with_image(
+    app: &App,
+    shortcode: &str,
+) -> Result<(CustomEmoji, crate::model::Media), AppError> {
+    if !valid_shortcode(shortcode) {
+        return Err(AppError::NotFound);
+    }
+    app.store.read(|tx| {
+        let emoji =
+            store::get_emoji(tx, None, shortcode, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        let image =
+            store::get_media(tx, emoji.media, app.bytes_max())?.ok_or(AppError::NotFound)?;
+        Ok((emoji, image))
+    })
+}
+
 /// Removes a local emoji and its image (the blob goes once nothing else names it).
 pub fn remove_local(app: &App, shortcode: &str) -> Result<(), AppError> {
     app.write(|tx| {

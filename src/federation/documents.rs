@@ -115,6 +115,29 @@ pub async fn actor(
     }
 }
 
+/// `GET /emojis/:shortcode`: one of our custom emojis as the `Emoji` its tags name by `id`
+/// (Mastodon serves its emojis' ids the same way).
+pub async fn emoji(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(shortcode): Path<String>,
+) -> Response {
+    if let Err(refused) = fetcher(&app, &uri, &headers).await {
+        return refused;
+    }
+    match app
+        .run(move |app| crate::app::emoji::local_with_image(app, &shortcode))
+        .await
+    {
+        Ok((emoji, image)) => match render::emoji_document(&app, &emoji, &image) {
+            Some(document) => activity_json(document),
+            None => failure(AppError::NotFound),
+        },
+        Err(error) => failure(error),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct CollectionQuery {
     #[serde(default, deserialize_with = "lenient::option_bool")]

@@ -69,6 +69,7 @@ pub fn routes() -> Router<App> {
             "/users/{username}/statuses/{id}/activity",
             get(documents::status_activity),
         )
+        .route("/emojis/{shortcode}", get(documents::emoji))
 }
 
 /// The resolver that `app` uses to find remote accounts (see `app::remote::Resolver`).

@@ -273,6 +273,23 @@ fn emoji_tag(
     }))
 }
 
+/// One of our emojis as a document of its own (what its `id` answers).
+pub fn emoji_document(
+    app: &App,
+    emoji: &crate::model::CustomEmoji,
+    image: &crate::model::Media,
+) -> Option<Value> {
+    let mut document = emoji_tag(app, emoji, image)?;
+    document.as_object_mut()?.insert(
+        "@context".into(),
+        json!([
+            "https://www.w3.org/ns/activitystreams",
+            { "toot": "http://joinmastodon.org/ns#", "Emoji": "toot:Emoji" }
+        ]),
+    );
+    Some(document)
+}
+
 /// A local status as a `Note`.
 pub fn note(app: &App, view: &StatusView, in_reply_to: Option<String>) -> Value {
     let status = &view.status;
