@@ -414,6 +414,9 @@ async fn peers_actor_emojis_show_on_their_accounts_under_the_same_limits_as_post
         .collect();
     sjw["tag"] = tags.into();
     sjw["name"] = ":e0: :e99:".into();
+    // Profile fields name emojis too, as in Mastodon.
+    sjw["attachment"] =
+        serde_json::json!([{"type": "PropertyValue", "name": "Badge :e1:", "value": "yes"}]);
     store_actor(&server, sjw).await;
     let kept = server
         .app
@@ -425,7 +428,7 @@ async fn peers_actor_emojis_show_on_their_accounts_under_the_same_limits_as_post
     let account = server
         .get(&format!("/api/v1/accounts/{sjw_id}"), Some(&alice.token))
         .await;
-    assert_eq!(shortcodes_of(&account.json), ["e0"]);
+    assert_eq!(shortcodes_of(&account.json), ["e0", "e1"]);
     let refused = reqwest::get(account.json["emojis"][0]["url"].as_str().unwrap())
         .await
         .unwrap();

@@ -193,6 +193,17 @@ pub fn shortcodes(texts: &[&str]) -> Vec<String> {
     found
 }
 
+/// The texts of a profile that may name custom emojis, as Mastodon's: display name, bio,
+/// and the fields' names and values.
+pub fn account_texts(account: &crate::model::Account) -> Vec<&str> {
+    let mut texts = vec![account.display_name.as_str(), account.note_html.as_str()];
+    for field in &account.fields {
+        texts.push(&field.name);
+        texts.push(&field.value_html);
+    }
+    texts
+}
+
 /// The emojis of `domain` (`None`: ours) that `texts` name as `:shortcode:`.
 pub fn used_in(
     app: &App,
@@ -282,7 +293,10 @@ pub fn fill_uses_step(
             texts.push((
                 account.id.0,
                 account.domain.clone(),
-                vec![account.display_name.clone(), account.note_html.clone()],
+                account_texts(account)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             ));
         }
         page.last().map(|account| account.id.0)
@@ -322,7 +336,7 @@ pub struct Swept {
 
 /// One step of the sweep of peers' emojis, in `tx`: from the key after `after`, looks at
 /// remote emojis and their uses, at most `records_max` records in all. A use holds while
-/// its status (text or content warning) or account (display name or bio) still names
+/// its status (text or content warning) or account (display name, bio or fields) still names
 /// `:shortcode:`; stale uses are removed, and an emoji with none left goes, its image's
 /// media record dropped (the file goes with eviction and the orphan sweep, as for a pruned
 /// status's attachments).
@@ -399,8 +413,9 @@ fn still_uses(
         crate::store::accounts::get_account(reader, AccountId(referrer), bytes_max)?.is_some_and(
             |account| {
                 account.domain.as_deref() == Some(domain)
-                    && (account.display_name.contains(&needle)
-                        || account.note_html.contains(&needle))
+                    && account_texts(&account)
+                        .iter()
+                        .any(|text| text.contains(&needle))
             },
         ),
     )

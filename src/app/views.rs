@@ -118,7 +118,7 @@ pub fn account_view(
         app,
         reader,
         account.domain.as_deref(),
-        &[&account.display_name, &account.note_html],
+        &super::emoji::account_texts(&account),
     )?;
     Ok(AccountView {
         account,

@@ -94,7 +94,7 @@ pub fn actor(app: &App, view: &AccountView, public_key_pem: &str) -> Value {
         .iter()
         .map(|field| json!({ "type": "PropertyValue", "name": field.name, "value": field.value_html }))
         .collect();
-    // The custom emojis its display name and bio use, as Mastodon tags them.
+    // The custom emojis its display name, bio and fields use, as Mastodon tags them.
     let tags: Vec<Value> = view
         .emojis
         .iter()
