@@ -173,7 +173,8 @@ fn refresh_due(app: &App, card: &Card, now: u64) -> bool {
         .media
         .preview_card_refresh_secs
         .saturating_mul(1000);
-    card.state == CardState::Ready
+    app.config.media.preview_cards
+        && card.state == CardState::Ready
         && refresh_ms > 0
         && now.saturating_sub(card.updated_ms) >= refresh_ms
 }
