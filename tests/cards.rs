@@ -1,7 +1,8 @@
 //! Preview cards against a fake origin on loopback: a page with OpenGraph tags and an image
 //! becomes the card of every status linking to it (`card` on the status and
 //! `GET /api/v1/statuses/:id/card`), its image served through the media tiers; a failing
-//! page is not asked again (the negative cache); mentions and hashtags get no card.
+//! page is not asked again (the negative cache); mentions and hashtags get no card; a stale
+//! card is fetched again in the background, and kept while it loads or when that fails.
 
 use std::collections::HashMap;
 use std::io::Cursor;

@@ -1,6 +1,9 @@
 //! Custom emojis: `skerry admin emoji add|list|remove` (offline and through a server),
-//! `GET /api/v1/custom_emojis`, `emojis` on statuses, `Emoji` tags in AS2, and a peer's
-//! emoji recorded from its post and fetched through the tiers from a fake origin.
+//! `GET /api/v1/custom_emojis`, `emojis` on statuses and accounts, `Emoji` tags in AS2 notes
+//! and actors (and `/emojis/:shortcode`), a peer's emoji recorded from its post or its actor
+//! document (Pleroma, Misskey and GoToSocial fixtures) and fetched through the tiers from a
+//! fake origin, and the sweep of peers' emojis nothing uses (in bounded steps, after the
+//! one-time fill of its index).
 
 use std::io::Cursor;
 use std::process::Command;
@@ -616,11 +619,10 @@ async fn a_peers_emoji_that_nothing_uses_any_more_is_swept_with_its_blob_referen
     assert!(emoji("both").is_some());
 }
 
-#[tokio::test]
-async fn the_emoji_sweep_goes_in_bounded_steps_and_resumes_inside_an_emojis_uses() {
+/// Bob, a peer with ten emojis in his actor's tags that his profile does not use, and five
+/// statuses tagging `:kept:`, of which only the last still names it.
+async fn bob_with_stale_emoji_uses(server: &Server) {
     use skerry::app::remote::{self, ActorInput, NoteInput};
-    let server = Server::start().await;
-    const STEP: usize = 3;
     let actor = ActorInput {
         uri: "https://remote.example/users/bob".into(),
         username: "bob".into(),
@@ -674,6 +676,13 @@ async fn the_emoji_sweep_goes_in_bounded_steps_and_resumes_inside_an_emojis_uses
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn the_emoji_sweep_goes_in_bounded_steps_and_resumes_inside_an_emojis_uses() {
+    let server = Server::start().await;
+    const STEP: usize = 3;
+    bob_with_stale_emoji_uses(&server).await;
     let mut after: Option<(String, String)> = None;
     let mut swept = 0;
     let mut stale = 0;
@@ -724,4 +733,60 @@ async fn the_emoji_sweep_goes_in_bounded_steps_and_resumes_inside_an_emojis_uses
         .read(|tx| skerry::store::emoji::uses(tx, "remote.example", "kept", 100))
         .unwrap();
     assert_eq!(uses.len(), 1);
+}
+
+#[tokio::test]
+async fn the_uses_index_is_filled_once_from_what_an_older_database_holds() {
+    let server = Server::start().await;
+    bob_with_stale_emoji_uses(&server).await;
+    // As a database from before the index: no uses, no fill recorded.
+    server
+        .app
+        .store
+        .write(|tx| {
+            tx.open_table(skerry::store::schema::EMOJI_USES)?
+                .retain(|_, _| false)?;
+            tx.open_table(skerry::store::schema::META)?
+                .remove(skerry::app::emoji::USES_FILL)?;
+            Ok::<_, skerry::store::StoreError>(())
+        })
+        .unwrap();
+    let mut steps = 0;
+    loop {
+        steps += 1;
+        assert!(steps < 50, "the fill does not end");
+        let done = server
+            .app
+            .run(|app| {
+                app.store
+                    .write(|tx| skerry::app::emoji::fill_uses_step(app, tx, 2))
+            })
+            .await
+            .unwrap();
+        if done {
+            break;
+        }
+    }
+    // Five statuses two a step, then the accounts (bob and the rig's none), then done.
+    assert!(steps >= 4, "{steps} steps");
+    let uses = |shortcode: &'static str| {
+        server
+            .app
+            .store
+            .read(|tx| skerry::store::emoji::uses(tx, "remote.example", shortcode, 100))
+            .unwrap()
+    };
+    // Only what the texts name is noted: the status that still says `:kept:`.
+    assert_eq!(uses("kept").len(), 1);
+    assert!(uses("unused0").is_empty());
+    // Done is remembered.
+    let again = server
+        .app
+        .run(|app| {
+            app.store
+                .write(|tx| skerry::app::emoji::fill_uses_step(app, tx, 2))
+        })
+        .await
+        .unwrap();
+    assert!(again);
 }

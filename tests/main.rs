@@ -9,7 +9,8 @@ mod accounts;
 /// approval, two-factor sign-in, the OAuth page, a report, a domain block, the storage chart.
 mod browser;
 /// Preview cards: a linked page's OpenGraph tags and image through the tiers (a fake site on
-/// loopback), the negative cache, the per-host rate limit, `GET /api/v1/statuses/:id/card`.
+/// loopback), the negative cache, the per-host rate limit, `GET /api/v1/statuses/:id/card`,
+/// the refresh of a stale card (a failed refresh keeps it).
 mod cards;
 /// The `skerry` binary: configuration errors and database commands on a stopped server.
 mod cli;
@@ -27,8 +28,9 @@ mod domains;
 /// E-mail: confirmation links through a loopback SMTP sink, password resets, a moderator's
 /// confirmation and the approval notice.
 mod email;
-/// Custom emojis: the admin commands, `custom_emojis`, `emojis` on statuses, `Emoji` tags in
-/// AS2, a peer's emoji fetched through the tiers from a fake origin.
+/// Custom emojis: the admin commands, `custom_emojis`, `emojis` on statuses and accounts,
+/// `Emoji` tags in AS2 notes and actors, a peer's emoji fetched through the tiers from a fake
+/// origin, peers' actor emojis (real fixtures), the sweep of unused ones and its index's fill.
 mod emoji;
 /// Federation documents: WebFinger, host-meta, NodeInfo, actors, notes, collections.
 mod federation;
