@@ -596,6 +596,16 @@ async fn a_peers_emoji_that_nothing_uses_any_more_is_swept_with_its_blob_referen
         blob(&server).is_none(),
         "the blob's only reference was the emoji's"
     );
+    let metrics = server.get("/metrics", None).await;
+    assert!(
+        metrics
+            .json
+            .as_str()
+            .unwrap()
+            .contains("\nskerry_retention_emojis_swept_total 1\n"),
+        "{}",
+        metrics.json
+    );
 
     // The profile drops `:wave:`: the emoji goes at the next pass; the account's view agrees.
     let renamed = actor("Bob");

@@ -328,6 +328,9 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
     app.metrics
         .accounts_pruned
         .fetch_add(done.accounts_pruned as u64, Ordering::Relaxed);
+    app.metrics
+        .emojis_swept
+        .fetch_add(done.emojis_swept as u64, Ordering::Relaxed);
 
     for (index, (kind, _)) in crate::store::dictionaries::KINDS.iter().enumerate() {
         if store.dictionary_due(kind, now_ms)? && store.train_dictionary(kind, now_ms)?.is_some() {

@@ -16,6 +16,8 @@ pub struct Metrics {
     pub storage_allocated_bytes: AtomicU64,
     /// 1 while the database is over `storage.db_bytes_max` with only touched content left.
     pub storage_budget_exhausted: AtomicU64,
+    /// Peers' custom emojis that nothing used any more, removed by housekeeping.
+    pub emojis_swept: AtomicU64,
 }
 
 impl Metrics {

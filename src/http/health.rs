@@ -59,6 +59,11 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             "Remote accounts nothing referred to, removed by retention.",
             &metrics.accounts_pruned,
         ),
+        (
+            "skerry_retention_emojis_swept_total",
+            "Peers' custom emojis no status or account used any more, removed.",
+            &metrics.emojis_swept,
+        ),
     ] {
         let _ = writeln!(
             out,
