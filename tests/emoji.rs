@@ -627,6 +627,9 @@ async fn a_peers_emoji_that_nothing_uses_any_more_is_swept_with_its_blob_referen
     assert_eq!(round.emojis_swept, 1, "{round:?}");
     assert!(emoji("wave").is_none());
     assert!(emoji("both").is_some());
+    // Records, indexes and blob reference counts agree after the sweeps.
+    let (problems, _) = server.app.store.check().unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
 }
 
 /// Bob, a peer with ten emojis in his actor's tags that his profile does not use, and five
