@@ -803,3 +803,60 @@ async fn the_uses_index_is_filled_once_from_what_an_older_database_holds() {
         .unwrap();
     assert!(again);
 }
+
+#[tokio::test]
+async fn a_post_naming_a_known_emoji_without_its_tag_keeps_it_from_the_sweep() {
+    use skerry::app::housekeeping::{self, Cursors};
+    use skerry::app::remote::{self, NoteInput};
+    let server = Server::start_with(&[("SKERRY_RETENTION_REMOTE_STATUS_DAYS", "30")]).await;
+    bob_with_stale_emoji_uses(&server).await;
+    let bob = server
+        .app
+        .run(|app| Ok(remote::account_by_uri(app, "https://remote.example/users/bob")?.unwrap()))
+        .await
+        .unwrap();
+    // A recent post says `:unused3:` with no tag for it (as some peers send).
+    let note = NoteInput {
+        uri: "https://remote.example/notes/untagged".into(),
+        author: bob,
+        in_reply_to: None,
+        content_html: "<p>look :unused3:</p>".into(),
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        visibility: skerry::model::Visibility::Public,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        published_ms: skerry::util::time::now_ms(),
+        updated_ms: None,
+        quote: None,
+        poll: None,
+        media: Vec::new(),
+        emojis: Vec::new(),
+    };
+    server
+        .app
+        .run(move |app| remote::create_status(app, note))
+        .await
+        .unwrap();
+    let app = server.app.clone();
+    let now = skerry::util::time::now_ms();
+    let round = server
+        .app
+        .run(move |_| housekeeping::round(&app, &mut Cursors::default(), now))
+        .await
+        .unwrap();
+    // The nine other unused ones go; `:unused3:` and `:kept:` stay.
+    assert_eq!(round.emojis_swept, 9, "{round:?}");
+    let left = server
+        .app
+        .store
+        .read(|tx| skerry::store::media::emojis_of(tx, Some("remote.example"), 100, 1 << 20))
+        .unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|emoji| emoji.shortcode.as_str())
+            .collect::<Vec<_>>(),
+        ["kept", "unused3"]
+    );
+}

@@ -127,15 +127,18 @@ pub fn remove_local(app: &App, shortcode: &str) -> Result<(), AppError> {
 /// (author's domain, shortcode), its image a remote media record fetched on first view
 /// through the tiers (under `media.emoji_bytes_max`). A changed image URL replaces the
 /// record's image. `referrer` (the status, or the account of a profile) is noted as a use
-/// of each, which keeps the emoji from the sweep while its text names it.
+/// of each, and of the known emojis of the domain that its `texts` name without a tag (they
+/// show too), which keeps them from the sweep while the text names them.
 pub fn record_remote(
     app: &App,
     tx: &redb::WriteTransaction,
     author: AccountId,
     referrer: u64,
     emojis: &[(String, String)],
+    texts: &[&str],
 ) -> Result<(), AppError> {
-    if emojis.is_empty() {
+    let named = shortcodes(texts);
+    if emojis.is_empty() && named.is_empty() {
         return Ok(());
     }
     let Some(domain) = crate::store::accounts::get_account(tx, author, app.bytes_max())?
@@ -169,6 +172,14 @@ pub fn record_remote(
                 updated_ms: now_ms(),
             },
         )?;
+    }
+    for shortcode in named {
+        if emojis.iter().any(|(tagged, _)| *tagged == shortcode) {
+            continue;
+        }
+        if store::get_emoji(tx, Some(&domain), &shortcode, app.bytes_max())?.is_some() {
+            uses::add_use(tx, &domain, &shortcode, referrer)?;
+        }
     }
     Ok(())
 }

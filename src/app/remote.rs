@@ -122,7 +122,14 @@ pub fn upsert_actor_in(
         };
         accounts::put_remote_actor(tx, &actor)?;
         // After the account, whose domain names the emojis.
-        super::emoji::record_remote(app, tx, id, id.0, &input.emojis)?;
+        super::emoji::record_remote(
+            app,
+            tx,
+            id,
+            id.0,
+            &input.emojis,
+            &super::emoji::account_texts(&account),
+        )?;
         Ok(id)
     }
 }
@@ -318,7 +325,14 @@ pub fn create_status_in(
         statuses::insert_status(tx, &status, false)?;
         statuses::put_status_uri(tx, id, &input.uri)?;
         super::cards::link(app, tx, &status)?;
-        super::emoji::record_remote(app, tx, input.author, id.0, &input.emojis)?;
+        super::emoji::record_remote(
+            app,
+            tx,
+            input.author,
+            id.0,
+            &input.emojis,
+            &[&status.content_html, &status.spoiler_text],
+        )?;
         if let Some(poll) = &input.poll {
             statuses::put_poll(tx, id, poll)?;
         }
@@ -376,7 +390,14 @@ pub fn update_status_in(
     status.edited_ms = Some(edited_ms);
     statuses::update_status(tx, &status)?;
     super::cards::link(app, tx, &status)?;
-    super::emoji::record_remote(app, tx, input.author, id.0, &input.emojis)?;
+    super::emoji::record_remote(
+        app,
+        tx,
+        input.author,
+        id.0,
+        &input.emojis,
+        &[&status.content_html, &status.spoiler_text],
+    )?;
     // An Update of a Question carries its current counts.
     if let Some(poll) = &input.poll {
         statuses::put_poll(tx, id, poll)?;
