@@ -12,7 +12,17 @@ use redb::{Key, TableDefinition, Value};
 use super::StoreError;
 
 /// Bumped when the on-disk layout changes; `store::migrate` knows every older version.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
+
+/// The id (URI) of a remote status, until schema version 2: version 3 moved it into the
+/// status record (`Status::uri`) and deleted the table. Only the migration reads it.
+pub const LEGACY_STATUS_URIS: TableDefinition<'static, u64, &str> =
+    TableDefinition::new("statusid_uri");
+
+/// The statuses that link to a card by the URL's text, until schema version 2: version 3
+/// keys it by the URL's hash (`CARD_URLHASH_STATUSES`). Only the migration reads it.
+pub const LEGACY_CARD_STATUSES: TableDefinition<'static, (&str, u64), ()> =
+    TableDefinition::new("cardurl_statusid");
 
 macro_rules! tables {
     ($($(#[doc = $doc:literal])* $name:ident: $key:ty => $value:ty = $table:literal;)*) => {
@@ -57,8 +67,6 @@ tables! {
 
     /// Status records (`model::Status`).
     STATUSES: u64 => &[u8] = "statusid_status";
-    /// The id (URI) of a remote status.
-    STATUS_URIS: u64 => &str = "statusid_uri";
     /// Replies, reblogs, favourites of a status.
     STATUS_COUNTS: u64 => (u32, u32, u32) = "statusid_counts";
     /// Statuses (and reblogs) of an account.
@@ -282,7 +290,8 @@ tables! {
     DICTIONARIES: u16 => (&str, u64, &[u8]) = "dictionaryid_kind_trainedms_dictionary";
     /// A remote status's id (URI), as the first 8 bytes of its SHA-256, to its status id: a
     /// compact index that replaces a second copy of the URI (schema version 2). A lookup
-    /// compares `STATUS_URIS` of each candidate, so a collision costs a read, never a wrong id.
+    /// compares the URI in each candidate's record (`Status::uri`), so a collision costs a
+    /// read, never a wrong id.
     URIHASH_STATUSID: (u64, u64) => () = "urihash_statusid";
     /// Daily samples of every table (`store::growth`): (day start ms, table) to (entries,
     /// bytes of keys, values and B-tree structure).
@@ -329,9 +338,11 @@ tables! {
     /// Cards waiting for the card job: (due ms, URL). A card's fetch is retried later (a
     /// busy host) by moving its key.
     CARDS_DUE: (u64, &str) => () = "duems_cardurl";
-    /// The statuses that link to a card: (URL, status id), so the sweep knows a card in use.
-    CARD_STATUSES: (&str, u64) => () = "cardurl_statusid";
     /// Custom emojis (`model::CustomEmoji`) by (domain, shortcode); the domain is empty for
     /// ours.
     EMOJIS: (&str, &str) => &[u8] = "domain_shortcode_emoji";
+    /// The statuses that link to a card: (first 8 bytes of the SHA-256 of the URL, status id),
+    /// so the sweep knows a card in use (schema version 3; the URL itself is in
+    /// `STATUS_CARDS`, which a lookup compares, as `URIHASH_STATUSID` does).
+    CARD_URLHASH_STATUSES: (u64, u64) => () = "cardurlhash_statusid";
 }
