@@ -79,7 +79,7 @@ pub struct Cursors {
     seen: Option<String>,
     seen_hashes: Option<u64>,
     tombstones: Option<String>,
-    rewrite: [Option<u64>; 3],
+    rewrite: [Option<u64>; crate::store::dictionaries::KINDS.len()],
     /// When the current (or last) pass of statuses, accounts and dedupe records started.
     passes_started_ms: [u64; 3],
     /// Where the pass of budget pruning goes on, what it deleted so far, and whether the last
