@@ -464,7 +464,7 @@ fn measure(app: &App) -> Result<Measure, crate::app::AppError> {
             "accountid_counts",
         ]),
         seen: group(&["activityhash_seenms"]),
-        tombstone: group(&["objecturi_deletedms"]),
+        tombstone: group(&["objecthash_deletedms"]),
         boost: group(&["account_statusid_reblog", "statusid_reblogid"]),
         media: group(&["mediaid_media"]),
         dictionary: group(&["dictionaryid_kind_trainedms_dictionary"]).0,

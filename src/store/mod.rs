@@ -190,9 +190,11 @@ impl Store {
             while let Some(start) = from {
                 from = self.write(|tx| migrate_actor_keys(tx, start, self.record_bytes_max))?;
             }
+            while self.write(migrate_tombstones)? {}
             self.write(|tx| {
                 tx.delete_table(schema::LEGACY_STATUS_URIS)?;
                 tx.delete_table(schema::LEGACY_CARD_STATUSES)?;
+                tx.delete_table(schema::LEGACY_TOMBSTONES)?;
                 set_schema_version(tx, 3)
             })?;
         }
@@ -294,6 +296,26 @@ fn migrate_card_index(tx: &WriteTransaction, from: u64) -> Result<Option<u64>, S
         index.insert((statuses::uri_hash(url.value()), status.value()), ())?;
     }
     Ok(None)
+}
+
+/// Schema 2 to 3, one batch: up to `MIGRATION_BATCH` tombstones from `LEGACY_TOMBSTONES` to
+/// `TOMBSTONE_HASHES` (keyed by the URI's hash), the later time kept if both have one.
+/// Returns whether rows were left to move.
+fn migrate_tombstones(tx: &WriteTransaction) -> Result<bool, StoreError> {
+    let mut old = tx.open_table(schema::LEGACY_TOMBSTONES)?;
+    let mut batch = Vec::with_capacity(MIGRATION_BATCH);
+    for entry in old.iter()?.take(MIGRATION_BATCH) {
+        let (uri, deleted_ms) = entry?;
+        batch.push((uri.value().to_string(), deleted_ms.value()));
+    }
+    let mut hashes = tx.open_table(schema::TOMBSTONE_HASHES)?;
+    for (uri, deleted_ms) in &batch {
+        let hash = statuses::uri_hash(uri);
+        let known = hashes.get(hash)?.map_or(0, |value| value.value());
+        hashes.insert(hash, known.max(*deleted_ms))?;
+        old.remove(uri.as_str())?;
+    }
+    Ok(redb::ReadableTableMetadata::len(&old)? > 0)
 }
 
 /// A remote actor's record as schema version 2 wrote it: the key as PEM text, where version
@@ -540,6 +562,48 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let store = Store::open(&directory.path().join("test.redb"), 4 << 20, 1 << 20).unwrap();
         (directory, store)
+    }
+
+    /// Tombstones of schema 2 (by URI) move to their hashes in batches when the database is
+    /// opened; a URI tombstoned in both keeps the later time; the old table goes.
+    #[test]
+    fn schema_2_tombstones_move_to_their_hashes() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("test.redb");
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        let count = MIGRATION_BATCH + 500;
+        store
+            .write(|tx| {
+                set_schema_version(tx, 2)?;
+                let mut old = tx.open_table(schema::LEGACY_TOMBSTONES)?;
+                for n in 0..count {
+                    old.insert(format!("https://a.example/notes/{n}").as_str(), n as u64)?;
+                }
+                queues::put_tombstone(tx, "https://a.example/notes/7", 1)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        store
+            .read(|tx| {
+                assert_eq!(schema_version(tx)?, Some(schema::SCHEMA_VERSION));
+                assert!(
+                    tx.list_tables()?
+                        .all(|table| redb::TableHandle::name(&table) != "objecturi_deletedms")
+                );
+                let hashes = tx.open_table(schema::TOMBSTONE_HASHES)?;
+                assert_eq!(redb::ReadableTableMetadata::len(&hashes)?, count as u64);
+                for n in [0, 7, count - 1] {
+                    let uri = format!("https://a.example/notes/{n}");
+                    assert!(queues::is_tombstoned(tx, &uri)?);
+                    let ms = hashes.get(statuses::uri_hash(&uri))?.unwrap().value();
+                    assert_eq!(ms, n as u64);
+                }
+                assert!(!queues::is_tombstoned(tx, "https://a.example/notes/x")?);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
     }
 
     #[test]

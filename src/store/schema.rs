@@ -19,6 +19,11 @@ pub const SCHEMA_VERSION: u64 = 3;
 pub const LEGACY_STATUS_URIS: TableDefinition<'static, u64, &str> =
     TableDefinition::new("statusid_uri");
 
+/// Tombstones by the object's URI, until schema version 2: version 3 keys them by the URI's
+/// hash (`TOMBSTONE_HASHES`). Only the migration reads it.
+pub const LEGACY_TOMBSTONES: TableDefinition<'static, &str, u64> =
+    TableDefinition::new("objecturi_deletedms");
+
 /// The statuses that link to a card by the URL's text, until schema version 2: version 3
 /// keys it by the URL's hash (`CARD_URLHASH_STATUSES`). Only the migration reads it.
 pub const LEGACY_CARD_STATUSES: TableDefinition<'static, (&str, u64), ()> =
@@ -173,9 +178,6 @@ tables! {
     /// Activity ids already applied, with the time first seen: duplicates are dropped. Written
     /// until schema version 1; read until its entries expire (`SEEN_HASHES` now).
     SEEN_ACTIVITIES: &str => u64 = "activityuri_seenms";
-    /// Ids of remote objects that were deleted, with the time: a Delete that came before its
-    /// Create, or a late copy, does not bring the object back.
-    TOMBSTONES: &str => u64 = "objecturi_deletedms";
     /// Peers' delivery health: host to (consecutive failures, first failure ms, last failure ms).
     HOSTS: &str => (u32, u64, u64) = "host_failures";
 
@@ -345,4 +347,9 @@ tables! {
     /// so the sweep knows a card in use (schema version 3; the URL itself is in
     /// `STATUS_CARDS`, which a lookup compares, as `URIHASH_STATUSID` does).
     CARD_URLHASH_STATUSES: (u64, u64) => () = "cardurlhash_statusid";
+    /// Ids of remote objects that were deleted, as the first 8 bytes of their SHA-256, with the
+    /// time: a Delete that came before its Create, or a late copy, does not bring the object
+    /// back (schema version 3; 16 bytes an entry instead of the URI's ~100, as
+    /// `SEEN_HASHES`). A collision refuses one object in about 2^64 / (tombstones kept).
+    TOMBSTONE_HASHES: u64 => u64 = "objecthash_deletedms";
 }
