@@ -787,7 +787,7 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
     );
     let _ = writeln!(
         svg,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">database MB: allocated (solid), disk use (dashed), file length (dotted)</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">MB: allocated (solid), disk use (dashed), file (dotted)</text>",
         width / 2.0,
         height - 20.0,
         height / 2.0,
