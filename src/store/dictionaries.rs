@@ -37,7 +37,7 @@ pub const RETRAIN_MS: u64 = 7 * 24 * 3600 * 1000;
 /// Largest dictionary id: ids are the u16 of the record header.
 const DICTIONARY_ID_MAX: u16 = u16::MAX;
 
-fn meta_key(kind: &str) -> String {
+pub(crate) fn meta_key(kind: &str) -> String {
     format!("dictionary.{kind}")
 }
 

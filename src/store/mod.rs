@@ -195,8 +195,15 @@ impl Store {
                 tx.delete_table(schema::LEGACY_STATUS_URIS)?;
                 tx.delete_table(schema::LEGACY_CARD_STATUSES)?;
                 tx.delete_table(schema::LEGACY_TOMBSTONES)?;
+                // The remote-actor dictionary learnt PEM text, which no record holds now: with
+                // no active one, the next housekeeping round trains one on the DER records
+                // (`dictionary_due`) and its rewrite pass moves them; the old one stays until
+                // then for the records that name it.
+                tx.open_table(schema::META)?
+                    .remove(dictionaries::meta_key("remote_actor").as_str())?;
                 set_schema_version(tx, 3)
             })?;
+            self.load_dictionaries()?;
         }
         Ok(())
     }
@@ -580,6 +587,8 @@ mod tests {
                     old.insert(format!("https://a.example/notes/{n}").as_str(), n as u64)?;
                 }
                 queues::put_tombstone(tx, "https://a.example/notes/7", 1)?;
+                tx.open_table(schema::META)?
+                    .insert("dictionary.remote_actor", 9u16.to_be_bytes().as_slice())?;
                 Ok::<_, StoreError>(())
             })
             .unwrap();
@@ -601,6 +610,12 @@ mod tests {
                     assert_eq!(ms, n as u64);
                 }
                 assert!(!queues::is_tombstoned(tx, "https://a.example/notes/x")?);
+                // The actors' dictionary (of PEM keys) is retired, to be trained again.
+                assert!(
+                    tx.open_table(schema::META)?
+                        .get("dictionary.remote_actor")?
+                        .is_none()
+                );
                 Ok::<_, StoreError>(())
             })
             .unwrap();
