@@ -62,6 +62,7 @@ fn realistic_status() -> Status {
         edited_ms: None,
         quote_of: None,
         media_ids: Vec::new(),
+        uri: None,
     }
 }
 

@@ -56,8 +56,8 @@ pub fn status_uri(
     reader: &impl Reader,
     status: &Status,
 ) -> Result<Option<String>, AppError> {
-    if let Some(uri) = statuses::status_uri(reader, status.id)? {
-        return Ok(Some(uri));
+    if let Some(uri) = &status.uri {
+        return Ok(Some(uri.clone()));
     }
     let Some(account) = accounts::get_account(reader, status.account_id, app.bytes_max())? else {
         return Ok(None);

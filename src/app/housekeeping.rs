@@ -79,8 +79,8 @@ pub struct Cursors {
     accounts: u64,
     seen: Option<String>,
     seen_hashes: Option<u64>,
-    tombstones: Option<String>,
-    rewrite: [Option<u64>; 3],
+    tombstones: Option<u64>,
+    rewrite: [Option<u64>; crate::store::dictionaries::KINDS.len()],
     /// When the current (or last) pass of statuses, accounts and dedupe records started.
     passes_started_ms: [u64; 3],
     /// Where the pass of budget pruning goes on, what it deleted so far, and whether the last
@@ -210,18 +210,11 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
         now_ms,
     );
     let dedupe_steps = if dedupe_due { ROUND_STEPS_MAX } else { 0 };
-    for (table, days, cursor) in [
-        (
-            schema::SEEN_ACTIVITIES,
-            retention_config.seen_activity_days,
-            &mut cursors.seen,
-        ),
-        (
-            schema::TOMBSTONES,
-            retention_config.tombstone_days,
-            &mut cursors.tombstones,
-        ),
-    ] {
+    for (table, days, cursor) in [(
+        schema::SEEN_ACTIVITIES,
+        retention_config.seen_activity_days,
+        &mut cursors.seen,
+    )] {
         let cutoff = now_ms.saturating_sub(days * DAY_MS);
         for _ in 0..dedupe_steps {
             let (expired, next) = store.write(|tx| {
@@ -234,21 +227,28 @@ pub fn round(app: &App, cursors: &mut Cursors, now_ms: u64) -> Result<Round, App
             }
         }
     }
-    let seen_cutoff = now_ms.saturating_sub(retention_config.seen_activity_days * DAY_MS);
-    for _ in 0..dedupe_steps {
-        let (expired, next) = store.write(|tx| {
-            retention::expire_by_time_u64(
-                tx,
-                schema::SEEN_HASHES,
-                cursors.seen_hashes,
-                seen_cutoff,
-                STEP_SCAN_MAX,
-            )
-        })?;
-        done.dedupe_expired += expired;
-        cursors.seen_hashes = next;
-        if next.is_none() {
-            break;
+    for (table, days, cursor) in [
+        (
+            schema::SEEN_HASHES,
+            retention_config.seen_activity_days,
+            &mut cursors.seen_hashes,
+        ),
+        (
+            schema::TOMBSTONE_HASHES,
+            retention_config.tombstone_days,
+            &mut cursors.tombstones,
+        ),
+    ] {
+        let cutoff = now_ms.saturating_sub(days * DAY_MS);
+        for _ in 0..dedupe_steps {
+            let (expired, next) = store.write(|tx| {
+                retention::expire_by_time_u64(tx, table, *cursor, cutoff, STEP_SCAN_MAX)
+            })?;
+            done.dedupe_expired += expired;
+            *cursor = next;
+            if next.is_none() {
+                break;
+            }
         }
     }
     let idempotency_cutoff =
@@ -486,12 +486,25 @@ pub fn report(app: &App, now_ms: u64, days: u64) -> Result<String, AppError> {
         "table", "entries", "bytes", "bytes/day", "in 30 days"
     );
     let mut total_growth: i64 = 0;
-    let mut latest: Vec<&growth::Sample> = samples
+    let mut latest: Vec<growth::Sample> = samples
         .iter()
         .filter(|sample| sample.day_ms == last_day)
+        .cloned()
         .collect();
+    // An empty table has no row (`store::growth`): one sampled on the first day and not on
+    // the last shrank to nothing.
+    for old in samples.iter().filter(|sample| sample.day_ms == first_day) {
+        if !latest.iter().any(|sample| sample.table == old.table) {
+            latest.push(growth::Sample {
+                day_ms: last_day,
+                table: old.table.clone(),
+                entries: 0,
+                bytes: 0,
+            });
+        }
+    }
     latest.sort_by_key(|sample| std::cmp::Reverse(sample.bytes));
-    for sample in latest {
+    for sample in &latest {
         let first = samples
             .iter()
             .find(|old| old.table == sample.table && old.day_ms == first_day);

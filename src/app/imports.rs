@@ -145,7 +145,7 @@ pub fn export(app: &App, viewer: AccountId, kind: Kind) -> Result<String, AppErr
                     let Some(status) = statuses::get_status(tx, id, app.bytes_max())? else {
                         continue;
                     };
-                    let url = match statuses::status_uri(tx, id)? {
+                    let url = match status.uri.clone() {
                         Some(uri) => uri,
                         None => match account_of(status.account_id.0)? {
                             Some(author) => {

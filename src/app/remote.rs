@@ -117,7 +117,10 @@ pub fn upsert_actor_in(
             followers: input.followers.clone(),
             url: input.url.clone(),
             key_id: input.key_id.clone(),
-            public_key_pem: input.public_key_pem.clone(),
+            // A PEM that does not decode is kept as its text: it never verifies, so the actor's
+            // requests are refused until a refetch brings a usable key, as before.
+            public_key_der: crate::util::pem::public_key_der(&input.public_key_pem)
+                .unwrap_or_else(|| input.public_key_pem.clone().into_bytes()),
             fetched_ms: now,
         };
         accounts::put_remote_actor(tx, &actor)?;
@@ -315,6 +318,7 @@ pub fn create_status_in(
             edited_ms: input.updated_ms,
             quote_of,
             media_ids: Vec::new(),
+            uri: Some(input.uri.clone()),
         };
         let mut status = status;
         status.media_ids = super::media::insert_remote(app, tx, input.author, id, &input.media)?;
@@ -323,7 +327,6 @@ pub fn create_status_in(
             && !status.media_ids.is_empty()
             && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
-        statuses::put_status_uri(tx, id, &input.uri)?;
         super::cards::link(app, tx, &status)?;
         super::emoji::record_remote(
             app,
@@ -490,15 +493,17 @@ pub fn announce_in(
         return Ok(None);
     }
     let id = id_for_time(app, tx, published_ms)?;
-    let reblog = Status::reblog(
-        id,
-        actor,
-        original.id,
-        visibility,
-        published_ms.min(now_ms()),
-    );
+    let reblog = Status {
+        uri: Some(activity_uri.to_string()),
+        ..Status::reblog(
+            id,
+            actor,
+            original.id,
+            visibility,
+            published_ms.min(now_ms()),
+        )
+    };
     statuses::insert_status(tx, &reblog, false)?;
-    statuses::put_status_uri(tx, id, activity_uri)?;
     Edge::REBLOG.add(tx, actor.0, original.id.0, id.0)?;
     statuses::adjust_counts(tx, original.id, 0, 1, 0)?;
     accounts::adjust_counts(tx, actor, 1, 0, 0, Some(reblog.created_ms))?;

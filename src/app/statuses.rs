@@ -147,6 +147,7 @@ pub fn post(app: &App, author: AccountId, new: NewStatus) -> Result<StatusView, 
             edited_ms: None,
             quote_of: None,
             media_ids: new.media_ids.clone(),
+            uri: None,
         };
         super::media::attach(app, tx, author, status.id, &new.media_ids)?;
         statuses::insert_status(tx, &status, true)?;

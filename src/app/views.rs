@@ -264,7 +264,7 @@ fn status_view_inner(
     let remote_uri = if account.account.is_local() {
         None
     } else {
-        statuses::status_uri(reader, status.id)?
+        status.uri.clone()
     };
     let media = super::media::of_status(app, reader, &status.media_ids)?;
     let card = super::cards::of_status(app, reader, status.id)?;

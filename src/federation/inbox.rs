@@ -115,7 +115,7 @@ async fn lookup_key(
         return Err(FederationError::refused("the key is not the actor's"));
     }
     Ok((
-        PublicKey::from_pem(&actor.public_key_pem)?,
+        PublicKey::from_der(&actor.public_key_der)?,
         actor.uri,
         actor.fetched_ms,
     ))

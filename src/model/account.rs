@@ -140,7 +140,12 @@ pub struct RemoteActor {
     /// The profile page (`url`), shown to users.
     pub url: Option<String>,
     pub key_id: String,
-    pub public_key_pem: String,
+    /// The key as DER (`util::pem::public_key_der` of the actor's `publicKeyPem`): an SPKI,
+    /// or PKCS#1 for an `RSA PUBLIC KEY`; `sig::PublicKey::from_der` reads both. A PEM that
+    /// did not decode is kept as its text, which never verifies. PEM text until schema
+    /// version 3: DER is three quarters of its size and not base64, which zstd cannot shrink.
+    #[serde(with = "serde_bytes")]
+    pub public_key_der: Vec<u8>,
     /// When the document was last fetched or pushed to us.
     pub fetched_ms: u64,
 }

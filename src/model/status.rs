@@ -86,6 +86,11 @@ pub struct Status {
     /// version 1 was first written: older records lack it.
     #[serde(default)]
     pub media_ids: Vec<MediaId>,
+    /// The id (URI) of a remote status, or of the Announce of a remote reblog; `None` for a
+    /// local status, whose id is made from ours. In the record since schema version 3 (the
+    /// status dictionary compresses it with the rest); before, in a table of its own.
+    #[serde(default)]
+    pub uri: Option<String>,
 }
 
 impl Status {
@@ -116,6 +121,7 @@ impl Status {
             edited_ms: None,
             quote_of: None,
             media_ids: Vec::new(),
+            uri: None,
         }
     }
 }

@@ -17,7 +17,6 @@ pub mod webpush;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self as lc_signature, KeyPair as _, UnparsedPublicKey};
-use base64::Engine;
 
 /// The smallest RSA modulus we accept from a remote key. Mastodon, Pleroma, Misskey and
 /// GoToSocial all generate 2048-bit keys; 1024-bit RSA is below every current recommendation
@@ -240,6 +239,22 @@ impl PublicKey {
         })
     }
 
+    /// Parses a key stored as DER (`util::pem::public_key_der` of its PEM): an RSA or Ed25519
+    /// SubjectPublicKeyInfo, or a PKCS#1 RSA public key. The same checks as `from_pem`.
+    pub fn from_der(der: &[u8]) -> Result<PublicKey, SigError> {
+        if der.len() > PUBLIC_KEY_PEM_BYTES_MAX {
+            return Err(SigError::PublicKeyInvalid("key too long"));
+        }
+        let material = match der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+            Some(raw) => ed25519_material(raw)?,
+            None => rsa_material(der, RSA_KEY_BITS_MIN)?,
+        };
+        Ok(PublicKey {
+            material,
+            bound: None,
+        })
+    }
+
     /// Parses a FEP-521a `publicKeyMultibase`: `z` + base58btc of the multicodec prefix
     /// `0xed01` and the 32 bytes of an Ed25519 key.
     pub fn from_multibase(text: &str) -> Result<PublicKey, SigError> {
@@ -394,36 +409,15 @@ impl SigningKey {
 
 /// PEM armour (RFC 7468): base64 in lines of 64 characters.
 fn pem(label: &str, der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    crate::util::pem::encode(label, der)
 }
 
-/// The label and DER bytes of one PEM block. Lenient as RFC 7468 §3 asks of parsers: any line
-/// length, CRLF or LF, whitespace around the block; nothing but whitespace outside it.
+/// The label and DER bytes of one PEM block (`util::pem::decode`), refusing long ones.
 fn unpem(text: &str) -> Result<(&str, Vec<u8>), SigError> {
-    const MALFORMED: SigError = SigError::PublicKeyInvalid("malformed PEM");
     if text.len() > PUBLIC_KEY_PEM_BYTES_MAX {
         return Err(SigError::PublicKeyInvalid("PEM too long"));
     }
-    let text = text.trim();
-    let rest = text.strip_prefix("-----BEGIN ").ok_or(MALFORMED)?;
-    let (label, rest) = rest.split_once("-----").ok_or(MALFORMED)?;
-    let end = format!("-----END {label}-----");
-    let body = rest.strip_suffix(end.as_str()).ok_or(MALFORMED)?;
-    let body: String = body
-        .chars()
-        .filter(|character| !character.is_ascii_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| MALFORMED)?;
-    Ok((label, der))
+    crate::util::pem::decode(text).ok_or(SigError::PublicKeyInvalid("malformed PEM"))
 }
 
 #[cfg(test)]
@@ -459,6 +453,22 @@ mod tests {
         assert_eq!(pkcs1.default_algorithm(), Algorithm::RsaPkcs1Sha256);
         let ed25519 = PublicKey::from_pem(&fixture("rfc9421/keys/test-key-ed25519.pub.pem"));
         assert_eq!(ed25519.unwrap().default_algorithm(), Algorithm::Ed25519);
+
+        // Stored as DER, each reads back as the same key.
+        for path in [
+            "mastodon/keys/remote.domain-users-bob.pub.pem",
+            "rfc9421/keys/test-key-rsa.pub.pem",
+            "rfc9421/keys/test-key-ed25519.pub.pem",
+        ] {
+            let pem = fixture(path);
+            let der = crate::util::pem::public_key_der(&pem).unwrap();
+            assert_eq!(
+                PublicKey::from_der(&der).unwrap(),
+                PublicKey::from_pem(&pem).unwrap(),
+                "{path}"
+            );
+        }
+        assert!(PublicKey::from_der(b"pem").is_err());
 
         // The same key with CRLF line ends and other line lengths.
         let bob = fixture("mastodon/keys/remote.domain-users-bob.pub.pem");

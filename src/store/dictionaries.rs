@@ -16,11 +16,13 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use super::{Store, StoreError, records, schema};
 
 /// The kinds that get dictionaries, with their tables: the records a relay brings by the
-/// thousand. Small, rare records (users, apps, lists) are not worth one.
-pub const KINDS: [(&str, TableDefinition<'static, u64, &'static [u8]>); 3] = [
+/// thousand (a remote attachment's media record comes with one post in four). Small, rare
+/// records (users, apps, lists) are not worth one.
+pub const KINDS: [(&str, TableDefinition<'static, u64, &'static [u8]>); 4] = [
     ("status", schema::STATUSES),
     ("account", schema::ACCOUNTS),
     ("remote_actor", schema::REMOTE_ACTORS),
+    ("media", schema::MEDIA),
 ];
 /// Size of a trained dictionary, in bytes (zstd's recommendation for small records: ~100× a
 /// sample, at most a few dozen KiB). 16 KiB measured best on statuses (benches/codec.rs).
@@ -35,7 +37,7 @@ pub const RETRAIN_MS: u64 = 7 * 24 * 3600 * 1000;
 /// Largest dictionary id: ids are the u16 of the record header.
 const DICTIONARY_ID_MAX: u16 = u16::MAX;
 
-fn meta_key(kind: &str) -> String {
+pub(crate) fn meta_key(kind: &str) -> String {
     format!("dictionary.{kind}")
 }
 
@@ -261,6 +263,7 @@ mod tests {
             edited_ms: None,
             quote_of: None,
             media_ids: Vec::new(),
+            uri: None,
         }
     }
 

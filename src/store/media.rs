@@ -396,23 +396,35 @@ pub fn set_status_card(
     status: StatusId,
     url: Option<&str>,
 ) -> Result<(), StoreError> {
+    use super::statuses::uri_hash;
     let mut links = tx.open_table(schema::STATUS_CARDS)?;
-    let mut reverse = tx.open_table(schema::CARD_STATUSES)?;
+    let mut reverse = tx.open_table(schema::CARD_URLHASH_STATUSES)?;
     if let Some(old) = links.remove(status.0)? {
-        reverse.remove((old.value(), status.0))?;
+        reverse.remove((uri_hash(old.value()), status.0))?;
     }
     if let Some(url) = url {
         links.insert(status.0, url)?;
-        reverse.insert((url, status.0), ())?;
+        reverse.insert((uri_hash(url), status.0), ())?;
     }
     Ok(())
 }
 
-/// Whether any status links to `url`.
+/// Whether any status links to `url`: candidates by the URL's hash, each confirmed by the
+/// URL its status links to (a collision costs a read, never a card wrongly kept in use).
 pub fn card_in_use(reader: &impl Reader, url: &str) -> Result<bool, StoreError> {
-    let table = reader.table(schema::CARD_STATUSES)?;
-    let mut range = table.range((url, 0u64)..=(url, u64::MAX))?;
-    Ok(range.next().transpose()?.is_some())
+    let hash = super::statuses::uri_hash(url);
+    let table = reader.table(schema::CARD_URLHASH_STATUSES)?;
+    let links = reader.table(schema::STATUS_CARDS)?;
+    for entry in table.range((hash, 0u64)..=(hash, u64::MAX))? {
+        let status = entry?.0.value().1;
+        if links
+            .get(status)?
+            .is_some_and(|linked| linked.value() == url)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 pub fn queue_card(tx: &WriteTransaction, due_ms: u64, url: &str) -> Result<(), StoreError> {

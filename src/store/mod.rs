@@ -43,6 +43,8 @@ pub use edges::{
     set_mute_hides_notifications,
 };
 pub use records::Record;
+
+use crate::model;
 use redb::{
     Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value, WriteTransaction,
 };
@@ -128,14 +130,17 @@ impl Store {
             record_bytes_max,
             dictionaries: std::sync::RwLock::default(),
         };
-        store.migrate()?;
+        let found = store.create_tables()?;
+        // Migrations that rewrite records decode and encode them with the dictionaries.
         store.load_dictionaries()?;
+        store.migrate(found)?;
         Ok(store)
     }
 
-    /// Creates every table of the schema and brings the data to `SCHEMA_VERSION`.
-    /// A database written by a newer Skerry is refused rather than misread.
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Creates every table of the schema and returns the schema version the database had
+    /// (`None`: a new one, now at `SCHEMA_VERSION`). Migrations of a single transaction run
+    /// here; a database written by a newer Skerry is refused rather than misread.
+    fn create_tables(&self) -> Result<Option<u64>, StoreError> {
         self.write(|tx| {
             struct Create<'t>(&'t WriteTransaction);
             impl schema::TableVisitor for Create<'_> {
@@ -150,25 +155,58 @@ impl Store {
             schema::visit_tables(&mut Create(tx))?;
             let found = schema_version(tx)?;
             match found {
-                None => set_schema_version(tx, schema::SCHEMA_VERSION),
+                None => set_schema_version(tx, schema::SCHEMA_VERSION)?,
                 Some(version) if version > schema::SCHEMA_VERSION => {
-                    Err(StoreError::SchemaTooNew {
+                    return Err(StoreError::SchemaTooNew {
                         found: version,
                         supported: schema::SCHEMA_VERSION,
-                    })
+                    });
                 }
-                // Version 1 is the first; later versions add their steps here, oldest first.
+                // Version 1 is the first.
                 Some(version) => {
                     if version < 2 {
                         migrate_uri_index(tx)?;
+                        set_schema_version(tx, 2)?;
                     }
-                    if version < schema::SCHEMA_VERSION {
-                        set_schema_version(tx, schema::SCHEMA_VERSION)?;
-                    }
-                    Ok(())
                 }
             }
+            Ok(found)
         })
+    }
+
+    /// Brings the data of a database that had schema version `found` to `SCHEMA_VERSION`, in
+    /// bounded transactions; each step is resumable, so a crash in the middle leaves a
+    /// database that the next open finishes. The version is set when all steps are done.
+    fn migrate(&self, found: Option<u64>) -> Result<(), StoreError> {
+        let Some(version) = found else {
+            return Ok(());
+        };
+        if version < 3 {
+            while self.write(|tx| migrate_status_uris(tx, self.record_bytes_max))? {}
+            let mut from = Some(0);
+            while let Some(start) = from {
+                from = self.write(|tx| migrate_card_index(tx, start))?;
+            }
+            let mut from = Some(0);
+            while let Some(start) = from {
+                from = self.write(|tx| migrate_actor_keys(tx, start, self.record_bytes_max))?;
+            }
+            while self.write(migrate_tombstones)? {}
+            self.write(|tx| {
+                tx.delete_table(schema::LEGACY_STATUS_URIS)?;
+                tx.delete_table(schema::LEGACY_CARD_STATUSES)?;
+                tx.delete_table(schema::LEGACY_TOMBSTONES)?;
+                // The remote-actor dictionary learnt PEM text, which no record holds now: with
+                // no active one, the next housekeeping round trains one on the DER records
+                // (`dictionary_due`) and its rewrite pass moves them; the old one stays until
+                // then for the records that name it.
+                tx.open_table(schema::META)?
+                    .remove(dictionaries::meta_key("remote_actor").as_str())?;
+                set_schema_version(tx, 3)
+            })?;
+            self.load_dictionaries()?;
+        }
+        Ok(())
     }
 
     /// Runs `change` in one write transaction and commits it durably (two-phase commit,
@@ -209,17 +247,145 @@ impl Store {
 }
 
 /// Schema 1 to 2: the URI → status index becomes (hash of the URI, status id) with an empty
-/// value, so a remote status's URI is stored once (`STATUS_URIS`).
+/// value, so a remote status's URI is stored once (`LEGACY_STATUS_URIS`).
 fn migrate_uri_index(tx: &WriteTransaction) -> Result<(), StoreError> {
     const OLD: TableDefinition<'static, &str, u64> = TableDefinition::new("uri_statusid");
     let mut index = tx.open_table(schema::URIHASH_STATUSID)?;
-    for entry in tx.open_table(schema::STATUS_URIS)?.iter()? {
+    for entry in tx.open_table(schema::LEGACY_STATUS_URIS)?.iter()? {
         let (id, uri) = entry?;
         index.insert((statuses::uri_hash(uri.value()), id.value()), ())?;
     }
     drop(index);
     tx.delete_table(OLD)?;
     Ok(())
+}
+
+/// Statuses moved per transaction by the version-3 migration: a few MB of dirty pages.
+const MIGRATION_BATCH: usize = 2_000;
+
+/// Schema 2 to 3, one batch: moves the URIs of up to `MIGRATION_BATCH` remote statuses from
+/// `LEGACY_STATUS_URIS` into their records (`Status::uri`), re-encoded with the active status
+/// dictionary, and removes their rows. Returns whether rows were left to move. A URI whose
+/// status is gone loses its hash index entry too.
+fn migrate_status_uris(tx: &WriteTransaction, bytes_max: usize) -> Result<bool, StoreError> {
+    let mut uris = tx.open_table(schema::LEGACY_STATUS_URIS)?;
+    let mut batch = Vec::with_capacity(MIGRATION_BATCH);
+    for entry in uris.iter()?.take(MIGRATION_BATCH) {
+        let (id, uri) = entry?;
+        batch.push((id.value(), uri.value().to_string()));
+    }
+    for (id, uri) in &batch {
+        match statuses::get_status(tx, model::StatusId(*id), bytes_max)? {
+            Some(mut status) => {
+                status.uri = Some(uri.clone());
+                statuses::update_status(tx, &status)?;
+            }
+            None => {
+                tx.open_table(schema::URIHASH_STATUSID)?
+                    .remove((statuses::uri_hash(uri), *id))?;
+            }
+        }
+        uris.remove(*id)?;
+    }
+    Ok(redb::ReadableTableMetadata::len(&uris)? > 0)
+}
+
+/// Schema 2 to 3, one batch: indexes the card links of up to `MIGRATION_BATCH` statuses from
+/// `from` on by the URL's hash (`CARD_URLHASH_STATUSES`, rebuilt from `STATUS_CARDS`; the
+/// old index by URL text is deleted after the last batch). Returns where to go on.
+fn migrate_card_index(tx: &WriteTransaction, from: u64) -> Result<Option<u64>, StoreError> {
+    let links = tx.open_table(schema::STATUS_CARDS)?;
+    let mut index = tx.open_table(schema::CARD_URLHASH_STATUSES)?;
+    for (seen, entry) in links.range(from..)?.enumerate() {
+        let (status, url) = entry?;
+        if seen >= MIGRATION_BATCH {
+            return Ok(Some(status.value()));
+        }
+        index.insert((statuses::uri_hash(url.value()), status.value()), ())?;
+    }
+    Ok(None)
+}
+
+/// Schema 2 to 3, one batch: up to `MIGRATION_BATCH` tombstones from `LEGACY_TOMBSTONES` to
+/// `TOMBSTONE_HASHES` (keyed by the URI's hash), the later time kept if both have one.
+/// Returns whether rows were left to move.
+fn migrate_tombstones(tx: &WriteTransaction) -> Result<bool, StoreError> {
+    let mut old = tx.open_table(schema::LEGACY_TOMBSTONES)?;
+    let mut batch = Vec::with_capacity(MIGRATION_BATCH);
+    for entry in old.iter()?.take(MIGRATION_BATCH) {
+        let (uri, deleted_ms) = entry?;
+        batch.push((uri.value().to_string(), deleted_ms.value()));
+    }
+    let mut hashes = tx.open_table(schema::TOMBSTONE_HASHES)?;
+    for (uri, deleted_ms) in &batch {
+        let hash = statuses::uri_hash(uri);
+        let known = hashes.get(hash)?.map_or(0, |value| value.value());
+        hashes.insert(hash, known.max(*deleted_ms))?;
+        old.remove(uri.as_str())?;
+    }
+    Ok(redb::ReadableTableMetadata::len(&old)? > 0)
+}
+
+/// A remote actor's record as schema version 2 wrote it: the key as PEM text, where version
+/// 3 has its DER (`model::RemoteActor::public_key_der`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RemoteActorV2 {
+    account_id: model::AccountId,
+    uri: String,
+    inbox: String,
+    shared_inbox: Option<String>,
+    followers: Option<String>,
+    url: Option<String>,
+    key_id: String,
+    public_key_pem: String,
+    fetched_ms: u64,
+}
+
+impl Record for RemoteActorV2 {
+    const KIND: &'static str = "remote_actor";
+}
+
+/// Schema 2 to 3, one batch: remote actors' keys from PEM to DER, for up to
+/// `MIGRATION_BATCH` actors from `from` on; returns where to go on. A record that does not
+/// read as version 2 was moved already (by a batch before a crash) and is left alone; one that
+/// does is rewritten, which is idempotent: a key whose PEM does not decode is kept as its
+/// bytes, and so is a DER that happens to read as text.
+fn migrate_actor_keys(
+    tx: &WriteTransaction,
+    from: u64,
+    bytes_max: usize,
+) -> Result<Option<u64>, StoreError> {
+    let mut moved = Vec::new();
+    let mut next = None;
+    {
+        let actors = tx.open_table(schema::REMOTE_ACTORS)?;
+        for (seen, entry) in actors.range(from..)?.enumerate() {
+            let (key, bytes) = entry?;
+            if seen >= MIGRATION_BATCH {
+                next = Some(key.value());
+                break;
+            }
+            let Ok(old) = records::decode::<RemoteActorV2>(bytes.value(), bytes_max) else {
+                continue;
+            };
+            moved.push(model::RemoteActor {
+                account_id: old.account_id,
+                uri: old.uri,
+                inbox: old.inbox,
+                shared_inbox: old.shared_inbox,
+                followers: old.followers,
+                url: old.url,
+                key_id: old.key_id,
+                public_key_der: crate::util::pem::public_key_der(&old.public_key_pem)
+                    .unwrap_or_else(|| old.public_key_pem.into_bytes()),
+                fetched_ms: old.fetched_ms,
+            });
+        }
+    }
+    for actor in &moved {
+        put_record(tx, schema::REMOTE_ACTORS, actor.account_id.0, actor)?;
+    }
+    Ok(next)
 }
 
 fn schema_version(reader: &impl Reader) -> Result<Option<u64>, StoreError> {
@@ -404,6 +570,56 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let store = Store::open(&directory.path().join("test.redb"), 4 << 20, 1 << 20).unwrap();
         (directory, store)
+    }
+
+    /// Tombstones of schema 2 (by URI) move to their hashes in batches when the database is
+    /// opened; a URI tombstoned in both keeps the later time; the old table goes.
+    #[test]
+    fn schema_2_tombstones_move_to_their_hashes() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("test.redb");
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        let count = MIGRATION_BATCH + 500;
+        store
+            .write(|tx| {
+                set_schema_version(tx, 2)?;
+                let mut old = tx.open_table(schema::LEGACY_TOMBSTONES)?;
+                for n in 0..count {
+                    old.insert(format!("https://a.example/notes/{n}").as_str(), n as u64)?;
+                }
+                queues::put_tombstone(tx, "https://a.example/notes/7", 1)?;
+                tx.open_table(schema::META)?
+                    .insert("dictionary.remote_actor", 9u16.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path, 4 << 20, 1 << 20).unwrap();
+        store
+            .read(|tx| {
+                assert_eq!(schema_version(tx)?, Some(schema::SCHEMA_VERSION));
+                assert!(
+                    tx.list_tables()?
+                        .all(|table| redb::TableHandle::name(&table) != "objecturi_deletedms")
+                );
+                let hashes = tx.open_table(schema::TOMBSTONE_HASHES)?;
+                assert_eq!(redb::ReadableTableMetadata::len(&hashes)?, count as u64);
+                for n in [0, 7, count - 1] {
+                    let uri = format!("https://a.example/notes/{n}");
+                    assert!(queues::is_tombstoned(tx, &uri)?);
+                    let ms = hashes.get(statuses::uri_hash(&uri))?.unwrap().value();
+                    assert_eq!(ms, n as u64);
+                }
+                assert!(!queues::is_tombstoned(tx, "https://a.example/notes/x")?);
+                // The actors' dictionary (of PEM keys) is retired, to be trained again.
+                assert!(
+                    tx.open_table(schema::META)?
+                        .get("dictionary.remote_actor")?
+                        .is_none()
+                );
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
     }
 
     #[test]

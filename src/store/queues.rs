@@ -229,11 +229,16 @@ pub fn record_host_success(tx: &WriteTransaction, host: &str) -> Result<(), Stor
     Ok(())
 }
 
+/// Remembers that the object `uri` was deleted (`TOMBSTONE_HASHES`, by the URI's hash).
 pub fn put_tombstone(tx: &WriteTransaction, uri: &str, now_ms: u64) -> Result<(), StoreError> {
-    tx.open_table(schema::TOMBSTONES)?.insert(uri, now_ms)?;
+    tx.open_table(schema::TOMBSTONE_HASHES)?
+        .insert(super::statuses::uri_hash(uri), now_ms)?;
     Ok(())
 }
 
 pub fn is_tombstoned(reader: &impl Reader, uri: &str) -> Result<bool, StoreError> {
-    Ok(reader.table(schema::TOMBSTONES)?.get(uri)?.is_some())
+    Ok(reader
+        .table(schema::TOMBSTONE_HASHES)?
+        .get(super::statuses::uri_hash(uri))?
+        .is_some())
 }

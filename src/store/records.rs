@@ -390,7 +390,7 @@ impl Record for model::Status {
 impl Record for model::RemoteActor {
     const KIND: &'static str = "remote_actor";
     fn check(&self) -> Result<(), &'static str> {
-        if self.uri.is_empty() || self.inbox.is_empty() || self.public_key_pem.is_empty() {
+        if self.uri.is_empty() || self.inbox.is_empty() || self.public_key_der.is_empty() {
             return Err("remote actor without id, inbox or key");
         }
         Ok(())
@@ -720,6 +720,7 @@ mod tests {
             edited_ms: None,
             quote_of: None,
             media_ids: Vec::new(),
+            uri: None,
         }
     }
 
@@ -734,13 +735,19 @@ mod tests {
         }
     }
 
-    /// A status written before `quote_of` existed (16 fields), or before `media_ids` (17),
-    /// still decodes.
+    /// A status written before `quote_of` existed (16 fields), before `media_ids` (17), or
+    /// before `uri` (18, schema version 2) still decodes.
     #[test]
     fn statuses_without_the_quote_field_stay_readable() {
         let record = status("older");
         let mut fields = rmp_serde::to_vec(&record).unwrap();
-        // Drop the last field (media_ids = []) and shrink the array header from 18 to 17.
+        // Drop the last field (uri = nil) and shrink the array header from 19 to 18.
+        assert_eq!(fields.pop(), Some(0xc0));
+        fields[2] = 18;
+        let mut bytes = vec![FORMAT_VERSION, 0, 0, 0];
+        bytes.extend_from_slice(&fields);
+        assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), record);
+        // Then media_ids = []: 17 fields.
         assert_eq!(fields.pop(), Some(0x90));
         fields[2] = 17;
         let mut bytes = vec![FORMAT_VERSION, 0, 0, 0];
@@ -782,8 +789,8 @@ mod tests {
         let bytes = encode(&status("hello")).unwrap();
         let expected = status("hello");
         assert_eq!(decode::<Status>(&bytes, 1 << 20).unwrap(), expected);
-        // The positional layout: a MessagePack array16 of 18 fields, no field names on disk.
-        assert_eq!(bytes[4..7], [0xdc, 0, 18]);
+        // The positional layout: a MessagePack array16 of 19 fields, no field names on disk.
+        assert_eq!(bytes[4..7], [0xdc, 0, 19]);
         assert!(!bytes.windows(7).any(|window| window == b"content"));
     }
 

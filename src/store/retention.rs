@@ -572,7 +572,7 @@ mod tests {
                 followers: None,
                 url: None,
                 key_id: "k".into(),
-                public_key_pem: "pem".into(),
+                public_key_der: b"der".to_vec(),
                 fetched_ms: 1,
             },
         )
@@ -599,10 +599,9 @@ mod tests {
             edited_ms: None,
             quote_of: None,
             media_ids: Vec::new(),
+            uri: Some(format!("https://remote.example/s/{seq}")),
         };
         statuses::insert_status(tx, &status, author == LOCAL).unwrap();
-        statuses::put_status_uri(tx, status.id, &format!("https://remote.example/s/{seq}"))
-            .unwrap();
         status
     }
 

@@ -12,7 +12,22 @@ use redb::{Key, TableDefinition, Value};
 use super::StoreError;
 
 /// Bumped when the on-disk layout changes; `store::migrate` knows every older version.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
+
+/// The id (URI) of a remote status, until schema version 2: version 3 moved it into the
+/// status record (`Status::uri`) and deleted the table. Only the migration reads it.
+pub const LEGACY_STATUS_URIS: TableDefinition<'static, u64, &str> =
+    TableDefinition::new("statusid_uri");
+
+/// Tombstones by the object's URI, until schema version 2: version 3 keys them by the URI's
+/// hash (`TOMBSTONE_HASHES`). Only the migration reads it.
+pub const LEGACY_TOMBSTONES: TableDefinition<'static, &str, u64> =
+    TableDefinition::new("objecturi_deletedms");
+
+/// The statuses that link to a card by the URL's text, until schema version 2: version 3
+/// keys it by the URL's hash (`CARD_URLHASH_STATUSES`). Only the migration reads it.
+pub const LEGACY_CARD_STATUSES: TableDefinition<'static, (&str, u64), ()> =
+    TableDefinition::new("cardurl_statusid");
 
 macro_rules! tables {
     ($($(#[doc = $doc:literal])* $name:ident: $key:ty => $value:ty = $table:literal;)*) => {
@@ -57,8 +72,6 @@ tables! {
 
     /// Status records (`model::Status`).
     STATUSES: u64 => &[u8] = "statusid_status";
-    /// The id (URI) of a remote status.
-    STATUS_URIS: u64 => &str = "statusid_uri";
     /// Replies, reblogs, favourites of a status.
     STATUS_COUNTS: u64 => (u32, u32, u32) = "statusid_counts";
     /// Statuses (and reblogs) of an account.
@@ -165,9 +178,6 @@ tables! {
     /// Activity ids already applied, with the time first seen: duplicates are dropped. Written
     /// until schema version 1; read until its entries expire (`SEEN_HASHES` now).
     SEEN_ACTIVITIES: &str => u64 = "activityuri_seenms";
-    /// Ids of remote objects that were deleted, with the time: a Delete that came before its
-    /// Create, or a late copy, does not bring the object back.
-    TOMBSTONES: &str => u64 = "objecturi_deletedms";
     /// Peers' delivery health: host to (consecutive failures, first failure ms, last failure ms).
     HOSTS: &str => (u32, u64, u64) = "host_failures";
 
@@ -282,7 +292,8 @@ tables! {
     DICTIONARIES: u16 => (&str, u64, &[u8]) = "dictionaryid_kind_trainedms_dictionary";
     /// A remote status's id (URI), as the first 8 bytes of its SHA-256, to its status id: a
     /// compact index that replaces a second copy of the URI (schema version 2). A lookup
-    /// compares `STATUS_URIS` of each candidate, so a collision costs a read, never a wrong id.
+    /// compares the URI in each candidate's record (`Status::uri`), so a collision costs a
+    /// read, never a wrong id.
     URIHASH_STATUSID: (u64, u64) => () = "urihash_statusid";
     /// Daily samples of every table (`store::growth`): (day start ms, table) to (entries,
     /// bytes of keys, values and B-tree structure).
@@ -329,8 +340,6 @@ tables! {
     /// Cards waiting for the card job: (due ms, URL). A card's fetch is retried later (a
     /// busy host) by moving its key.
     CARDS_DUE: (u64, &str) => () = "duems_cardurl";
-    /// The statuses that link to a card: (URL, status id), so the sweep knows a card in use.
-    CARD_STATUSES: (&str, u64) => () = "cardurl_statusid";
     /// Custom emojis (`model::CustomEmoji`) by (domain, shortcode); the domain is empty for
     /// ours.
     EMOJIS: (&str, &str) => &[u8] = "domain_shortcode_emoji";
@@ -339,4 +348,13 @@ tables! {
     /// emoji sweep (`app::emoji::sweep_step`) against the text it names, and removed there
     /// once stale; nothing else deletes it.
     EMOJI_USES: (&str, &str, u64) => () = "domain_shortcode_referrer_emojiuse";
+    /// The statuses that link to a card: (first 8 bytes of the SHA-256 of the URL, status id),
+    /// so the sweep knows a card in use (schema version 3; the URL itself is in
+    /// `STATUS_CARDS`, which a lookup compares, as `URIHASH_STATUSID` does).
+    CARD_URLHASH_STATUSES: (u64, u64) => () = "cardurlhash_statusid";
+    /// Ids of remote objects that were deleted, as the first 8 bytes of their SHA-256, with the
+    /// time: a Delete that came before its Create, or a late copy, does not bring the object
+    /// back (schema version 3; 16 bytes an entry instead of the URI's ~100, as
+    /// `SEEN_HASHES`). A collision refuses one object in about 2^64 / (tombstones kept).
+    TOMBSTONE_HASHES: u64 => u64 = "objecthash_deletedms";
 }

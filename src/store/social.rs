@@ -18,7 +18,11 @@ pub fn put_edit(
     kept_max: usize,
 ) -> Result<(), StoreError> {
     let id = previous.id.0;
-    let bytes = records::encode(previous)?;
+    // A remote status's URI is in its current record: earlier versions do not repeat it.
+    let bytes = records::encode(&Status {
+        uri: None,
+        ..previous.clone()
+    })?;
     let mut table = tx.open_table(schema::STATUS_EDITS)?;
     table.insert((id, edited_ms), bytes.as_slice())?;
     // Only the newest `kept_max` versions stay: a status edited in a loop must not grow

@@ -25,6 +25,10 @@ pub fn insert_status(
 ) -> Result<(), StoreError> {
     let id = status.id.0;
     put_record(tx, schema::STATUSES, id, status)?;
+    if let Some(uri) = &status.uri {
+        tx.open_table(schema::URIHASH_STATUSID)?
+            .insert((uri_hash(uri), id), ())?;
+    }
     tx.open_table(schema::ACCOUNT_STATUSES)?
         .insert((status.account_id.0, id), ())?;
     if status.reblog_of.is_none() && status.visibility == Visibility::Public {
@@ -44,7 +48,8 @@ pub fn insert_status(
     Ok(())
 }
 
-/// Replaces the record of an existing status (an edit); indexes stay as they are.
+/// Replaces the record of an existing status (an edit); indexes stay as they are, so its
+/// `uri` must not change.
 pub fn update_status(tx: &WriteTransaction, status: &Status) -> Result<(), StoreError> {
     put_record(tx, schema::STATUSES, status.id.0, status)
 }
@@ -57,9 +62,9 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     tx.open_table(schema::STATUS_COUNTS)?.remove(id)?;
     tx.open_table(schema::REACTIONS)?
         .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
-    if let Some(uri) = tx.open_table(schema::STATUS_URIS)?.remove(id)? {
+    if let Some(uri) = &status.uri {
         tx.open_table(schema::URIHASH_STATUSID)?
-            .remove((uri_hash(uri.value()), id))?;
+            .remove((uri_hash(uri), id))?;
     }
     tx.open_table(schema::ACCOUNT_STATUSES)?
         .remove((status.account_id.0, id))?;
@@ -76,8 +81,8 @@ pub fn delete_status(tx: &WriteTransaction, status: &Status) -> Result<(), Store
     // The card stays (other statuses may link to it); the media sweep drops cards no status
     // names any more.
     if let Some(url) = tx.open_table(schema::STATUS_CARDS)?.remove(id)? {
-        tx.open_table(schema::CARD_STATUSES)?
-            .remove((url.value(), id))?;
+        tx.open_table(schema::CARD_URLHASH_STATUSES)?
+            .remove((uri_hash(url.value()), id))?;
     }
     Ok(())
 }
@@ -179,14 +184,6 @@ pub fn ensure_tag(tx: &WriteTransaction, name: &str) -> Result<TagId, StoreError
     Ok(TagId(next))
 }
 
-/// Records the id (URI) of a remote status: the URI once, and its hash as an index.
-pub fn put_status_uri(tx: &WriteTransaction, id: StatusId, uri: &str) -> Result<(), StoreError> {
-    tx.open_table(schema::STATUS_URIS)?.insert(id.0, uri)?;
-    tx.open_table(schema::URIHASH_STATUSID)?
-        .insert((uri_hash(uri), id.0), ())?;
-    Ok(())
-}
-
 /// The first 8 bytes of the SHA-256 of a URI: the key of `URIHASH_STATUSID`. A stable hash
 /// (not std's, which may change between Rust releases), since it is stored.
 pub fn uri_hash(uri: &str) -> u64 {
@@ -196,22 +193,25 @@ pub fn uri_hash(uri: &str) -> u64 {
     u64::from_be_bytes(first)
 }
 
-/// The stored id (URI) of a remote status.
+/// Cap on the decompressed size of a status read to compare its URI. Records were capped by
+/// `storage.record_bytes_max` when written; this only stops a corrupt frame from inflating
+/// without bound, and is well above any setting of that option that makes sense.
+const URI_RECORD_BYTES_MAX: usize = 64 << 20;
+
+/// The stored id (URI) of a remote status (`None` for a local one, or a missing status).
 pub fn status_uri(reader: &impl Reader, id: StatusId) -> Result<Option<String>, StoreError> {
-    Ok(reader
-        .table(schema::STATUS_URIS)?
-        .get(id.0)?
-        .map(|uri| uri.value().to_string()))
+    Ok(get_status(reader, id, URI_RECORD_BYTES_MAX)?.and_then(|status| status.uri))
 }
 
+/// The status whose id (URI) is `uri`: candidates by the URI's hash, each confirmed by the
+/// URI in its record.
 pub fn status_id_by_uri(reader: &impl Reader, uri: &str) -> Result<Option<StatusId>, StoreError> {
     let hash = uri_hash(uri);
     let index = reader.table(schema::URIHASH_STATUSID)?;
-    let uris = reader.table(schema::STATUS_URIS)?;
     for entry in index.range((hash, 0)..=(hash, u64::MAX))? {
-        let id = entry?.0.value().1;
-        if uris.get(id)?.is_some_and(|stored| stored.value() == uri) {
-            return Ok(Some(StatusId(id)));
+        let id = StatusId(entry?.0.value().1);
+        if status_uri(reader, id)?.as_deref() == Some(uri) {
+            return Ok(Some(id));
         }
     }
     Ok(None)

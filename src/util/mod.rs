@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod ids;
 pub mod lenient;
+pub mod pem;
 pub mod random;
 pub mod time;
 pub mod units;

@@ -3,9 +3,14 @@
 //! housekeeping job (`app::housekeeping::round`) every simulated hour.
 //!
 //! Three runs: retention off, retention on, retention on with a disk budget. Writes
-//! `OUT/growth.csv` (database size per simulated day and run), `OUT/growth.svg` (the chart) and
-//! `OUT/bytes-per-status.md`: the same statuses as raw JSON, as zstd JSON, in SQLite with a
-//! GoToSocial-like schema, and in Skerry with all its indexes.
+//! `OUT/growth.csv` (database size per simulated day and run: file length, allocated bytes,
+//! disk use), `OUT/growth.svg` (the chart), `OUT/tables-RUN.txt` (the largest tables at the
+//! end) and `OUT/bytes-per-status.md`: the same statuses as raw JSON, as zstd JSON, in SQLite
+//! with a GoToSocial-like schema, and in Skerry with all its indexes, by allocated bytes, by
+//! disk use and by file length.
+//!
+//! Every simulated actor has a public key of its own (random, of a real key's shape), as real
+//! peers do: a dictionary cannot learn them.
 //!
 //! Statuses are the Notes of `../shared/fixtures/activitypub` (all software), each sent again
 //! under new ids by authors drawn from a skewed pool, as a relay delivers them: mostly
@@ -39,9 +44,45 @@ const HOSTS: usize = 200;
 /// Authors the local user follows (the last of the pool, who post rarely: relay traffic
 /// dwarfs what an instance's users follow).
 const FOLLOWED: usize = 20;
-/// A 2048-bit RSA public key of a real actor (GoToSocial fixture), so actor records have the
-/// real size.
-const PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzGB3yDvMl+8p+ViutVRG\nVDl9FO7ZURYXnwB3TedJs/Ft/Hdi7ZfGLMBKBVsU2yWTSzhF8m1ycBDwRuUcD8xS\nqJnXNgPhAd9YKLGDQPmAmPSBEJjCYTI5GY65TpwHGLmRnt2kvF2YUI1F4B0PpWTh\nwJo6DHLs1AjxkTvlcS1gF87XJ0nbdj7GkcDpxE55Vr4iJZ3UHjRlwv4ZmtFfdgrh\nwYS7LPH5Vd0LZ0MpKXFhjPhmZjrsHCTvV8SmT4PQrLuRXnA6GCLb4jm5dUyCkZVm\nCc0eMYYmbpu3bbZGlN1MrDmGmtdBN5nNtDUsVwdmQDT0vmhC69xcLOlWA27jF/I2\n8QIDAQAB\n-----END PUBLIC KEY-----\n";
+/// The DER of an RSA-2048 SubjectPublicKeyInfo before the modulus: SEQUENCE, the
+/// rsaEncryption AlgorithmIdentifier, BIT STRING, RSAPublicKey SEQUENCE, INTEGER of 257
+/// bytes (a zero, then the 256 bytes of the modulus).
+const SPKI_RSA_2048_HEAD: [u8; 33] = [
+    0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+    0x01, 0x05, 0x00, 0x03, 0x82, 0x01, 0x0f, 0x00, 0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01,
+    0x00,
+];
+/// The public exponent 65537 that ends it.
+const SPKI_RSA_2048_TAIL: [u8; 5] = [0x02, 0x03, 0x01, 0x00, 0x01];
+
+/// A public key of the shape real actors have (an RSA-2048 SPKI as PEM) and its own random
+/// modulus, so that no actor shares its key with another: the dictionaries cannot learn keys,
+/// as with real peers. Nothing verifies signatures here, so the key need not be a real one.
+fn public_key_pem(index: usize) -> String {
+    use base64::Engine;
+    let mut random = Random(
+        0x6b65_795f_0000_0000
+            ^ (index as u64)
+                .wrapping_add(1)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    );
+    let mut der = SPKI_RSA_2048_HEAD.to_vec();
+    for _ in 0..256 / 8 {
+        der.extend_from_slice(&random.next().to_be_bytes());
+    }
+    // The top bit set: a 2048-bit modulus, odd as an RSA modulus is.
+    der[SPKI_RSA_2048_HEAD.len()] |= 0x80;
+    *der.last_mut().expect("256 bytes") |= 1;
+    der.extend_from_slice(&SPKI_RSA_2048_TAIL);
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
+}
 
 struct Options {
     days: u64,
@@ -225,7 +266,11 @@ fn config(directory: &Path, retention_days: u64, budget_bytes: u64) -> anyhow::R
 #[derive(Clone, Debug, Default)]
 struct Day {
     day: u64,
+    /// The file's length.
     file_bytes: u64,
+    /// What the file occupies on disk (`st_blocks` × 512, as `du` counts): redb grows the file
+    /// with `set_len`, so the tail past the pages written is a hole that takes no blocks.
+    disk_bytes: u64,
     allocated_bytes: u64,
     statuses: u64,
     accounts: u64,
@@ -245,6 +290,8 @@ struct Run {
     /// at the end.
     file_bytes_max: u64,
     file_bytes: u64,
+    /// Disk use of the file at the end (`Day::disk_bytes`).
+    disk_bytes: u64,
     /// Process CPU seconds per simulated day (ingest and housekeeping), one per day.
     cpu_seconds_per_day: Vec<f64>,
     /// Resident memory at the end of the run, before the comparisons.
@@ -286,7 +333,7 @@ async fn ensure_author(app: &App, index: usize) -> anyhow::Result<()> {
         followers: Some(format!("{uri}/followers")),
         url: Some(format!("https://{host}/@author{index}")),
         key_id: format!("{uri}#main-key"),
-        public_key_pem: PUBLIC_KEY_PEM.into(),
+        public_key_pem: public_key_pem(index),
         host,
         uri,
         ..remote::ActorInput::default()
@@ -314,7 +361,7 @@ fn relay_input() -> remote::ActorInput {
         host: "relay.example".into(),
         inbox: "https://relay.example/inbox".into(),
         key_id: format!("{RELAY_ACTOR}#main-key"),
-        public_key_pem: PUBLIC_KEY_PEM.into(),
+        public_key_pem: public_key_pem(usize::MAX),
         ..remote::ActorInput::default()
     }
 }
@@ -379,6 +426,7 @@ async fn run(
         refused: 0,
         file_bytes_max: 0,
         file_bytes: 0,
+        disk_bytes: 0,
         cpu_seconds_per_day: Vec::new(),
         rss_bytes: 0,
     };
@@ -492,18 +540,21 @@ async fn run(
         let measured = Day {
             day: day + 1,
             file_bytes: stats.file_bytes,
+            disk_bytes: disk_bytes(&database_path)?,
             allocated_bytes: app.store.allocated_bytes()?,
             statuses: entries("statusid_status"),
             accounts: entries("accountid_account"),
         };
         eprintln!(
-            "{name}: day {} file {} B allocated {} B statuses {} accounts {} ({} B/status)",
+            "{name}: day {} file {} B disk {} B allocated {} B statuses {} accounts {} ({} B/status allocated, {} by disk use)",
             measured.day,
             measured.file_bytes,
+            measured.disk_bytes,
             measured.allocated_bytes,
             measured.statuses,
             measured.accounts,
-            measured.allocated_bytes / measured.statuses.max(1)
+            measured.allocated_bytes / measured.statuses.max(1),
+            measured.disk_bytes / measured.statuses.max(1)
         );
         if budget_bytes > 0 {
             eprintln!("{name}: day {} last round {last_round:?}", measured.day);
@@ -515,6 +566,7 @@ async fn run(
     result.stored_statuses = last.statuses;
     result.allocated_bytes = last.allocated_bytes;
     result.file_bytes = last.file_bytes;
+    result.disk_bytes = last.disk_bytes;
     result.rss_bytes = rss_bytes();
     result.status_table_bytes = stats
         .tables
@@ -522,8 +574,9 @@ async fn run(
         .filter(|table| {
             [
                 "statusid_status",
-                "statusid_uri",
                 "urihash_statusid",
+                "statusid_cardurl",
+                "cardurlhash_statusid",
                 "accountid_statusid",
                 "public_statusid",
                 "tagid_statusid",
@@ -534,19 +587,31 @@ async fn run(
         })
         .map(|table| table.stored_bytes + table.metadata_bytes + table.fragmented_bytes)
         .sum();
-    let mut table_report = String::new();
+    // The largest tables, also in a file of the run: on stderr alone the listing was lost
+    // among the progress lines when only the tool's output was kept.
+    let mut table_report =
+        format!("{name}: largest tables at the end (bytes: stored / metadata / fragmented)\n");
     let mut tables = stats.tables.clone();
-    tables.sort_by_key(|table| std::cmp::Reverse(table.stored_bytes + table.metadata_bytes));
-    for table in tables.iter().take(12) {
+    tables.sort_by_key(|table| {
+        std::cmp::Reverse(table.stored_bytes + table.metadata_bytes + table.fragmented_bytes)
+    });
+    for table in tables.iter().take(16) {
         let _ = writeln!(
             table_report,
-            "  {:<36} {:>8} entries {:>10} B",
+            "  {:<40} {:>8} entries {:>10} B ({} / {} / {})",
             table.name,
             table.entries,
-            table.stored_bytes + table.metadata_bytes + table.fragmented_bytes
+            table.stored_bytes + table.metadata_bytes + table.fragmented_bytes,
+            table.stored_bytes,
+            table.metadata_bytes,
+            table.fragmented_bytes
         );
     }
-    eprintln!("{name}: largest tables at the end\n{table_report}");
+    eprint!("{table_report}");
+    std::fs::write(
+        options.out.join(format!("tables-{name}.txt")),
+        &table_report,
+    )?;
     eprintln!(
         "{name}: dictionaries {:?}",
         app.store
@@ -556,6 +621,12 @@ async fn run(
             .collect::<Vec<_>>()
     );
     Ok(result)
+}
+
+/// What a file occupies on disk: its allocated blocks (`st_blocks`, in 512-byte units).
+fn disk_bytes(path: &Path) -> anyhow::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(path)?.blocks() * 512)
 }
 
 /// Process CPU time (user + system) in seconds, from `/proc/self/stat` (0 elsewhere).
@@ -716,7 +787,7 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
     );
     let _ = writeln!(
         svg,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">database MB: allocated (solid), file (dotted)</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated day</text><text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">MB: allocated (solid), disk use (dashed), file (dotted)</text>",
         width / 2.0,
         height - 20.0,
         height / 2.0,
@@ -764,10 +835,20 @@ fn chart(runs: &[Run], budget_bytes: u64) -> String {
             .iter()
             .map(|day| format!("{:.1},{:.1}", x(day.day as f64), y(day.file_bytes as f64)))
             .collect();
+        let disk: Vec<String> = run
+            .days
+            .iter()
+            .map(|day| format!("{:.1},{:.1}", x(day.day as f64), y(day.disk_bytes as f64)))
+            .collect();
         let _ = writeln!(
             svg,
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1\" stroke-dasharray=\"3 3\" points=\"{}\"/>",
             file.join(" ")
+        );
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" stroke-dasharray=\"8 4\" points=\"{}\"/>",
+            disk.join(" ")
         );
         let _ = writeln!(
             svg,
@@ -787,12 +868,20 @@ fn runs_from_csv(text: &str) -> anyhow::Result<Vec<Run>> {
     let mut runs: Vec<Run> = Vec::new();
     for line in text.lines().skip(1) {
         let fields: Vec<&str> = line.split(',').collect();
-        let [name, day, file, allocated, statuses, accounts] = fields[..] else {
-            bail!("bad CSV line {line:?}");
+        // Files written before the disk use column have six.
+        let (name, day, file, allocated, statuses, accounts, disk) = match fields[..] {
+            [name, day, file, allocated, statuses, accounts] => {
+                (name, day, file, allocated, statuses, accounts, "0")
+            }
+            [name, day, file, allocated, statuses, accounts, disk] => {
+                (name, day, file, allocated, statuses, accounts, disk)
+            }
+            _ => bail!("bad CSV line {line:?}"),
         };
         let day = Day {
             day: day.parse()?,
             file_bytes: file.parse()?,
+            disk_bytes: disk.parse()?,
             allocated_bytes: allocated.parse()?,
             statuses: statuses.parse()?,
             accounts: accounts.parse()?,
@@ -809,6 +898,7 @@ fn runs_from_csv(text: &str) -> anyhow::Result<Vec<Run>> {
                 refused: 0,
                 file_bytes_max: 0,
                 file_bytes: 0,
+                disk_bytes: 0,
                 cpu_seconds_per_day: Vec::new(),
                 rss_bytes: 0,
             }),
@@ -845,13 +935,19 @@ async fn main() -> anyhow::Result<()> {
         }
         runs.push(run(name, &options, &notes, retention, budget).await?);
     }
-    let mut csv = String::from("run,day,file_bytes,allocated_bytes,statuses,accounts\n");
+    let mut csv = String::from("run,day,file_bytes,allocated_bytes,statuses,accounts,disk_bytes\n");
     for run in &runs {
         for day in &run.days {
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{}",
-                run.name, day.day, day.file_bytes, day.allocated_bytes, day.statuses, day.accounts
+                "{},{},{},{},{},{},{}",
+                run.name,
+                day.day,
+                day.file_bytes,
+                day.allocated_bytes,
+                day.statuses,
+                day.accounts,
+                day.disk_bytes
             );
         }
     }
@@ -900,7 +996,13 @@ async fn main() -> anyhow::Result<()> {
         );
         let _ = writeln!(
             table,
-            "| Skerry `{}`: whole database, by file size | {} |",
+            "| Skerry `{}`: whole database, by disk use of the file (`du`: blocks × 512) | {} |",
+            run.name,
+            run.disk_bytes / statuses
+        );
+        let _ = writeln!(
+            table,
+            "| Skerry `{}`: whole database, by file length (`ls`) | {} |",
             run.name,
             run.file_bytes / statuses
         );
@@ -981,9 +1083,10 @@ async fn main() -> anyhow::Result<()> {
     for run in &runs {
         let _ = writeln!(
             table,
-            "\nRun `{}`: file {} B at the end, largest at a round's end {} B; {} statuses; process CPU {:.2} s per simulated day (median); RSS at the end {:.1} MiB.",
+            "\nRun `{}`: file {} B at the end ({} B on disk), largest at a round's end {} B; {} statuses; process CPU {:.2} s per simulated day (median); RSS at the end {:.1} MiB.",
             run.name,
             run.file_bytes,
+            run.disk_bytes,
             run.file_bytes_max,
             run.stored_statuses,
             median(&run.cpu_seconds_per_day),
@@ -1009,6 +1112,25 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulated_keys_are_distinct_rsa_2048_spki() {
+        use base64::Engine;
+        let (one, two) = (public_key_pem(1), public_key_pem(2));
+        assert_ne!(one, two);
+        let body: String = one
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        assert_eq!(der.len(), 294);
+        assert_eq!(der[..SPKI_RSA_2048_HEAD.len()], SPKI_RSA_2048_HEAD);
+        assert!(der[SPKI_RSA_2048_HEAD.len()] & 0x80 != 0);
+        assert!(der.ends_with(&SPKI_RSA_2048_TAIL));
+        assert_eq!(public_key_pem(usize::MAX), public_key_pem(usize::MAX));
+    }
 
     #[test]
     fn a_resent_note_has_its_own_ids_and_no_mentions() {
@@ -1045,6 +1167,7 @@ mod tests {
             refused: 0,
             file_bytes_max: 0,
             file_bytes: 0,
+            disk_bytes: 0,
             cpu_seconds_per_day: Vec::new(),
             rss_bytes: 0,
         };
@@ -1053,8 +1176,11 @@ mod tests {
         let parsed = runs_from_csv(csv).unwrap();
         assert_eq!(parsed.len(), 1);
         assert_eq!(parsed[0].days[1].allocated_bytes, 18);
-        // Allocated and file size per run.
-        assert_eq!(svg.matches("<polyline").count(), 4);
+        let csv =
+            "run,day,file_bytes,allocated_bytes,statuses,accounts,disk_bytes\non,1,9,8,7,6,5\n";
+        assert_eq!(runs_from_csv(csv).unwrap()[0].days[0].disk_bytes, 5);
+        // Allocated, disk use and file length per run.
+        assert_eq!(svg.matches("<polyline").count(), 6);
         assert!(svg.contains(">budget<") && svg.contains(">off<") && svg.contains(">on<"));
     }
 }
