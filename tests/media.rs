@@ -1668,6 +1668,54 @@ async fn an_mp4_upload_has_its_size_duration_and_frame_rate_and_a_broken_one_upl
     assert!(ready.json["meta"]["duration"].is_null(), "{}", ready.json);
 }
 
+fn av_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/av/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn webm_and_audio_uploads_have_mastodon_s_meta() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let webm = av_fixture("clip.webm");
+    let json = upload_v2_ready(&server, &alice.token, &webm, "clip.webm")
+        .await
+        .json;
+    assert_eq!(json["type"], "video", "{json}");
+    let original = &json["meta"]["original"];
+    assert_eq!(original["width"], 64, "{json}");
+    assert_eq!(original["height"], 48, "{json}");
+    assert_eq!(original["frame_rate"], "10/1", "{json}");
+    assert_eq!(original["duration"], 1.0, "{json}");
+    assert_eq!(original["bitrate"], webm.len() as u64 * 8, "{json}");
+    assert_eq!(json["meta"]["length"], "0:00:01.00", "{json}");
+    assert_eq!(json["meta"]["fps"], 10, "{json}");
+
+    let opus = av_fixture("tone.opus");
+    let json = upload_v2_ready(&server, &alice.token, &opus, "tone.opus")
+        .await
+        .json;
+    assert_eq!(json["type"], "audio", "{json}");
+    assert_eq!(json["meta"]["audio_bitrate"], "48000 Hz", "{json}");
+    assert_eq!(json["meta"]["audio_channels"], "stereo", "{json}");
+    let duration = json["meta"]["original"]["duration"].as_f64().unwrap();
+    assert!((duration - 1.0).abs() < 0.06, "{json}");
+    assert!(json["meta"]["original"]["width"].is_null(), "{json}");
+
+    let mp3 = av_fixture("tone.mp3");
+    let json = upload_v2_ready(&server, &alice.token, &mp3, "tone.mp3")
+        .await
+        .json;
+    assert_eq!(json["type"], "audio", "{json}");
+    assert_eq!(json["meta"]["audio_bitrate"], "22050 Hz", "{json}");
+    assert_eq!(json["meta"]["audio_channels"], "mono", "{json}");
+    let duration = json["meta"]["duration"].as_f64().unwrap();
+    assert!((duration - 2.0).abs() < 0.06, "{json}");
+}
+
 #[tokio::test]
 async fn a_remote_mp4_gets_its_metadata_when_its_bytes_are_fetched() {
     let mp4 = tiny_mp4();
