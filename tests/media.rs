@@ -857,6 +857,179 @@ async fn remote_media_moves_down_and_up_the_tiers_with_a_real_s3_server() {
     );
 }
 
+/// Promotion files left in the incoming directory (`blob::PROMOTION_PREFIX`).
+fn promotion_files(server: &Server) -> Vec<std::path::PathBuf> {
+    let incoming = server.app.media.blobs.incoming_path(0);
+    std::fs::read_dir(incoming.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(skerry::blob::PROMOTION_PREFIX)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cold_blob_is_streamed_through_while_promoted_and_a_bad_copy_is_cut_short() {
+    let moto = Moto::start("skerry-stream").await;
+    // Large enough for several chunks from the store and several reads of the answer.
+    let first = noise_png(300, 21);
+    let second = noise_png(300, 22);
+    assert_eq!(first.len(), second.len());
+    let budget = (first.len() + first.len() / 2).to_string();
+    let origin = start_origin(HashMap::from([
+        ("first.png".to_string(), first.clone()),
+        ("second.png".to_string(), second.clone()),
+    ]))
+    .await;
+    let server = Server::start_with(&[
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_MEDIA_COLD_URL", "s3://skerry-stream/cache"),
+        ("SKERRY_MEDIA_COLD_S3_ENDPOINT", &moto.endpoint),
+        ("SKERRY_MEDIA_COLD_S3_ALLOW_HTTP", "true"),
+        ("SKERRY_MEDIA_COLD_S3_ACCESS_KEY_ID", "testing"),
+        ("SKERRY_MEDIA_COLD_S3_SECRET_ACCESS_KEY", "testing"),
+        ("SKERRY_MEDIA_HOT_BYTES_MAX", &budget),
+        ("SKERRY_MEDIA_DISK_FREE_BYTES_MIN", "1"),
+    ])
+    .await;
+    let alice = server.user("alice").await;
+    let first_id = remote_media(
+        &server,
+        alice.id,
+        format!("{}/files/first.png", origin.base),
+    )
+    .await;
+    let second_id = remote_media(
+        &server,
+        alice.id,
+        format!("{}/files/second.png", origin.base),
+    )
+    .await;
+    let first_path = media_path(&server, first_id, "original");
+    let second_path = media_path(&server, second_id, "original");
+    let cold_only = async |bytes: &[u8]| {
+        blob(&server, bytes)
+            .await
+            .is_some_and(|blob| blob.cold && !blob.hot)
+            && !hot_path(&server, bytes).exists()
+    };
+    let hot = async |bytes: &[u8]| {
+        blob(&server, bytes).await.is_some_and(|blob| blob.hot) && hot_path(&server, bytes).exists()
+    };
+
+    // Both fetched from the origin; the second overflows the budget and the first goes cold.
+    assert_eq!(
+        raw_get(&server, &first_path, &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        raw_get(&server, &second_path, &[]).await.status(),
+        StatusCode::OK
+    );
+    eventually("the first blob is only cold", async || {
+        cold_only(&first).await
+    })
+    .await;
+
+    // Two views of the cold blob at once: both get every byte, from one promotion (one
+    // temporary file), and the blob ends up hot; the origin is not asked.
+    let (one, two) = tokio::join!(
+        raw_get(&server, &first_path, &[]),
+        raw_get(&server, &first_path, &[])
+    );
+    for response in [one, two] {
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-length"],
+            first.len().to_string().as_str()
+        );
+        assert_eq!(&response.bytes().await.unwrap()[..], &first[..]);
+    }
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
+    eventually("the first blob is hot again", async || hot(&first).await).await;
+    assert!(
+        blob(&server, &first).await.unwrap().cold,
+        "the cold copy stays"
+    );
+    assert!(promotion_files(&server).is_empty());
+
+    // The promotion put the tier over budget: the second goes cold. A range of it is
+    // answered from the promotion as its bytes arrive.
+    eventually("the second blob is only cold", async || {
+        cold_only(&second).await
+    })
+    .await;
+    let ranged = raw_get(&server, &second_path, &[("range", "bytes=1000-1999")]).await;
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        ranged.headers()["content-range"],
+        format!("bytes 1000-1999/{}", second.len()).as_str()
+    );
+    assert_eq!(&ranged.bytes().await.unwrap()[..], &second[1000..2000]);
+    eventually("the second blob is hot again", async || hot(&second).await).await;
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
+
+    // A client that goes away after the headers: the promotion completes all the same.
+    eventually("the first blob is only cold again", async || {
+        cold_only(&first).await
+    })
+    .await;
+    drop(raw_get(&server, &first_path, &[]).await);
+    eventually("the first blob is hot after its client left", async || {
+        hot(&first).await
+    })
+    .await;
+    assert!(promotion_files(&server).is_empty());
+
+    // A cold copy that went bad (same size, other bytes): the answer is cut short before
+    // its last byte, nothing reaches the hot tier, the temporary file goes, and the bad
+    // copy leaves the record so that the next view asks the origin.
+    eventually("the second blob is only cold again", async || {
+        cold_only(&second).await
+    })
+    .await;
+    let mut bad = second.clone();
+    let middle = bad.len() / 2;
+    bad[middle] ^= 0xff;
+    // Written through the server's own client (moto refuses unsigned writes).
+    server
+        .app
+        .media
+        .blobs
+        .cold_put(&skerry::blob::hash(&second), bad.into())
+        .await
+        .unwrap();
+    let response = raw_get(&server, &second_path, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await;
+    assert!(
+        body.as_ref().is_err() || body.as_ref().unwrap().len() < second.len(),
+        "a bad copy is never answered whole"
+    );
+    eventually("the bad copy is dropped", async || {
+        blob(&server, &second)
+            .await
+            .is_some_and(|blob| !blob.cold && !blob.hot)
+    })
+    .await;
+    assert!(!hot_path(&server, &second).exists());
+    eventually("no promotion file is left", async || {
+        promotion_files(&server).is_empty()
+    })
+    .await;
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
+    let again = raw_get(&server, &second_path, &[]).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(&again.bytes().await.unwrap()[..], &second[..]);
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 3);
+    let check = server.app.run(|app| Ok(app.store.check()?)).await.unwrap();
+    assert!(check.0.is_empty(), "{:?}", check.0);
+}
+
 #[tokio::test]
 async fn a_dead_or_hanging_object_store_delays_eviction_and_loses_nothing() {
     // A port nothing listens on (refused) and one that accepts and never answers (slow).
@@ -1493,6 +1666,54 @@ async fn an_mp4_upload_has_its_size_duration_and_frame_rate_and_a_broken_one_upl
     assert_eq!(ready.json["type"], "video", "{}", ready.json);
     assert!(ready.json["meta"]["original"].is_null(), "{}", ready.json);
     assert!(ready.json["meta"]["duration"].is_null(), "{}", ready.json);
+}
+
+fn av_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/av/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn webm_and_audio_uploads_have_mastodon_s_meta() {
+    let server = Server::start().await;
+    let alice = server.user("alice").await;
+    let webm = av_fixture("clip.webm");
+    let json = upload_v2_ready(&server, &alice.token, &webm, "clip.webm")
+        .await
+        .json;
+    assert_eq!(json["type"], "video", "{json}");
+    let original = &json["meta"]["original"];
+    assert_eq!(original["width"], 64, "{json}");
+    assert_eq!(original["height"], 48, "{json}");
+    assert_eq!(original["frame_rate"], "10/1", "{json}");
+    assert_eq!(original["duration"], 1.0, "{json}");
+    assert_eq!(original["bitrate"], webm.len() as u64 * 8, "{json}");
+    assert_eq!(json["meta"]["length"], "0:00:01.00", "{json}");
+    assert_eq!(json["meta"]["fps"], 10, "{json}");
+
+    let opus = av_fixture("tone.opus");
+    let json = upload_v2_ready(&server, &alice.token, &opus, "tone.opus")
+        .await
+        .json;
+    assert_eq!(json["type"], "audio", "{json}");
+    assert_eq!(json["meta"]["audio_bitrate"], "48000 Hz", "{json}");
+    assert_eq!(json["meta"]["audio_channels"], "stereo", "{json}");
+    let duration = json["meta"]["original"]["duration"].as_f64().unwrap();
+    assert!((duration - 1.0).abs() < 0.06, "{json}");
+    assert!(json["meta"]["original"]["width"].is_null(), "{json}");
+
+    let mp3 = av_fixture("tone.mp3");
+    let json = upload_v2_ready(&server, &alice.token, &mp3, "tone.mp3")
+        .await
+        .json;
+    assert_eq!(json["type"], "audio", "{json}");
+    assert_eq!(json["meta"]["audio_bitrate"], "22050 Hz", "{json}");
+    assert_eq!(json["meta"]["audio_channels"], "mono", "{json}");
+    let duration = json["meta"]["duration"].as_f64().unwrap();
+    assert!((duration - 2.0).abs() < 0.06, "{json}");
 }
 
 #[tokio::test]

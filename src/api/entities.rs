@@ -596,7 +596,8 @@ pub fn media_attachment(app: &App, media: &crate::model::Media) -> MediaAttachme
 }
 
 /// Mastodon's video and audio `meta`: `length` ("0:01:28.65"), `duration` (seconds, two
-/// decimals) and `fps` at the top, as its paperclip processor writes them; the exact
+/// decimals), `fps`, `audio_bitrate` and `audio_channels` at the top, as its paperclip
+/// processor writes them; the exact
 /// `duration`, `frame_rate` ("30/1") and `bitrate` (bits per second) in `original`, next to
 /// the width and height already there for a video.
 fn av_meta(meta: &mut serde_json::Map<String, serde_json::Value>, av: &crate::model::AvMeta) {
@@ -628,6 +629,19 @@ fn av_meta(meta: &mut serde_json::Map<String, serde_json::Value>, av: &crate::mo
                 format!("{numerator}/{denominator}").into(),
             );
         }
+    }
+    // Mastodon's names, as its ffmpeg-based processor writes them: the sample rate under
+    // `audio_bitrate` ("44100 Hz"), the channels as "mono", "stereo" or a count.
+    if let Some(rate) = av.sample_rate_hz {
+        meta.insert("audio_bitrate".into(), format!("{rate} Hz").into());
+    }
+    if let Some(channels) = av.audio_channels {
+        let layout = match channels {
+            1 => "mono".to_string(),
+            2 => "stereo".to_string(),
+            count => format!("{count} channels"),
+        };
+        meta.insert("audio_channels".into(), layout.into());
     }
     if let Some((numerator, denominator)) = av.frame_rate {
         // Mastodon's `fps` is a whole number; the exact rate is `original.frame_rate`.

@@ -13,6 +13,11 @@
 //! committed and deleted after the record that dropped them is, so a crash leaves at worst an
 //! unnamed file, which `remove_orphans` sweeps; never a record without its bytes.
 //!
+//! A view of a cold blob streams it through while it is promoted ([`promote_streaming`]): a
+//! task of its own copies the object into a temporary file and renames it into the hot tier
+//! once its hash checks; views read the file as it grows, so neither a slow nor a departed
+//! client holds or stops the copy.
+//!
 //! Views of hot blobs are remembered in memory ([`Tiers::accessed`]) and written to the LRU
 //! index by the eviction job in one transaction, rather than one fsync per view; a crash
 //! loses some recency, nothing else.
@@ -72,6 +77,11 @@ pub struct Tiers {
     prefetch_rx: Mutex<Option<tokio::sync::mpsc::Receiver<MediaId>>>,
     /// The preview card job's wake-up and per-host rate limit.
     pub cards: super::cards::CardJob,
+    /// Cold blobs being streamed into the hot tier, by hash ([`promote_streaming`]): a
+    /// second view of one reads the same temporary file rather than writing its own. An
+    /// async mutex, held across the creation of that file so two views cannot both create
+    /// it; never across the object store's answer.
+    promoting: tokio::sync::Mutex<HashMap<Hash, Promotion>>,
 }
 
 /// The name of the media URL secret in the `name_value` table.
@@ -110,6 +120,7 @@ impl Tiers {
             prefetch_tx,
             prefetch_rx: Mutex::new(Some(prefetch_rx)),
             cards: super::cards::CardJob::default(),
+            promoting: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -857,8 +868,110 @@ pub enum Served {
         bytes: u64,
         hash: Hash,
     },
+    /// A cold blob streamed through while it is promoted: the bytes arrive from the object
+    /// store into a temporary file, and the answer reads them from there as they come.
+    Promoting {
+        promotion: Promotion,
+        content_type: String,
+        bytes: u64,
+        hash: Hash,
+    },
     /// The public (CDN) URL of a cold blob.
     Redirect(String),
+}
+
+/// How far a promotion has got: bytes in its temporary file, and whether it ended
+/// (committed to the hot tier, or failed and removed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Progress {
+    written: u64,
+    ended: Option<bool>,
+}
+
+/// Bytes read from a promotion file per chunk of an answer.
+const PROMOTION_CHUNK_BYTES: u64 = 64 * 1024;
+
+/// A cold blob on its way into the hot tier ([`promote_streaming`]), as views read it: the
+/// temporary file (shared, read at offsets, so readers and the writer never share a file
+/// position; it stays readable after it is renamed into the hot tier or removed) and the
+/// writer's progress.
+#[derive(Clone, Debug)]
+pub struct Promotion {
+    file: std::sync::Arc<std::fs::File>,
+    /// The blob's size.
+    bytes: u64,
+    progress: tokio::sync::watch::Receiver<Progress>,
+}
+
+impl Promotion {
+    /// Waits for the promotion to end: `true` once the blob is committed hot, `false` if it
+    /// failed (the temporary file is then gone).
+    pub async fn finished(mut self) -> bool {
+        loop {
+            if let Some(committed) = self.progress.borrow_and_update().ended {
+                return committed;
+            }
+            if self.progress.changed().await.is_err() {
+                return self.progress.borrow().ended == Some(true);
+            }
+        }
+    }
+
+    /// `length` bytes from `start`, as the writer puts them into the file. Ends with an error
+    /// if the promotion fails first (the answer is then cut short; the client sees fewer
+    /// bytes than `Content-Length` says).
+    pub fn body(
+        self,
+        start: u64,
+        length: u64,
+    ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+        let end = start.saturating_add(length);
+        futures_util::stream::unfold((self, start), move |(mut promotion, position)| async move {
+            if position >= end {
+                return None;
+            }
+            let available = loop {
+                let progress = *promotion.progress.borrow_and_update();
+                // The last byte waits for the hash check: an answer whose bytes turn out
+                // not to be the blob's is always cut short, never complete and wrong.
+                let released = match progress.ended {
+                    Some(true) => progress.written,
+                    _ => progress.written.min(promotion.bytes.saturating_sub(1)),
+                };
+                if released > position {
+                    break released.min(end);
+                }
+                let failed = std::io::Error::other("the promotion from the cold tier failed");
+                if progress.ended.is_some() || promotion.progress.changed().await.is_err() {
+                    return Some((Err(failed), (promotion, end)));
+                }
+            };
+            let want = (available - position).min(PROMOTION_CHUNK_BYTES);
+            let file = promotion.file.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::FileExt as _;
+                let mut buffer = vec![0u8; usize::try_from(want).unwrap_or(0)];
+                let read = file.read_at(&mut buffer, position)?;
+                buffer.truncate(read);
+                Ok::<_, std::io::Error>(buffer)
+            })
+            .await
+            .unwrap_or_else(|error| Err(std::io::Error::other(error.to_string())));
+            match read {
+                Ok(buffer) if !buffer.is_empty() => {
+                    let next = position + buffer.len() as u64;
+                    Some((Ok(Bytes::from(buffer)), (promotion, next)))
+                }
+                Ok(_) => Some((
+                    Err(std::io::Error::other(
+                        "a promotion file is shorter than written",
+                    )),
+                    (promotion, end),
+                )),
+                Err(error) => Some((Err(error), (promotion, end))),
+            }
+        })
+    }
 }
 
 /// Which file of an attachment.
@@ -937,9 +1050,16 @@ pub async fn open(app: &App, id: MediaId, variant: Variant) -> Result<Served, Ap
             if let Some(url) = app.media.blobs.cold_public_url(&hash) {
                 return Ok(Served::Redirect(url));
             }
-            match promote(app, &hash, &blob).await {
-                Ok(()) => return Ok(served(Disk::Hot)),
-                // The store is down: the origin may still have it.
+            match promote_streaming(app, &hash, &blob).await {
+                Ok(promotion) => {
+                    return Ok(Served::Promoting {
+                        promotion,
+                        content_type: blob.content_type.clone(),
+                        bytes: blob.bytes,
+                        hash,
+                    });
+                }
+                // The store is down or does not have it whole: the origin may still have it.
                 Err(error) => tracing::warn!(%error, "media: cold tier read failed"),
             }
         }
@@ -969,28 +1089,158 @@ pub async fn open(app: &App, id: MediaId, variant: Variant) -> Result<Served, Ap
     })
 }
 
-/// Copies a cold blob back to the hot tier (the cold copy stays until the cold budget drops
-/// it) and records it hot.
-async fn promote(app: &App, hash: &Hash, blob: &Blob) -> Result<(), AppError> {
-    let bytes = app
+/// Brings a cold blob back into the hot tier while it is served: the object store's chunks
+/// are written to a temporary file in the incoming directory by a task of their own, and
+/// views read that file as it grows. Once the whole object has arrived and its SHA-256 is
+/// the blob's, the file is renamed into the hot tier, the record says hot, and the eviction
+/// job is woken if the budget is over. A view that goes away does not stop the task (the
+/// promotion completes); a store that fails mid-way or bytes that do not match remove the
+/// temporary file, log the error and cut the answers short. The cold copy stays until the
+/// cold budgets drop it.
+///
+/// Errors before the first byte (no object, a size that is not the blob's, the store down)
+/// come back here, and the view falls back to the origin.
+async fn promote_streaming(app: &App, hash: &Hash, blob: &Blob) -> Result<Promotion, AppError> {
+    if let Some(promotion) = app.media.promoting.lock().await.get(hash) {
+        return Ok(promotion.clone());
+    }
+    let stream = app
         .media
         .blobs
-        .cold_get(hash, caps(app).any_max())
+        .cold_stream(hash, caps(app).any_max())
         .await
         .map_err(blob_error)?
         .ok_or(AppError::NotFound)?;
-    if crate::blob::hash(&bytes) != *hash {
-        return Err(AppError::Internal(
-            "a cold copy does not match its hash".into(),
-        ));
+    if stream.size != blob.bytes {
+        return Err(blob_error(BlobError::ColdMismatch(crate::blob::to_hex(
+            hash,
+        ))));
     }
-    app.media
+    let mut promoting = app.media.promoting.lock().await;
+    // Another view may have started one while the store answered this one: join it.
+    if let Some(promotion) = promoting.get(hash) {
+        return Ok(promotion.clone());
+    }
+    let (temporary, file) = app
+        .media
         .blobs
-        .write(Disk::Hot, hash, bytes)
+        .create_promotion(hash)
         .await
         .map_err(blob_error)?;
+    let file = std::sync::Arc::new(file);
+    let (progress, receiver) = tokio::sync::watch::channel(Progress {
+        written: 0,
+        ended: None,
+    });
+    let promotion = Promotion {
+        file: file.clone(),
+        bytes: blob.bytes,
+        progress: receiver,
+    };
+    promoting.insert(*hash, promotion.clone());
+    drop(promoting);
+    let background = app.clone();
     let hash = *hash;
-    let _ = blob;
+    tokio::spawn(async move {
+        let committed = match write_promotion(&hash, stream, &file, &progress).await {
+            Ok(()) => match background
+                .media
+                .blobs
+                .commit_promotion(temporary.clone(), file, &hash)
+                .await
+            {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::error!(%error, "media: a promotion from the cold tier could not be committed");
+                    false
+                }
+            },
+            Err(error) => {
+                tracing::error!(%error, "media: a promotion from the cold tier failed; answers cut short");
+                if matches!(error, BlobError::ColdMismatch(_)) {
+                    // The cold copy is not the blob: it is dropped from the record so the
+                    // next view goes to the origin; the orphan sweep deletes the object.
+                    if let Err(error) = record_cold_lost(&background, hash).await {
+                        tracing::warn!(%error, "media: a bad cold copy could not be dropped");
+                    }
+                }
+                false
+            }
+        };
+        if committed {
+            // The file is in place before the record names it (see the module's header).
+            if let Err(error) = record_promoted(&background, hash).await {
+                tracing::warn!(%error, "media: a promoted blob could not be recorded hot");
+            }
+        } else {
+            let _ = tokio::fs::remove_file(&temporary).await;
+        }
+        // Out of the map only now: a view that comes later finds the record hot, or starts
+        // a promotion of its own with a fresh file.
+        background.media.promoting.lock().await.remove(&hash);
+        progress.send_modify(|progress| progress.ended = Some(committed));
+        if committed {
+            wake_if_over_budget(&background).await;
+        }
+    });
+    Ok(promotion)
+}
+
+/// Copies a cold blob's chunks into its promotion file, hashing them on the way; an error if
+/// the store fails, sends more or fewer bytes than it announced, or the bytes are not the
+/// blob's.
+async fn write_promotion(
+    hash: &Hash,
+    mut stream: crate::blob::ColdStream,
+    file: &std::sync::Arc<std::fs::File>,
+    progress: &tokio::sync::watch::Sender<Progress>,
+) -> Result<(), BlobError> {
+    let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut written: u64 = 0;
+    while let Some(chunk) = stream.next_chunk().await? {
+        if written + chunk.len() as u64 > stream.size {
+            return Err(BlobError::ColdMismatch(crate::blob::to_hex(hash)));
+        }
+        digest.update(&chunk);
+        let file = file.clone();
+        let offset = written;
+        let length = chunk.len() as u64;
+        tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt as _;
+            file.write_all_at(&chunk, offset)
+        })
+        .await
+        .map_err(|error| BlobError::Io(std::io::Error::other(error.to_string())))??;
+        written += length;
+        progress.send_modify(|progress| progress.written = written);
+    }
+    if written != stream.size || digest.finish().as_ref() != hash.as_slice() {
+        return Err(BlobError::ColdMismatch(crate::blob::to_hex(hash)));
+    }
+    Ok(())
+}
+
+/// Records that a blob's cold copy is not its bytes (a promotion found another hash).
+async fn record_cold_lost(app: &App, hash: Hash) -> Result<(), AppError> {
+    app.run(move |app| {
+        app.write(|tx| {
+            if let Some(old) = store::get_blob(tx, &hash, app.bytes_max())? {
+                if old.cold {
+                    let new = Blob {
+                        cold: false,
+                        ..old.clone()
+                    };
+                    store::save_blob(tx, &hash, Some(&old), Some(&new))?;
+                }
+            }
+            Ok::<_, AppError>(())
+        })
+    })
+    .await
+}
+
+/// Records a blob hot after its promotion (as a fetch would): the LRU's clock starts now.
+async fn record_promoted(app: &App, hash: Hash) -> Result<(), AppError> {
     app.run(move |app| {
         app.write(|tx| {
             if let Some(old) = store::get_blob(tx, &hash, app.bytes_max())? {
@@ -1004,9 +1254,7 @@ async fn promote(app: &App, hash: &Hash, blob: &Blob) -> Result<(), AppError> {
             Ok::<_, AppError>(())
         })
     })
-    .await?;
-    wake_if_over_budget(app).await;
-    Ok(())
+    .await
 }
 
 async fn wake_if_over_budget(app: &App) {

@@ -10,7 +10,9 @@
 //! - a blob's path is made here from its SHA-256 (`<tier>/ab/abcdef…`), never from anything
 //!   a client or a peer sent (TootRoot, CVE-2023-36460);
 //! - a file appears under its final name only complete and synced (written to a temporary
-//!   name, fsynced, renamed), so a crash leaves a whole blob or none;
+//!   name, fsynced, renamed), so a crash leaves a whole blob or none; a cold blob streamed
+//!   through while it is promoted is written to `incoming/.promote-<hash>` and renamed into
+//!   the hot tier only after its caller checked its hash ([`BlobStore::commit_promotion`]);
 //! - every object-store request has a deadline (`media.cold_timeout_ms`): a dead or slow
 //!   store delays eviction, it never stalls serving from disk;
 //! - credentials never reach a log (`object_store`'s errors do not carry them; ours never
@@ -262,6 +264,83 @@ impl BlobStore {
         }
     }
 
+    /// A blob from the cold tier as the store sends it, chunk by chunk; `None` if the store
+    /// does not have it. Its size is checked against `bytes_max` before any byte is read.
+    pub async fn cold_stream(
+        &self,
+        hash: &Hash,
+        bytes_max: u64,
+    ) -> Result<Option<ColdStream>, BlobError> {
+        let cold = self.cold()?;
+        let path = Self::object_path(cold, hash);
+        match tokio::time::timeout(cold.timeout, cold.store.get(&path)).await {
+            Err(_) => Err(BlobError::ColdTimeout),
+            Ok(Err(object_store::Error::NotFound { .. })) => Ok(None),
+            Ok(Err(error)) => Err(BlobError::Cold(error.to_string())),
+            Ok(Ok(response)) if response.meta.size > bytes_max => {
+                Err(BlobError::TooLarge(bytes_max))
+            }
+            Ok(Ok(response)) => Ok(Some(ColdStream {
+                size: response.meta.size,
+                chunks: response.into_stream(),
+                timeout: cold.timeout,
+            })),
+        }
+    }
+
+    /// A new temporary file in the incoming directory for a cold blob being promoted while
+    /// it is served: `.promote-<hash>`. One promotion per hash at a time is the caller's
+    /// rule (`app::media`); a file left there by a crash is replaced, and the orphan sweep
+    /// takes the ones nobody replaces (their names are not upload ids).
+    pub async fn create_promotion(
+        &self,
+        hash: &Hash,
+    ) -> Result<(PathBuf, std::fs::File), BlobError> {
+        let path = self
+            .incoming_dir
+            .join(format!("{PROMOTION_PREFIX}{}", to_hex(hash)));
+        tokio::task::spawn_blocking(move || {
+            let create = || {
+                std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+            };
+            let file = match create() {
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    std::fs::remove_file(&path)?;
+                    create()?
+                }
+                other => other?,
+            };
+            Ok((path, file))
+        })
+        .await
+        .map_err(|error| BlobError::Io(std::io::Error::other(error.to_string())))?
+    }
+
+    /// Puts a complete, verified promotion file into the hot tier under its hash: fsync,
+    /// rename, fsync of the directory (as [`BlobStore::write`]).
+    pub async fn commit_promotion(
+        &self,
+        temporary: PathBuf,
+        file: Arc<std::fs::File>,
+        hash: &Hash,
+    ) -> Result<(), BlobError> {
+        let path = self.path(Disk::Hot, hash);
+        tokio::task::spawn_blocking(move || {
+            file.sync_all()?;
+            let directory = path.parent().expect("blob paths have a parent");
+            std::fs::create_dir_all(directory)?;
+            std::fs::rename(&temporary, &path)?;
+            std::fs::File::open(directory)?.sync_all()?;
+            Ok(())
+        })
+        .await
+        .map_err(|error| BlobError::Io(std::io::Error::other(error.to_string())))?
+    }
+
     /// Deletes a blob from the cold tier; one already gone is fine.
     pub async fn cold_delete(&self, hash: &Hash) -> Result<(), BlobError> {
         let cold = self.cold()?;
@@ -303,6 +382,32 @@ impl BlobStore {
             base.trim_end_matches('/'),
             Self::object_path(cold, hash)
         ))
+    }
+}
+
+/// Name prefix of promotion files in the incoming directory ([`BlobStore::create_promotion`]).
+pub const PROMOTION_PREFIX: &str = ".promote-";
+
+/// The chunks of a cold blob as they arrive ([`BlobStore::cold_stream`]).
+pub struct ColdStream {
+    /// The object's size as the store reports it.
+    pub size: u64,
+    chunks: futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>,
+    timeout: Duration,
+}
+
+impl ColdStream {
+    /// The next chunk, `None` at the end. Each chunk has the store's deadline
+    /// (`media.cold_timeout_ms`): a store that stalls mid-way fails the stream rather than
+    /// holding it open (the S3 client's own deadline covers the whole body as well).
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, BlobError> {
+        use futures_util::StreamExt as _;
+        match tokio::time::timeout(self.timeout, self.chunks.next()).await {
+            Err(_) => Err(BlobError::ColdTimeout),
+            Ok(None) => Ok(None),
+            Ok(Some(Err(error))) => Err(BlobError::Cold(error.to_string())),
+            Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        }
     }
 }
 
@@ -465,14 +570,44 @@ mod tests {
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].0, Some(hash));
         blobs.cold_put(&hash, bytes.clone()).await.unwrap();
-        assert_eq!(blobs.cold_get(&hash, 1 << 20).await.unwrap(), Some(bytes));
+        assert_eq!(
+            blobs.cold_get(&hash, 1 << 20).await.unwrap(),
+            Some(bytes.clone())
+        );
         assert_eq!(blobs.cold_list().await.unwrap(), vec![hash]);
         assert!(matches!(
             blobs.cold_get(&hash, 3).await,
             Err(BlobError::TooLarge(3))
         ));
+        let mut stream = blobs.cold_stream(&hash, 1 << 20).await.unwrap().unwrap();
+        assert_eq!(stream.size, bytes.len() as u64);
+        let mut streamed = Vec::new();
+        while let Some(chunk) = stream.next_chunk().await.unwrap() {
+            streamed.extend_from_slice(&chunk);
+        }
+        assert_eq!(streamed, bytes);
+        assert!(matches!(
+            blobs.cold_stream(&hash, 3).await,
+            Err(BlobError::TooLarge(3))
+        ));
+        // A promotion file left by a crash is replaced; a committed one is the hot blob.
+        blobs.remove(Disk::Hot, &hash).await.unwrap();
+        let (leftover, _) = blobs.create_promotion(&hash).await.unwrap();
+        let (temporary, file) = blobs.create_promotion(&hash).await.unwrap();
+        assert_eq!(leftover, temporary);
+        std::os::unix::fs::FileExt::write_all_at(&file, &streamed, 0).unwrap();
+        blobs
+            .commit_promotion(temporary.clone(), Arc::new(file), &hash)
+            .await
+            .unwrap();
+        assert!(!temporary.exists());
+        assert_eq!(
+            blobs.read(Disk::Hot, &hash).await.unwrap(),
+            Some(bytes.clone())
+        );
         blobs.cold_delete(&hash).await.unwrap();
         blobs.cold_delete(&hash).await.unwrap();
+        assert!(blobs.cold_stream(&hash, 1 << 20).await.unwrap().is_none());
         assert_eq!(blobs.cold_get(&hash, 1 << 20).await.unwrap(), None);
         blobs.remove(Disk::Hot, &hash).await.unwrap();
         assert!(!blobs.exists(Disk::Hot, &hash).await);

@@ -14,10 +14,11 @@
 //!   and comments; the EXIF orientation is applied first so the picture stays upright.
 //!   GIFs are kept as they come (re-encoding animation is not done here): their pixels
 //!   are capped and their first frame gives the thumbnail;
-//! - video and audio are stored as they come (no ffmpeg). The header boxes of the MP4 family
-//!   (MP4, QuickTime, M4A) are read for size, duration, frame rate and bitrate ([`av_meta`]),
-//!   from bytes already under the kind's byte cap; a file they cannot be read from is kept
-//!   without them. WebM, MP3, Ogg, FLAC and WAV get no metadata.
+//! - video and audio are stored as they come (no ffmpeg). Their headers are read for size,
+//!   duration, frame rate, bitrate, sample rate and channels ([`av_meta`]): the MP4 family's
+//!   boxes (`mp4parse`), WebM's Info and Tracks (`matroska-demuxer`), and the headers of MP3,
+//!   Ogg (Vorbis, Opus), FLAC and WAV (`symphonia`'s demuxers, no decoder). Always from bytes
+//!   already under the kind's byte cap; a file they cannot be read from is kept without them.
 
 pub mod card;
 
@@ -193,29 +194,160 @@ pub fn process(bytes: &[u8], caps: &Caps) -> Result<Processed, MediaError> {
     process_image(bytes, sniffed)
 }
 
-/// The served types whose header boxes [`av_meta`] reads (ISO base media file format).
-pub const AV_PARSED: [&str; 3] = ["video/mp4", "video/quicktime", "audio/mp4"];
+/// The served types whose headers [`av_meta`] reads.
+pub const AV_PARSED: [&str; 8] = [
+    "video/mp4",
+    "video/quicktime",
+    "audio/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/flac",
+    "audio/wav",
+];
+/// A duration beyond this (a day) is a broken header, not a file under our byte caps.
+const AV_DURATION_US_MAX: u64 = 24 * 3600 * 1_000_000;
 /// Tracks looked at in one file: a real file has two or three; more is not worth the work.
 const AV_TRACKS_MAX: usize = 16;
 /// Time-to-sample runs summed for the frame rate (a constant-rate video has one).
 const AV_STTS_RUNS_MAX: usize = 256;
 
-/// Width and height (first video track) and duration, frame rate and bitrate of an MP4-family
-/// file, from its header boxes; `None` when it is not one or they cannot be read. `bytes` must
-/// already be under a byte cap: the parser walks every top-level box (skipping `mdat`), and
-/// its allocations are fallible and bounded by the boxes' sizes.
+/// Width and height (first video track) and duration, frame rate, bitrate, sample rate and
+/// channels of a video or audio file, from its headers; `None` when it is not a type of
+/// [`AV_PARSED`] or they cannot be read (or give no duration). `bytes` must already be under
+/// a byte cap. The parsers are pure Rust, return errors for malformed input and size their
+/// reads by what the input holds; a panic in one is caught and only loses the metadata.
 pub fn av_meta(bytes: &[u8], content_type: &str) -> Option<(Option<(u32, u32)>, AvMeta)> {
-    if !AV_PARSED.contains(&content_type) {
+    let read = std::panic::catch_unwind(|| match content_type {
+        "video/mp4" | "video/quicktime" | "audio/mp4" => mp4_meta(bytes),
+        "video/webm" => webm_meta(bytes),
+        "audio/mpeg" | "audio/ogg" | "audio/flac" | "audio/wav" => {
+            audio_meta(bytes, content_type).map(|av| (None, av))
+        }
+        _ => None,
+    });
+    read.ok()
+        .flatten()
+        .filter(|(_, av)| av.duration_us > 0 && av.duration_us <= AV_DURATION_US_MAX)
+}
+
+/// A sample rate from a header's float, if it is a plausible one (1 Hz to 1 MHz).
+fn sample_rate_of(hz: f64) -> Option<u32> {
+    (1.0..=1e6).contains(&hz).then(|| hz.round() as u32)
+}
+
+/// The bits per second of `bytes` over `duration_us`.
+fn bitrate_of(bytes: &[u8], duration_us: u64) -> Option<u64> {
+    if duration_us == 0 {
         return None;
     }
+    let bits = u128::from(bytes.len() as u64) * 8 * 1_000_000 / u128::from(duration_us);
+    u64::try_from(bits).ok()
+}
+
+/// WebM (Matroska): the segment's `Info` (duration) and `Tracks` (the first video track's
+/// pixel size and `DefaultDuration`, the first audio track's sampling frequency and
+/// channels). The demuxer reads the EBML header, the seek head and those elements, checks
+/// every element's size against what is left of the input, and stops before the clusters.
+fn webm_meta(bytes: &[u8]) -> Option<(Option<(u32, u32)>, AvMeta)> {
+    let file = matroska_demuxer::MatroskaFile::open(Cursor::new(bytes)).ok()?;
+    let info = file.info();
+    // Ticks of `TimestampScale` nanoseconds.
+    let ticks = info
+        .duration()
+        .filter(|ticks| ticks.is_finite() && *ticks > 0.0)?;
+    let duration_ns = ticks * info.timestamp_scale().get() as f64;
+    let duration_us = (duration_ns / 1000.0).round();
+    if !(1.0..=AV_DURATION_US_MAX as f64).contains(&duration_us) {
+        return None;
+    }
+    let duration_us = duration_us as u64;
+    let (mut size, mut frame_rate, mut sample_rate_hz, mut audio_channels) =
+        (None, None, None, None);
+    for track in file.tracks().iter().take(AV_TRACKS_MAX) {
+        if let (Some(video), None) = (track.video(), size) {
+            size = Some((
+                u32::try_from(video.pixel_width().get()).ok()?,
+                u32::try_from(video.pixel_height().get()).ok()?,
+            ));
+            // Nanoseconds per frame: frames per second is 10⁹ over it.
+            frame_rate = track.default_duration().and_then(|nanoseconds| {
+                let (numerator, denominator) = (1_000_000_000u128, u128::from(nanoseconds.get()));
+                let divisor = gcd(numerator, denominator);
+                Some((
+                    u32::try_from(numerator / divisor).ok()?,
+                    u32::try_from(denominator / divisor).ok()?,
+                ))
+            });
+        }
+        if let (Some(audio), None) = (track.audio(), sample_rate_hz) {
+            sample_rate_hz = sample_rate_of(audio.sampling_frequency());
+            audio_channels = u16::try_from(audio.channels().get()).ok();
+        }
+    }
+    Some((
+        size,
+        AvMeta {
+            duration_us,
+            frame_rate,
+            bitrate: bitrate_of(bytes, duration_us),
+            sample_rate_hz,
+            audio_channels,
+        },
+    ))
+}
+
+/// MP3, Ogg (Vorbis, Opus), FLAC, WAV: the first audio track as `symphonia`'s demuxer for the
+/// sniffed type sees it when it opens the file (no packet is read, nothing is decoded). The
+/// frame count comes from the headers (Xing/Info or VBRI, or an estimate from the bitrate,
+/// for MP3; the last page's granule position for Ogg; STREAMINFO for FLAC; the data chunk for
+/// WAV).
+fn audio_meta(bytes: &[u8], content_type: &str) -> Option<AvMeta> {
+    use symphonia::core::codecs::CodecParameters;
+    use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::default::formats::{FlacReader, MpaReader, OggReader, WavReader};
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+    let options = FormatOptions::default();
+    let reader: Box<dyn FormatReader + '_> = match content_type {
+        "audio/mpeg" => Box::new(MpaReader::try_new(stream, options).ok()?),
+        "audio/ogg" => Box::new(OggReader::try_new(stream, options).ok()?),
+        "audio/flac" => Box::new(FlacReader::try_new(stream, options).ok()?),
+        "audio/wav" => Box::new(WavReader::try_new(stream, options).ok()?),
+        _ => return None,
+    };
+    let track = reader.first_track(TrackType::Audio)?;
+    let Some(CodecParameters::Audio(params)) = &track.codec_params else {
+        return None;
+    };
+    let sample_rate_hz = params.sample_rate.filter(|rate| *rate > 0)?;
+    let frames = track.num_frames?;
+    let duration_us =
+        u64::try_from(u128::from(frames) * 1_000_000 / u128::from(sample_rate_hz)).ok()?;
+    Some(AvMeta {
+        duration_us,
+        frame_rate: None,
+        bitrate: bitrate_of(bytes, duration_us),
+        sample_rate_hz: Some(sample_rate_hz),
+        audio_channels: params
+            .channels
+            .as_ref()
+            .and_then(|channels| u16::try_from(channels.count()).ok())
+            .filter(|count| *count > 0),
+    })
+}
+
+/// The MP4 family's header boxes (Mozilla's `mp4parse`): the parser walks every top-level box
+/// (skipping `mdat`), and its allocations are fallible and bounded by the boxes' sizes.
+fn mp4_meta(bytes: &[u8]) -> Option<(Option<(u32, u32)>, AvMeta)> {
     // The parser is fuzzed and returns errors for malformed boxes, but it still has a few
-    // `expect`s: a file that trips one loses its metadata, never the upload or the worker.
-    let context = std::panic::catch_unwind(|| mp4parse::read_mp4(&mut Cursor::new(bytes)))
-        .ok()?
-        .ok()?;
+    // `expect`s: `av_meta` catches them, so such a file loses its metadata, never the upload
+    // or the worker.
+    let context = mp4parse::read_mp4(&mut Cursor::new(bytes)).ok()?;
     let mut duration_us: u64 = 0;
     let mut size = None;
     let mut frame_rate = None;
+    let mut audio = None;
     let tracks = context.tracks.iter().take(AV_TRACKS_MAX);
     for track in tracks.filter(|track| {
         matches!(
@@ -241,17 +373,32 @@ pub fn av_meta(bytes: &[u8], content_type: &str) -> Option<(Option<(u32, u32)>, 
                 .as_ref()
                 .and_then(|stts| frame_rate_of(stts, scale));
         }
+        if track.track_type == mp4parse::TrackType::Audio && audio.is_none() {
+            audio = track.stsd.as_ref().and_then(|stsd| {
+                stsd.descriptions.iter().find_map(|entry| match entry {
+                    mp4parse::SampleEntry::Audio(entry) => Some((
+                        sample_rate_of(entry.samplerate),
+                        u16::try_from(entry.channelcount)
+                            .ok()
+                            .filter(|count| *count > 0),
+                    )),
+                    _ => None,
+                })
+            });
+        }
     }
     if duration_us == 0 {
         return None;
     }
-    let bits = u128::from(bytes.len() as u64) * 8 * 1_000_000 / u128::from(duration_us);
+    let (sample_rate_hz, audio_channels) = audio.unwrap_or_default();
     Some((
         size,
         AvMeta {
             duration_us,
             frame_rate,
-            bitrate: u64::try_from(bits).ok(),
+            bitrate: bitrate_of(bytes, duration_us),
+            sample_rate_hz,
+            audio_channels,
         },
     ))
 }
@@ -571,6 +718,114 @@ mod tests {
             process(&whole, &small_caps).unwrap_err(),
             MediaError::TooLarge { bytes_max: 100 }
         );
+    }
+
+    /// Tiny files made with ffmpeg (see `tests/fixtures/av/README.md`).
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/av/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(path).expect("the fixture is committed")
+    }
+
+    #[test]
+    fn webm_mp3_ogg_flac_and_wav_give_their_metadata() {
+        let caps = Caps {
+            image_bytes_max: 1 << 20,
+            video_bytes_max: 1 << 20,
+            audio_bytes_max: 1 << 20,
+        };
+        // (file, served type, width × height, duration in ms, frame rate, Hz, channels)
+        let cases = [
+            (
+                "clip.webm",
+                "video/webm",
+                Some((64, 48)),
+                1000,
+                Some((10, 1)),
+                None,
+                None,
+            ),
+            (
+                "tone.mp3",
+                "audio/mpeg",
+                None,
+                2000,
+                None,
+                Some(22_050),
+                Some(1),
+            ),
+            (
+                "tone.ogg",
+                "audio/ogg",
+                None,
+                1500,
+                None,
+                Some(8000),
+                Some(1),
+            ),
+            (
+                "tone.opus",
+                "audio/ogg",
+                None,
+                1000,
+                None,
+                Some(48_000),
+                Some(2),
+            ),
+            (
+                "tone.flac",
+                "audio/flac",
+                None,
+                750,
+                None,
+                Some(8000),
+                Some(1),
+            ),
+            (
+                "tone.wav",
+                "audio/wav",
+                None,
+                500,
+                None,
+                Some(8000),
+                Some(1),
+            ),
+        ];
+        for (name, content_type, size, duration_ms, frame_rate, rate, channels) in cases {
+            let bytes = fixture(name);
+            let processed = process(&bytes, &caps).unwrap();
+            assert_eq!(processed.content_type, content_type, "{name}");
+            assert_eq!(processed.width.zip(processed.height), size, "{name}");
+            let av = processed
+                .av
+                .unwrap_or_else(|| panic!("{name}: no metadata"));
+            // Encoders pad to whole frames: within 60 ms of what was asked.
+            let off_ms = (av.duration_us / 1000).abs_diff(duration_ms);
+            assert!(off_ms <= 60, "{name}: {} µs", av.duration_us);
+            assert_eq!(av.frame_rate, frame_rate, "{name}");
+            assert_eq!(av.sample_rate_hz, rate, "{name}");
+            assert_eq!(av.audio_channels, channels, "{name}");
+            let bitrate = av.bitrate.unwrap();
+            let expected = bytes.len() as u64 * 8 * 1_000_000 / av.duration_us;
+            assert_eq!(bitrate, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn broken_audio_and_video_keep_their_bytes_without_metadata() {
+        let caps = Caps {
+            image_bytes_max: 1 << 20,
+            video_bytes_max: 1 << 20,
+            audio_bytes_max: 1 << 20,
+        };
+        for name in ["clip.webm", "tone.mp3", "tone.ogg", "tone.flac", "tone.wav"] {
+            let bytes = fixture(name);
+            // The first 40 bytes still sniff as the type; the headers behind them are gone.
+            let mut broken = bytes[..40].to_vec();
+            broken.extend(std::iter::repeat_n(0xA5u8, 200));
+            let processed = process(&broken, &caps).unwrap();
+            assert_eq!(processed.bytes, broken, "{name}");
+            assert!(processed.av.is_none(), "{name}: {:?}", processed.av);
+        }
     }
 
     #[test]

@@ -137,6 +137,13 @@ pub struct AvMeta {
     pub frame_rate: Option<(u32, u32)>,
     /// Bits per second over the whole file.
     pub bitrate: Option<u64>,
+    /// Samples per second of the first audio track. Added after `bitrate` (older records
+    /// lack it, as they lack the next one).
+    #[serde(default)]
+    pub sample_rate_hz: Option<u32>,
+    /// Channels of the first audio track.
+    #[serde(default)]
+    pub audio_channels: Option<u16>,
 }
 
 impl Media {

@@ -2,8 +2,9 @@
 //! `app::media::url`).
 //!
 //! Paths are made by the server from the attachment's id; the bytes come from whichever tier
-//! holds them (`app::media::open` brings a cold or gone remote file back first, or names the
-//! public URL of a cold one to redirect to). Every answer carries a type from the accepted
+//! holds them (`app::media::open` fetches a gone remote file back first, streams a cold one
+//! through while it is promoted to the hot tier, or names the public URL of a cold one to
+//! redirect to). Every answer carries a type from the accepted
 //! list (`media::ACCEPTED`), `nosniff` (added to every response by the HTTP layer), a
 //! sandboxing CSP, an inline `Content-Disposition` with a file name of ours, an ETag (the
 //! SHA-256 of the bytes), long cache headers (a URL's bytes never change) and one
@@ -66,13 +67,19 @@ pub async fn serve(
             content_type,
             bytes,
             hash,
-        } => (Ok(path), content_type, bytes, hash),
+        } => (Source::Path(path), content_type, bytes, hash),
         Served::Opened {
             file,
             content_type,
             bytes,
             hash,
-        } => (Err(file), content_type, bytes, hash),
+        } => (Source::Opened(file), content_type, bytes, hash),
+        Served::Promoting {
+            promotion,
+            content_type,
+            bytes,
+            hash,
+        } => (Source::Promoting(promotion), content_type, bytes, hash),
     };
     let etag = format!("\"{}\"", crate::blob::to_hex(&hash));
     let mut response_headers = HeaderMap::new();
@@ -140,31 +147,25 @@ pub async fn serve(
     };
     let (start, length) = range.unwrap_or((0, bytes));
     let mut file = match source {
-        Err(opened) => opened,
-        Ok(path) => match tokio::fs::File::open(&path).await {
+        Source::Opened(opened) => opened,
+        Source::Path(path) => match tokio::fs::File::open(&path).await {
             Ok(file) => file,
             // Evicted between the lookup and the read: the next request fetches it again.
             Err(_) => return not_found(),
         },
+        Source::Promoting(promotion) => {
+            // Read from the promotion's file as the object store fills it; a range waits
+            // for its bytes. If the promotion fails, the body ends early (the client sees
+            // fewer bytes than Content-Length: the status line has long gone).
+            let http_status = answer_headers(&mut response_headers, range, start, length, bytes);
+            let body = Body::from_stream(promotion.body(start, length));
+            return (http_status, response_headers, body).into_response();
+        }
     };
     if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
         return not_found();
     }
-    insert(
-        &mut response_headers,
-        header::CONTENT_LENGTH,
-        &length.to_string(),
-    );
-    let http_status = if range.is_some() {
-        insert(
-            &mut response_headers,
-            header::CONTENT_RANGE,
-            &format!("bytes {start}-{}/{bytes}", start + length - 1),
-        );
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    };
+    let http_status = answer_headers(&mut response_headers, range, start, length, bytes);
     let stream = futures_util::stream::unfold((file, length), |(mut file, left)| async move {
         if left == 0 {
             return None;
@@ -183,6 +184,35 @@ pub async fn serve(
         }
     });
     (http_status, response_headers, Body::from_stream(stream)).into_response()
+}
+
+/// Where an answer's bytes come from.
+enum Source {
+    Path(std::path::PathBuf),
+    Opened(tokio::fs::File),
+    Promoting(media::Promotion),
+}
+
+/// `Content-Length`, and `Content-Range` for a range; the status of the answer.
+fn answer_headers(
+    headers: &mut HeaderMap,
+    range: Option<(u64, u64)>,
+    start: u64,
+    length: u64,
+    bytes: u64,
+) -> StatusCode {
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    match range {
+        Some(_) => {
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("bytes {start}-{}/{bytes}", start + length - 1))
+            {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+            StatusCode::PARTIAL_CONTENT
+        }
+        None => StatusCode::OK,
+    }
 }
 
 /// One range of `Range: bytes=…` (`a-b`, `a-`, `-n`) as (start, length) within `size`;

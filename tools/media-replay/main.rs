@@ -263,6 +263,18 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+            Ok(media::Served::Promoting {
+                promotion, bytes, ..
+            }) => {
+                // Streamed through while promoted: the replay waits for the promotion so
+                // that the disk it measures next includes it.
+                if promotion.finished().await {
+                    served_bytes += bytes;
+                    cold_hits += 1;
+                } else {
+                    failed += 1;
+                }
+            }
             Ok(media::Served::Redirect(_)) => cold_hits += 1,
             Err(_) => failed += 1,
         }
