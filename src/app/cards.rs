@@ -307,6 +307,14 @@ pub async fn run(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
                     if matches!(received, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
                         events = None;
                     }
+                    // A commit publishes its events at once (an inbound batch: one per post),
+                    // and one look at the due cards answers them all.
+                    while let Some(receiver) = events.as_mut() {
+                        match receiver.try_recv() {
+                            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                            Err(_) => break,
+                        }
+                    }
                 }
                 () = tokio::time::sleep(Duration::from_millis(POLL_MS)) => {}
             }

@@ -32,8 +32,10 @@ pub const COMMIT_BATCH_MAX: usize = 1024;
 /// what bounds the committer's memory at any arrival rate.
 pub const COMMIT_PENDING_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Longest an apply slice runs inside one committer transaction while no acknowledgement
-/// waits: bounds how long a new acknowledgement waits for the transaction in progress.
-pub const APPLY_SLICE_MS_MAX: u64 = 8;
+/// waits: bounds how long other writers (the client API, fetched actors) wait for the write
+/// lock. A new acknowledgement cuts the slice short (`APPLY_SLICE_US_ACKS_WAITING`); long
+/// slices make each commit's two fsyncs count for more activities.
+pub const APPLY_SLICE_MS_MAX: u64 = 16;
 /// Once acknowledgements wait, the apply slice stops after this long, so that they ride on
 /// the next transaction soon: under a flood of deliveries, a peer's acknowledgement costs
 /// about one and a half transactions, so this is kept short against the commit's fsync.
@@ -57,7 +59,9 @@ pub enum EnqueueError {
 }
 
 struct Pending {
-    item: InboundActivity,
+    /// The activity's queue row (`queues::encode_inbound`), encoded by the inbox's task so
+    /// that the single writer does not compress bodies inside its transaction.
+    row: Vec<u8>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -222,9 +226,12 @@ pub async fn enqueue(app: &App, item: InboundActivity) -> Result<(), EnqueueErro
         .pending_bytes
         .try_acquire_many(bytes)
         .map_err(|_| EnqueueError::Full)?;
+    let row =
+        queues::encode_inbound(&item).map_err(|error| EnqueueError::Unavailable(error.into()))?;
+    drop(item);
     let (done, answer) = oneshot::channel();
     sender
-        .try_send(Pending { item, done })
+        .try_send(Pending { row, done })
         .map_err(|_| EnqueueError::Full)?;
     match answer.await {
         Ok(Ok(())) => Ok(()),
@@ -321,9 +328,9 @@ async fn commit_loop(
                 Err(_) => break,
             }
         }
-        let items: Vec<InboundActivity> = batch
+        let items: Vec<Vec<u8>> = batch
             .iter_mut()
-            .map(|pending| std::mem::replace(&mut pending.item, empty_item()))
+            .map(|pending| std::mem::take(&mut pending.row))
             .collect();
         let count = items.len() as u64;
         let (apply, job_done) = match job {
@@ -358,12 +365,12 @@ async fn commit_loop(
 /// acknowledgements' outcome and the apply's.
 fn commit(
     app: &App,
-    items: &[InboundActivity],
+    items: &[Vec<u8>],
     apply: Option<ApplyFn>,
 ) -> (Result<(), String>, Option<Result<(), AppError>>) {
     let push = |tx: &redb::WriteTransaction| {
-        for item in items {
-            queues::push_inbound(tx, app.next_id(), item)?;
+        if !items.is_empty() {
+            queues::push_inbound_rows(tx, items.iter().map(|row| (app.next_id(), row.as_slice())))?;
         }
         Ok::<_, AppError>(())
     };
@@ -392,13 +399,5 @@ fn commit(
             (acks, Some(Err(error)))
         }
         Err(error) => (Err(error.to_string()), Some(Err(error))),
-    }
-}
-
-fn empty_item() -> InboundActivity {
-    InboundActivity {
-        signer: String::new(),
-        body: Vec::new(),
-        received_ms: 0,
     }
 }

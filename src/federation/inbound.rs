@@ -17,6 +17,12 @@
 //!    (is the post known? is it wanted?) happen here, inside the transaction. A slice runs
 //!    for at most `ingest::APPLY_SLICE_MS_MAX`, and much shorter once acknowledgements wait.
 //!
+//! While a batch is applied, the next one (after the last queue id read) is parsed and
+//! prepared, so the single writer does not sit idle between batches. What it prepares may not
+//! see the batch being applied: a post carried by that batch's Creates is carried over (no
+//! fetch), the apply phase looks again inside its transaction, and a batch holding a relay's
+//! answer (which the next parse reads) is written before the next one is parsed.
+//!
 //! Side effects leave after the commit: streaming events (`App::write`), media prefetches,
 //! the outbox worker's wake-up, and the walk up a stored reply's thread (its own fetches and
 //! transactions, within what is left of the activity's fetch budget).
@@ -47,8 +53,10 @@ use super::FederationError;
 use super::fetch::{self, parse_options};
 use super::vocab::{self, Activity, ActivityKind, Note, Object, ObjectRef};
 
-/// Activities taken off the queue per batch: one write transaction and one fsync each.
-pub const ACTIVITIES_PER_BATCH: usize = 128;
+/// Activities read, parsed and prepared together. The committer applies a batch in slices
+/// (`ingest::APPLY_SLICE_MS_MAX`); a batch that fits one slice costs one commit (two fsyncs),
+/// which under a flood is what applying waits for most.
+pub const ACTIVITIES_PER_BATCH: usize = 256;
 /// Bytes of activity bodies read into one batch (at least one activity is): what bounds the
 /// worker's memory, since a body may be 1 MiB.
 pub const BATCH_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
@@ -240,49 +248,121 @@ fn refused(reason: &'static str) -> Fail {
     Fail::Refused(FederationError::refused(reason))
 }
 
-/// Applies up to one batch of queued activities in one durable write transaction; returns
-/// how many it took off the queue (applied or refused).
+/// A batch read, parsed and prepared, waiting for its apply.
+struct Staged {
+    queued: Vec<Queued>,
+    /// The last queue id read: the next batch starts after it.
+    last_id: u64,
+    /// Posts that Creates of this batch carry (`carried_by`), for the next batch's prepare.
+    carried: HashMap<String, Note>,
+    /// Storage trouble while preparing: the activity it hit and those after it stay queued.
+    stopped: Option<FederationError>,
+}
+
+/// Applies the queued activities, batch after batch, until the queue is empty; returns how
+/// many it took off the queue (applied or refused). While one batch is applied (by the
+/// committer, slice by slice), the next is read, parsed and prepared, so the single writer
+/// does not wait for that work between batches.
 pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
-    use futures_util::StreamExt;
-    // One batch at a time: two would prepare (and fetch for) the same activities.
+    // One worker at a time: two would prepare (and fetch for) the same activities.
     let _turn = app.ingest.apply_turn.lock().await;
+    let mut taken = 0;
+    let mut staged = stage(app, None, HashMap::new()).await?;
+    while let Some(current) = staged.take() {
+        let Staged {
+            queued,
+            last_id,
+            carried,
+            stopped,
+        } = current;
+        // Read once the batch is written, not before: what this batch changes that the parse
+        // of the next one reads (a relay's answer to our Follow) would otherwise be missed.
+        let parse_reads_this = queued.iter().any(|queued| {
+            matches!(
+                queued.prepared,
+                Ok(Prepared {
+                    op: Op::RelayAnswer { .. },
+                    ..
+                })
+            )
+        });
+        // A batch that stopped early leaves activities queued before `last_id`: the next
+        // call starts from the queue's head again.
+        let overlap = stopped.is_none() && !parse_reads_this;
+        let following = async {
+            if overlap {
+                Some(stage(app, Some(last_id), carried).await)
+            } else {
+                None
+            }
+        };
+        let (applied, following) = futures_util::future::join(apply(app, queued), following).await;
+        taken += applied?;
+        if let Some(error) = stopped {
+            return Err(error);
+        }
+        staged = match following {
+            Some(following) => following?,
+            None => stage(app, Some(last_id), HashMap::new()).await?,
+        };
+    }
+    Ok(taken)
+}
+
+/// Reads the next batch after the queue id `after` (from the head if `None`), parses it on a
+/// blocking thread (one read transaction for the batch) and prepares it. `carried` are the
+/// posts that the previous batch's Creates carry, which it may not have written yet. `None`
+/// when nothing is queued there.
+async fn stage(
+    app: &App,
+    after: Option<u64>,
+    mut carried: HashMap<String, Note>,
+) -> Result<Option<Staged>, FederationError> {
+    use futures_util::StreamExt;
     let batch = app
-        .run(|app| {
-            let batch = app.store.read(|tx| {
-                queues::peek_inbound_bytes(
+        .run(move |app| {
+            app.store.read(|tx| {
+                let batch = queues::peek_inbound_bytes(
                     tx,
+                    after,
                     ACTIVITIES_PER_BATCH,
                     BATCH_BODY_BYTES_MAX,
                     app.bytes_max(),
+                )?;
+                Ok::<_, AppError>(
+                    batch
+                        .into_iter()
+                        .map(|(queue_id, item)| {
+                            let parsed = parse_item(app, tx, &item);
+                            (queue_id, item.signer, parsed)
+                        })
+                        .collect::<Vec<_>>(),
                 )
-            })?;
-            Ok(batch
-                .into_iter()
-                .map(|(queue_id, item)| (queue_id, item.signer.clone(), parse_item(app, &item)))
-                .collect::<Vec<_>>())
+            })
         })
         .await?;
-    if batch.is_empty() {
-        return Ok(0);
-    }
+    let Some(last_id) = batch.last().map(|(queue_id, _, _)| *queue_id) else {
+        return Ok(None);
+    };
     // Posts that Creates of this batch carry (checked as a Create checks them), so that an
-    // Announce or a relayed copy of one of them needs no fetch.
-    let mut carried: HashMap<String, Note> = HashMap::new();
-    // Only a Create its author signed counts: a relay's forwarded copy is not believed.
+    // Announce or a relayed copy of one of them needs no fetch. Only a Create its author
+    // signed counts: a relay's forwarded copy is not believed.
+    let mut own = HashMap::new();
     for (_, signer, parsed) in &batch {
         if let Ok(Parsed { activity, .. }) = parsed {
             if let Some(note) = own_note(activity).filter(|_| activity.actor == *signer) {
-                carried
-                    .entry(note.id.clone())
-                    .or_insert_with(|| note.clone());
+                own.entry(note.id.clone()).or_insert_with(|| note.clone());
             }
         }
     }
-    let carried = &carried;
+    for (id, note) in &own {
+        carried.entry(id.clone()).or_insert_with(|| note.clone());
+    }
+    let carried_ref = &carried;
     let mut queued: Vec<Queued> = futures_util::stream::iter(batch)
         .map(|(queue_id, signer, parsed)| async move {
             let prepared = match parsed {
-                Ok(parsed) => prepare(app, &signer, parsed, carried).await,
+                Ok(parsed) => prepare(app, &signer, parsed, carried_ref).await,
                 Err(error) => Err(error),
             };
             Queued {
@@ -309,9 +389,19 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
             .next()
             .and_then(|queued| queued.prepared.err());
     }
-    // Slices of the batch, in order, each applied in one of the committer's transactions
-    // beside the acknowledgements waiting (`ingest::ApplyJob`), so an acknowledgement never
-    // waits behind a separate apply transaction.
+    Ok(Some(Staged {
+        queued,
+        last_id,
+        carried: own,
+        stopped,
+    }))
+}
+
+/// The apply phase of a staged batch: slices of it, in order, each applied in one of the
+/// committer's transactions beside the acknowledgements waiting (`ingest::ApplyJob`), so an
+/// acknowledgement never waits behind a separate apply transaction. Returns how many
+/// activities left the queue.
+async fn apply(app: &App, queued: Vec<Queued>) -> Result<usize, FederationError> {
     let queued = std::sync::Arc::new(queued);
     let mut taken = 0;
     while taken < queued.len() {
@@ -329,10 +419,7 @@ pub async fn process_batch(app: &App) -> Result<usize, FederationError> {
             break;
         }
     }
-    match stopped {
-        Some(error) => Err(error),
-        None => Ok(taken),
-    }
+    Ok(taken)
 }
 
 /// Applies the activities of `queued` from `start` on, as many as one slice takes: in the
@@ -373,7 +460,12 @@ async fn apply_slice(
 /// tests and tools call it to read the reason of a refusal.
 pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), FederationError> {
     let owned = item.clone();
-    let parsed = app.run(move |app| Ok(parse_item(app, &owned))).await??;
+    let parsed = app
+        .run(move |app| {
+            app.store
+                .read(|tx| Ok::<_, AppError>(parse_item(app, tx, &owned)))
+        })
+        .await??;
     let mut carried = HashMap::new();
     if let Some(note) = own_note(&parsed.activity).filter(|_| parsed.activity.actor == item.signer)
     {
@@ -399,8 +491,13 @@ pub async fn apply_one(app: &App, item: &InboundActivity) -> Result<(), Federati
 }
 
 /// The parse phase of one queued activity: JSON, AS2, who signed it, domain blocks, origins,
-/// and whether it was seen. Pure CPU and reads; runs on a blocking thread.
-fn parse_item(app: &App, item: &InboundActivity) -> Result<Parsed, FederationError> {
+/// and whether it was seen. Pure CPU and reads (in the batch's read transaction); runs on a
+/// blocking thread.
+fn parse_item(
+    app: &App,
+    reader: &impl Reader,
+    item: &InboundActivity,
+) -> Result<Parsed, FederationError> {
     let value: Value = serde_json::from_slice(&item.body)
         .map_err(|error| FederationError::Json(error.to_string()))?;
     let Object::Activity(activity) = vocab::parse(&value, parse_options(app))? else {
@@ -408,9 +505,7 @@ fn parse_item(app: &App, item: &InboundActivity) -> Result<Parsed, FederationErr
     };
     // What an accepted relay delivers is relay content: its Announces, and activities of
     // others that it forwards (the only case where the signer is not the actor).
-    let relay = app
-        .store
-        .read(|tx| relays::accepted_relay_of(app, tx, &item.signer))?;
+    let relay = relays::accepted_relay_of(app, reader, &item.signer)?;
     if activity.actor != item.signer && relay.is_none() {
         return Err(FederationError::refused("the signer is not the actor"));
     }
@@ -418,16 +513,16 @@ fn parse_item(app: &App, item: &InboundActivity) -> Result<Parsed, FederationErr
     for uri in [&item.signer, &activity.actor] {
         let host =
             fetch::host_of(uri).ok_or_else(|| FederationError::refused("signer without host"))?;
-        fetch::check_domain(app, &host)?;
+        if crate::app::domains::refuses_host(app, reader, &host)? {
+            return Err(FederationError::Blocked);
+        }
     }
     if !vocab::same_origin(&activity.id, &activity.actor) {
         return Err(FederationError::refused(
             "activity id on another origin than its actor",
         ));
     }
-    let seen = app
-        .store
-        .read(|tx| Ok::<_, AppError>(queues::is_seen(tx, &activity.id)?))?;
+    let seen = queues::is_seen(reader, &activity.id).map_err(AppError::from)?;
     Ok(Parsed {
         activity: *activity,
         relay,
@@ -957,7 +1052,6 @@ fn apply_in(
         if after.taken > 0 && stop.is_some_and(|stop| stop()) {
             break;
         }
-        queues::remove_inbound(tx, queued.queue_id)?;
         after.taken += 1;
         let outcome = match &queued.prepared {
             Ok(prepared) => match apply_op(app, tx, prepared, now, &mut after) {
@@ -971,6 +1065,11 @@ fn apply_in(
             tracing::info!(%error, signer = %queued.signer, "inbound activity refused");
         }
     }
+    // What was taken leaves the queue in this same transaction (one open of the table).
+    queues::remove_inbound_all(
+        tx,
+        batch[..after.taken].iter().map(|queued| queued.queue_id),
+    )?;
     Ok(after)
 }
 

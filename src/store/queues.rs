@@ -113,9 +113,25 @@ pub fn push_inbound(
     id: u64,
     activity: &InboundActivity,
 ) -> Result<(), StoreError> {
-    let bytes = records::encode(activity)?;
-    tx.open_table(schema::INBOUND)?
-        .insert(id, bytes.as_slice())?;
+    let row = encode_inbound(activity)?;
+    push_inbound_rows(tx, [(id, row.as_slice())])
+}
+
+/// An inbound activity as its queue row (`push_inbound_rows`): the inbox encodes it before
+/// it reaches the single writer, so the writer's transaction does not compress bodies.
+pub fn encode_inbound(activity: &InboundActivity) -> Result<Vec<u8>, StoreError> {
+    records::encode(activity)
+}
+
+/// Queues rows of `encode_inbound` under their ids, with one open of the table.
+pub fn push_inbound_rows<'a>(
+    tx: &WriteTransaction,
+    rows: impl IntoIterator<Item = (u64, &'a [u8])>,
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(schema::INBOUND)?;
+    for (id, row) in rows {
+        table.insert(id, row)?;
+    }
     Ok(())
 }
 
@@ -133,18 +149,21 @@ pub fn peek_inbound(
     Ok(out)
 }
 
-/// The oldest queued activities, up to `limit` of them and, past the first, up to
-/// `body_bytes_max` bytes of bodies in all.
+/// The oldest queued activities (after the id `after`, if given), up to `limit` of them and,
+/// past the first, up to `body_bytes_max` bytes of bodies in all.
 pub fn peek_inbound_bytes(
     reader: &impl Reader,
+    after: Option<u64>,
     limit: usize,
     body_bytes_max: usize,
     bytes_max: usize,
 ) -> Result<Vec<(u64, InboundActivity)>, StoreError> {
+    use std::ops::Bound;
     let table = reader.table(schema::INBOUND)?;
     let mut out: Vec<(u64, InboundActivity)> = Vec::new();
     let mut bytes = 0usize;
-    for entry in table.iter()?.take(limit) {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    for entry in table.range::<u64>((start, Bound::Unbounded))?.take(limit) {
         let (id, value) = entry?;
         let activity: InboundActivity = records::decode(value.value(), bytes_max)?;
         bytes = bytes.saturating_add(activity.body.len());
@@ -157,7 +176,18 @@ pub fn peek_inbound_bytes(
 }
 
 pub fn remove_inbound(tx: &WriteTransaction, id: u64) -> Result<(), StoreError> {
-    tx.open_table(schema::INBOUND)?.remove(id)?;
+    remove_inbound_all(tx, [id])
+}
+
+/// Removes queued activities, with one open of the table.
+pub fn remove_inbound_all(
+    tx: &WriteTransaction,
+    ids: impl IntoIterator<Item = u64>,
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(schema::INBOUND)?;
+    for id in ids {
+        table.remove(id)?;
+    }
     Ok(())
 }
 
