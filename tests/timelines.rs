@@ -473,6 +473,10 @@ async fn reactions_to_announcements() {
     let heart = "%E2%9D%A4%EF%B8%8F";
     assert_eq!(react(&alice, thumbs, true).await, StatusCode::OK);
     assert_eq!(react(&bob, thumbs, true).await, StatusCode::OK);
+    // Emoji are listed in the order they first came, by the millisecond: make sure the
+    // heart comes a millisecond after the thumbs (two in one millisecond tie, and a tie
+    // falls back to the emoji's byte order).
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     assert_eq!(react(&alice, heart, true).await, StatusCode::OK);
     let reactions = |user: &User| {
         let token = user.token.clone();
