@@ -189,10 +189,13 @@ pub fn record_remote(
 pub fn shortcodes(texts: &[&str]) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for text in texts {
-        let mut parts = text.split(':');
-        // Between two colons, with no space: a candidate. The first part is before any colon.
-        parts.next();
-        for part in parts {
+        // Between two colons, with no space: a candidate. The first part is before any colon,
+        // the last after the last one (not closed: "at 10:30" names no emoji).
+        let mut parts = text.split(':').skip(1).peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                break;
+            }
             if found.len() >= PER_TEXT_MAX {
                 return found;
             }
@@ -443,8 +446,8 @@ mod tests {
                 "hi :blobcat: and :blob_fox::blobcat: at 10:30",
                 ":x: :ok_1:"
             ]),
-            ["blobcat", "blob_fox", "30", "ok_1"]
+            ["blobcat", "blob_fox", "ok_1"]
         );
-        assert!(shortcodes(&["no emoji: here", ":has space:"]).is_empty());
+        assert!(shortcodes(&["no emoji: here", ":has space:", "open :blobcat"]).is_empty());
     }
 }
