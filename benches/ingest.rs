@@ -135,6 +135,8 @@ fn apply_batch(c: &mut Criterion) {
             followers: Some(format!("{ACTOR}/followers")),
             key_id: format!("{ACTOR}#main-key"),
             public_key_pem: skerry::sig::public_key_pem(&der).expect("pem"),
+            // It signs the requests the bench verifies.
+            keep_key: true,
             ..ActorInput::default()
         },
     )

@@ -22,8 +22,9 @@ fn now_secs() -> u64 {
     skerry::util::time::now_ms() / 1000
 }
 
-/// A fediverse server on loopback: serves the documents it is given (by path), answers 404
-/// for everything else, and takes any POST with 202.
+/// A fediverse server on loopback: serves the documents it is given (by path), answers 410
+/// Gone for a document set to `null` (as Mastodon does for a deleted account), 404 for
+/// everything else, and takes any POST with 202.
 struct Peer {
     base: String,
     documents: Arc<Mutex<HashMap<String, Value>>>,
@@ -49,6 +50,7 @@ async fn start_peer() -> Peer {
                  Path(path): Path<String>| async move {
                     let found = documents.lock().unwrap().get(&format!("/{path}")).cloned();
                     match found {
+                        Some(Value::Null) => axum::http::StatusCode::GONE.into_response(),
                         Some(document) => (
                             [(header::CONTENT_TYPE, AS2)],
                             serde_json::to_vec(&document).unwrap(),
@@ -745,6 +747,121 @@ async fn a_rotated_key_is_fetched_again_at_most_once_a_minute() {
     let mut found = statuses_of(&server, &alice, &first).await;
     found.sort();
     assert_eq!(found, ["<p>key 1</p>", "<p>key 2</p>"]);
+}
+
+/// The stored key of a remote actor, by its id: `None` if the actor is not known, empty if it
+/// is known without its key.
+async fn stored_key(server: &Server, actor_uri: &str) -> Option<Vec<u8>> {
+    let uri = actor_uri.to_string();
+    server
+        .app
+        .run(move |app| skerry::app::remote::actor_by_uri(app, &uri))
+        .await
+        .unwrap()
+        .map(|(_, actor)| actor.public_key_der)
+}
+
+#[tokio::test]
+async fn an_actor_known_without_its_key_is_fetched_when_it_signs_and_removed_when_gone() {
+    let server = permissive_server().await;
+    let alice = server.user("alice").await;
+    let peer = start_peer().await;
+    let alice_uri = server.url("/users/alice");
+    let carol = peer.actor("carol");
+    let dave = peer.actor("dave");
+    // Found by a search, as a relay's authors are found: they have not signed to us, and
+    // their keys are not stored.
+    for actor in [&carol, &dave] {
+        let reply = server
+            .get(
+                &format!("/api/v2/search?resolve=true&type=accounts&q={}", actor.id),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        assert_eq!(reply.json["accounts"].as_array().unwrap().len(), 1);
+        assert_eq!(stored_key(&server, &actor.id).await, Some(Vec::new()));
+    }
+    // Carol signs: her document is fetched for its key, which is kept from now on.
+    let activity = create(
+        &carol,
+        &format!("{}/activities/c1", peer.base),
+        note(
+            &carol,
+            &format!("{}/notes/c1", peer.base),
+            "signed",
+            &alice_uri,
+        ),
+    );
+    let (status, text) = deliver(&server, &carol, &activity).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    let key = stored_key(&server, &carol.id).await.unwrap();
+    assert!(skerry::sig::PublicKey::from_der(&key).is_ok(), "{key:?}");
+    drained(&server).await;
+    assert_eq!(
+        statuses_of(&server, &alice, &carol).await,
+        ["<p>signed</p>"]
+    );
+    // Dave deletes his account: his server answers 410 for his document, so his `Delete`
+    // cannot be checked with a key we never stored; the 410 from his own origin removes him.
+    peer.documents
+        .lock()
+        .unwrap()
+        .insert("/users/dave".into(), Value::Null);
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#delete", dave.id),
+        "type": "Delete",
+        "actor": dave.id,
+        "object": dave.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    let (status, text) = deliver(&server, &dave, &delete).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    let dave_uri = dave.id.clone();
+    let suspended = server
+        .app
+        .run(move |app| {
+            let (account, _) = skerry::app::remote::actor_by_uri(app, &dave_uri)?.unwrap();
+            Ok(account.suspended_ms)
+        })
+        .await
+        .unwrap();
+    assert!(suspended.is_some(), "the gone actor is removed");
+    // A 404 is not a deletion: erin's document missing for a moment refuses her request and
+    // leaves her as she is.
+    let erin = peer.actor("erin");
+    let reply = server
+        .get(
+            &format!("/api/v2/search?resolve=true&type=accounts&q={}", erin.id),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(reply.json["accounts"].as_array().unwrap().len(), 1);
+    peer.documents.lock().unwrap().remove("/users/erin");
+    let activity = create(
+        &erin,
+        &format!("{}/activities/e1", peer.base),
+        note(
+            &erin,
+            &format!("{}/notes/e1", peer.base),
+            "lost",
+            &alice_uri,
+        ),
+    );
+    let (status, text) = deliver(&server, &erin, &activity).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    let erin_uri = erin.id.clone();
+    let erin_suspended = server
+        .app
+        .run(move |app| {
+            let (account, _) = skerry::app::remote::actor_by_uri(app, &erin_uri)?.unwrap();
+            Ok(account.suspended_ms)
+        })
+        .await
+        .unwrap();
+    assert_eq!(erin_suspended, None);
+    assert_eq!(stored_key(&server, &erin.id).await, Some(Vec::new()));
 }
 
 #[tokio::test]

@@ -320,6 +320,7 @@ async fn write_schema_v2_fixture() {
             )),
             key_id: format!("{actor}#main-key"),
             public_key_pem: skerry::sig::public_key_pem(&key).unwrap(),
+            keep_key: true,
             ..remote::ActorInput::default()
         };
         let (alice_id, follow) = (alice.id, actor == &actors[0]);

@@ -38,6 +38,13 @@ pub struct ActorInput {
     pub url: Option<String>,
     pub key_id: String,
     pub public_key_pem: String,
+    /// Whether the key is stored: the document was fetched to check this actor's signature,
+    /// or the actor pushed it to us, signed. The authors a relay brings, mentioned and
+    /// boosted accounts never sign to us; their key (294 B of random DER for RSA-2048, which
+    /// no dictionary shrinks) was half of their record. When such an actor does sign, the
+    /// check fetches its document then (`federation::inbox`). A key stored once stays
+    /// stored, and is refreshed with the document.
+    pub keep_key: bool,
     pub published_ms: Option<u64>,
     /// `icon` and `image`: kept as remote media of the account, fetched on first view.
     pub avatar_url: Option<String>,
@@ -66,6 +73,11 @@ pub fn upsert_actor_in(
         let previous = match existing {
             Some(id) => accounts::get_account(tx, id, app.bytes_max())?,
             None => None,
+        };
+        let key_kept = match existing {
+            Some(id) => accounts::get_remote_actor(tx, id, app.bytes_max())?
+                .is_some_and(|actor| !actor.public_key_der.is_empty()),
+            None => false,
         };
         let account = Account {
             id,
@@ -119,8 +131,12 @@ pub fn upsert_actor_in(
             key_id: input.key_id.clone(),
             // A PEM that does not decode is kept as its text: it never verifies, so the actor's
             // requests are refused until a refetch brings a usable key, as before.
-            public_key_der: crate::util::pem::public_key_der(&input.public_key_pem)
-                .unwrap_or_else(|| input.public_key_pem.clone().into_bytes()),
+            public_key_der: if input.keep_key || key_kept {
+                crate::util::pem::public_key_der(&input.public_key_pem)
+                    .unwrap_or_else(|| input.public_key_pem.clone().into_bytes())
+            } else {
+                Vec::new()
+            },
             fetched_ms: now,
         };
         accounts::put_remote_actor(tx, &actor)?;

@@ -600,10 +600,11 @@ pub async fn calibrate(
     Ok(calibration)
 }
 
-/// A public key of the shape and size real actors have (an RSA-2048 SPKI: the actor record's
-/// largest field) with a random modulus of its own, as every real actor's key differs: a
-/// shared key would be learnt by the dictionary and make actors look smaller than they are.
-/// Nothing verifies with it.
+/// A public key of the shape and size real actors have (an RSA-2048 SPKI) with a random
+/// modulus of its own, as every real actor's key differs: a shared key would be learnt by the
+/// dictionary and make actors look smaller than they are. The calibration's authors come as a
+/// relay's do and never sign, so their keys are not stored (`ActorInput::keep_key`): one
+/// stored key (the relay's) is too small a share to calibrate. Nothing verifies with it.
 fn stand_in_key() -> String {
     // SEQUENCE, rsaEncryption, BIT STRING, RSAPublicKey SEQUENCE, INTEGER of 257 bytes.
     const HEAD: [u8; 33] = [

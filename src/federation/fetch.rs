@@ -146,13 +146,30 @@ pub async fn get_json(
     Ok((value, fetched.final_url))
 }
 
-/// Fetches an actor document and stores the account; returns its id.
+/// Fetches an actor document and stores the account; returns its id. Its key is stored only
+/// if it was before (`ActorInput::keep_key`).
 pub async fn fetch_actor(app: &App, uri: &str) -> Result<AccountId, FederationError> {
+    fetch_actor_keeping(app, uri, false).await
+}
+
+/// `fetch_actor` for the signer of a request we check: its key is stored.
+pub async fn fetch_signer(app: &App, uri: &str) -> Result<AccountId, FederationError> {
+    fetch_actor_keeping(app, uri, true).await
+}
+
+async fn fetch_actor_keeping(
+    app: &App,
+    uri: &str,
+    keep_key: bool,
+) -> Result<AccountId, FederationError> {
     let (value, final_url) = get_json(app, uri, true).await?;
     let Object::Actor(actor) = vocab::parse(&value, parse_options(app))? else {
         return Err(FederationError::refused(format!("{uri} is not an actor")));
     };
-    let input = actor_input(&actor, final_url.as_str())?;
+    let input = ActorInput {
+        keep_key,
+        ..actor_input(&actor, final_url.as_str())?
+    };
     Ok(app.run(move |app| remote::upsert_actor(app, input)).await?)
 }
 
@@ -197,6 +214,7 @@ pub fn actor_input(
         url: actor.url.clone(),
         key_id: key.id.clone(),
         public_key_pem: key.pem.clone(),
+        keep_key: false,
         published_ms: actor.published_ms,
         avatar_url: actor.avatar_url.clone(),
         header_url: actor.header_url.clone(),

@@ -696,9 +696,13 @@ async fn create(
 fn update(actor: AccountId, activity: &Activity) -> Result<Op, FederationError> {
     match &activity.object {
         ObjectRef::Embedded(object) => match object.as_ref() {
-            Object::Actor(updated) if updated.id == activity.actor => Ok(Op::UpsertActor(
-                Box::new(fetch::actor_input(updated, &activity.actor)?),
-            )),
+            // Pushed by the actor itself, signed: its key is kept.
+            Object::Actor(updated) if updated.id == activity.actor => {
+                Ok(Op::UpsertActor(Box::new(ActorInput {
+                    keep_key: true,
+                    ..fetch::actor_input(updated, &activity.actor)?
+                })))
+            }
             Object::Note(note)
                 if note.attributed_to == activity.actor
                     && vocab::same_origin(&note.id, &activity.actor) =>

@@ -90,20 +90,34 @@ async fn lookup_key(
 ) -> Result<(PublicKey, String, u64), FederationError> {
     // Mastodon's key ids are `actor#main-key`; others fetch to the actor or to a key with an owner.
     let actor_uri = key_id.split('#').next().unwrap_or(key_id).to_string();
-    let mut account = match remote::actor_by_uri(app, &actor_uri)? {
-        Some((account, _)) if !refresh => Some(account.id),
+    // An actor known without its key (one that had not signed to us before: only signers'
+    // keys are stored) is fetched as an unknown one is.
+    let known = remote::actor_by_uri(app, &actor_uri)?;
+    let mut account = match &known {
+        Some((account, actor)) if !refresh && !actor.public_key_der.is_empty() => Some(account.id),
         _ => None,
     };
     if account.is_none() {
-        account = Some(match fetch::fetch_actor(app, &actor_uri).await {
+        account = Some(match fetch::fetch_signer(app, &actor_uri).await {
             Ok(id) => id,
+            // Its own origin says a known actor is gone for good (Mastodon answers 410 for a
+            // deleted account): that is the `Delete` whose signature cannot be checked any more
+            // for an actor whose key was never stored.
+            Err(FederationError::Status {
+                http_status: 410, ..
+            }) if known.is_some() => {
+                let (account, _) = known.expect("matched");
+                app.run(move |app| remote::delete_actor(app, account.id))
+                    .await?;
+                return Err(FederationError::refused("the signer's actor is gone"));
+            }
             Err(_) if actor_uri != key_id => {
                 let (value, _) = fetch::get_json(app, key_id, true).await?;
                 let owner = value["owner"]
                     .as_str()
                     .ok_or_else(|| FederationError::refused("key without owner"))?
                     .to_string();
-                fetch::fetch_actor(app, &owner).await?
+                fetch::fetch_signer(app, &owner).await?
             }
             Err(error) => return Err(error),
         });

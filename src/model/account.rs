@@ -144,6 +144,7 @@ pub struct RemoteActor {
     /// or PKCS#1 for an `RSA PUBLIC KEY`; `sig::PublicKey::from_der` reads both. A PEM that
     /// did not decode is kept as its text, which never verifies. PEM text until schema
     /// version 3: DER is three quarters of its size and not base64, which zstd cannot shrink.
+    /// Empty for an actor that never signed to us (`app::remote::ActorInput::keep_key`).
     #[serde(with = "serde_bytes")]
     pub public_key_der: Vec<u8>,
     /// When the document was last fetched or pushed to us.

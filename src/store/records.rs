@@ -390,8 +390,9 @@ impl Record for model::Status {
 impl Record for model::RemoteActor {
     const KIND: &'static str = "remote_actor";
     fn check(&self) -> Result<(), &'static str> {
-        if self.uri.is_empty() || self.inbox.is_empty() || self.public_key_der.is_empty() {
-            return Err("remote actor without id, inbox or key");
+        // The key may be empty: only signers' keys are kept (`app::remote::ActorInput`).
+        if self.uri.is_empty() || self.inbox.is_empty() || self.key_id.is_empty() {
+            return Err("remote actor without id, inbox or key id");
         }
         Ok(())
     }
