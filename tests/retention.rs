@@ -153,6 +153,7 @@ async fn untouched_remote_statuses_expire_and_touched_ones_stay() {
     .unwrap();
     assert!(report.contains("statusid_status"), "{report}");
     assert!(report.contains("bytes/day"), "{report}");
+    assert!(report.contains("bytes on disk"), "{report}");
     let metrics = server.get("/metrics", None).await;
     let text = metrics.json.as_str().unwrap().to_string();
     assert!(

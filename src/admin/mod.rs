@@ -651,10 +651,11 @@ fn database_stats(app: &App, json: bool) -> Result<String, AdminError> {
     let stored_bytes: u64 = stats.tables.iter().map(|table| table.stored_bytes).sum();
     let _ = writeln!(
         out,
-        "{} tables, {entries} entries, {stored_bytes} bytes stored; file {} is {} bytes",
+        "{} tables, {entries} entries, {stored_bytes} bytes stored; file {} is {} bytes long, {} on disk",
         stats.tables.len(),
         app.config.database_path().display(),
-        stats.file_bytes
+        stats.file_bytes,
+        stats.disk_bytes
     );
     Ok(out)
 }

@@ -522,6 +522,14 @@ pub fn report(app: &App, now_ms: u64, days: u64) -> Result<String, AppError> {
         );
     }
     let _ = writeln!(out, "all tables: {total_growth:+} bytes/day");
+    // The file as it is now: its length counts the hole redb leaves when it grows the file,
+    // its disk use does not (`growth::disk_bytes`).
+    if let (Ok(length), Ok(disk)) = (app.store.file_bytes(), app.store.file_disk_bytes()) {
+        let _ = writeln!(
+            out,
+            "database file now: {length} bytes long, {disk} bytes on disk"
+        );
+    }
     if let Some(allocated) = samples
         .iter()
         .find(|sample| sample.day_ms == last_day && sample.table == growth::ALLOCATED)

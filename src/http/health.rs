@@ -138,6 +138,12 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             file.len()
         );
     }
+    if let Ok(disk) = crate::store::growth::disk_bytes(&app.config.database_path()) {
+        let _ = writeln!(
+            out,
+            "# HELP skerry_database_disk_bytes Disk the database file takes (its blocks, as du counts; its length also counts the hole redb leaves when it grows the file).\n# TYPE skerry_database_disk_bytes gauge\nskerry_database_disk_bytes {disk}"
+        );
+    }
     let _ = writeln!(
         out,
         "# HELP skerry_storage_allocated_bytes Bytes allocated in the database file, at the last budget check or daily sample.\n# TYPE skerry_storage_allocated_bytes gauge\nskerry_storage_allocated_bytes {}",

@@ -71,6 +71,21 @@ impl Store {
         Ok(std::fs::metadata(&self.path)?.len())
     }
 
+    /// What the database file takes on disk (`disk_bytes`).
+    pub fn file_disk_bytes(&self) -> Result<u64, StoreError> {
+        Ok(disk_bytes(&self.path)?)
+    }
+}
+
+/// What a file takes on disk, as `du` counts it: its blocks (`st_blocks`, 512-byte units).
+/// redb grows its file with `set_len`, so the part past the pages it has written is a hole
+/// that takes no disk; the file's length counts it, this does not.
+pub fn disk_bytes(path: &std::path::Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(path)?.blocks() * 512)
+}
+
+impl Store {
     /// Counts every table now and stores it as the sample of the day of `now_ms`.
     pub fn sample_growth(&self, now_ms: u64) -> Result<Vec<Sample>, StoreError> {
         struct Collect<'t> {

@@ -30,7 +30,9 @@ pub struct TableStats {
 #[derive(Clone, Debug, Serialize)]
 pub struct DatabaseStats {
     pub tables: Vec<TableStats>,
+    /// The file's length, and what it takes on disk (`growth::disk_bytes`).
     pub file_bytes: u64,
+    pub disk_bytes: u64,
 }
 
 impl Store {
@@ -65,7 +67,11 @@ impl Store {
             Ok::<_, StoreError>(collect.tables)
         })?;
         let file_bytes = std::fs::metadata(path)?.len();
-        Ok(DatabaseStats { tables, file_bytes })
+        Ok(DatabaseStats {
+            tables,
+            file_bytes,
+            disk_bytes: super::growth::disk_bytes(path)?,
+        })
     }
 
     /// Writes a consistent copy of the database to `destination` (which must not exist)
