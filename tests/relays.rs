@@ -297,6 +297,24 @@ async fn wait_federated(server: &Server, user: &User, count: usize) -> Vec<Strin
     }
 }
 
+/// Waits until the inbound worker has taken everything off the queue.
+async fn drained(server: &Server) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while server
+        .app
+        .store
+        .read(skerry::store::queues::count_inbound)
+        .unwrap()
+        > 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue stays full"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn admin(server: &Server) -> User {
     server
         .user_with_role("admin", Role::Admin, "read write admin:read admin:write")
@@ -450,6 +468,54 @@ async fn a_mastodon_style_relay_is_subscribed_accepted_and_its_posts_reach_the_f
             .iter()
             .any(|content| content.contains("spam via relay")),
         "{contents:?}"
+    );
+
+    // A forwarded Delete is believed only when the post's origin says it is gone.
+    let delete_of = |object: &Value, n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/users/carol#deletes/{n}", origin.base),
+            "type": "Delete",
+            "actor": author.id,
+            "object": {"id": object["id"], "type": "Tombstone"},
+            "to": [PUBLIC],
+        })
+    };
+    assert_eq!(
+        deliver(&server, &relay, "/inbox", &delete_of(&second, 1)).await,
+        StatusCode::ACCEPTED
+    );
+    drained(&server).await;
+    assert_eq!(federated(&server, &viewer).await.len(), 3);
+    origin
+        .documents
+        .lock()
+        .unwrap()
+        .remove("/users/carol/statuses/2");
+    assert_eq!(
+        deliver(&server, &relay, "/inbox", &delete_of(&second, 2)).await,
+        StatusCode::ACCEPTED
+    );
+    drained(&server).await;
+    let contents = federated(&server, &viewer).await;
+    assert_eq!(contents.len(), 2, "{contents:?}");
+    assert!(
+        !contents
+            .iter()
+            .any(|content| content.contains("as a create")),
+        "{contents:?}"
+    );
+    // A Delete of a post we never stored costs no fetch.
+    let fetches = origin.gets.load(std::sync::atomic::Ordering::Relaxed);
+    let never = json!({"id": format!("{}/users/carol/statuses/99", origin.base)});
+    assert_eq!(
+        deliver(&server, &relay, "/inbox", &delete_of(&never, 3)).await,
+        StatusCode::ACCEPTED
+    );
+    drained(&server).await;
+    assert_eq!(
+        origin.gets.load(std::sync::atomic::Ordering::Relaxed),
+        fetches
     );
 
     // Unsubscribing sends the Undo of the Follow to the relay's inbox.

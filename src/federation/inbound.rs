@@ -971,9 +971,12 @@ async fn relay_content(
     carried: &HashMap<String, Note>,
     budget: &mut usize,
 ) -> Result<Op, FederationError> {
+    if forwarded && activity.kind == ActivityKind::Delete {
+        return relayed_delete(app, activity, budget).await;
+    }
     if !matches!(activity.kind, ActivityKind::Create | ActivityKind::Announce) {
         return Err(FederationError::refused(
-            "a relay forwards only Create and Announce",
+            "a relay forwards only Create, Announce and Delete",
         ));
     }
     let target = object_id(activity)?;
@@ -999,6 +1002,59 @@ async fn relay_content(
         relay_id,
         target,
         post,
+    })
+}
+
+/// A `Delete` of a post or an account that a relay forwards (Mastodon sends its Deletes of
+/// public posts to relays too, with a JSON-LD signature by the author, which Skerry does not
+/// check: it keeps no key of authors that never signed to it). Believed only if the object's
+/// own origin says it is gone: 404 or 410 for a post (Mastodon and GoToSocial answer 404 for
+/// a deleted status), 410 for an account, or a `Tombstone`. Only what we have is fetched, so
+/// a stream of relayed Deletes of posts and accounts we never stored costs no fetch.
+async fn relayed_delete(
+    app: &App,
+    activity: &Activity,
+    budget: &mut usize,
+) -> Result<Op, FederationError> {
+    let target = object_id(activity)?;
+    if !vocab::same_origin(&target, &activity.actor) {
+        return Err(FederationError::refused(
+            "a Delete of another origin's object",
+        ));
+    }
+    let Some((account, _)) = remote::actor_by_uri(app, &activity.actor)? else {
+        return Ok(Op::Nothing);
+    };
+    let of_actor = target == activity.actor;
+    if !of_actor && !is_known(app, &target)? {
+        return Ok(Op::Nothing);
+    }
+    if *budget == 0 {
+        return Err(FederationError::refused("fetch budget spent"));
+    }
+    *budget -= 1;
+    match fetch::get_json(app, &target, true).await {
+        Err(FederationError::Status {
+            http_status: 410, ..
+        }) => {}
+        Err(FederationError::Status {
+            http_status: 404, ..
+        }) if !of_actor => {}
+        Ok((value, _)) if value.get("type").and_then(Value::as_str) == Some("Tombstone") => {}
+        Ok(_) => {
+            return Err(FederationError::refused(
+                "a relayed Delete of what its origin still serves",
+            ));
+        }
+        Err(error) => return Err(error),
+    }
+    Ok(if of_actor {
+        Op::DeleteActor(account.id)
+    } else {
+        Op::DeleteUri {
+            actor: account.id,
+            uri: target,
+        }
     })
 }
 
