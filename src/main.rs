@@ -626,7 +626,6 @@ async fn capacity(
             measured.bytes_per_seen_activity
         );
         println!("bytes_per_tombstone = {:.1}", measured.bytes_per_tombstone);
-        println!("bytes_per_boost = {:.1}", measured.bytes_per_boost);
         println!("bytes_per_media = {:.1}", measured.bytes_per_media);
         println!("dictionary_bytes = {:.1}", measured.dictionary_bytes);
         println!("rss_base_bytes = {:.1}", measured.rss_base_bytes);

@@ -159,3 +159,53 @@ fn relays_are_added_listed_and_removed_on_a_stopped_server() {
     assert!(list.contains("1 relay(s)"), "{list}");
     assert!(skerry(&["db", "check", "--data", data]).status.success());
 }
+
+#[test]
+fn capacity_calibrates_and_plans() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let output = skerry(&["capacity", "--calibrate", "--data", data.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let value = |key: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    // What the 40-day simulation's tables take (README, "Where it stands": ~190 B per status
+    // for the status tables, ~420 B per account), with room for another machine's pages; a
+    // measure taken across the dictionary rewrite read about half of it.
+    let status = value("bytes_per_status");
+    assert!((140.0..=300.0).contains(&status), "{text}");
+    let account = value("bytes_per_account");
+    assert!((250.0..=700.0).contains(&account), "{text}");
+    assert!(value("bytes_per_seen_activity") > 0.0, "{text}");
+    assert!(value("cpu_us_per_activity") > 0.0, "{text}");
+    let calibration = directory.path().join("calibration.toml");
+    std::fs::write(&calibration, &text).unwrap();
+    let profile = directory.path().join("profile.toml");
+    std::fs::write(
+        &profile,
+        "relay_activities_per_day = 3000\nretention_days = 7\nremote_accounts_active = 2850\n",
+    )
+    .unwrap();
+    let output = skerry(&[
+        "capacity",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--calibration",
+        calibration.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("steady-state disk"));
+}

@@ -9,20 +9,30 @@
 //! with a GoToSocial-like schema, and in Skerry with all its indexes, by allocated bytes, by
 //! disk use and by file length.
 //!
-//! Every simulated actor has a public key of its own (random, of a real key's shape), as real
-//! peers do: a dictionary cannot learn them.
+//! Traffic comes as from a Mastodon-style relay, through Skerry's relay path: the relay
+//! forwards each author's Create, Announce and Delete with its own signature, and the server
+//! fetches each post from its origin and each author's actor document, from servers this
+//! tool runs on loopback (127.0.0.1 only: a port per simulated host; the server runs in
+//! allowlist mode with only 127.0.0.1 allowed, so the links and media URLs of the fixtures'
+//! posts are never fetched). The authors the local user follows deliver to it themselves,
+//! signed. Every simulated actor has a public key of its own (random, of a real key's shape),
+//! as real peers do: a dictionary cannot learn them, and the server keeps only the keys of
+//! actors that sign to it.
 //!
 //! Statuses are the Notes of `../shared/fixtures/activitypub` (all software), each sent again
-//! under new ids by authors drawn from a skewed pool, as a relay delivers them: mostly
-//! Creates, some Announces of earlier statuses, a few Deletes. One local user follows a few
-//! authors, so part of the traffic is touched and must survive retention.
+//! under new ids by authors drawn from a skewed pool: mostly Creates, some Announces of
+//! earlier statuses (a relay's makes no reblog: only its seen record), a few Deletes (the
+//! post's origin then answers 404). One local user follows a few authors, so part of the
+//! traffic is touched and must survive retention.
 //!
 //! Usage: `cargo run --release -p skerry-simulate -- [--days N] [--per-day N]
 //! [--retention-days N] [--budget-bytes N] [--fixtures DIR] [--out DIR] [--runs off,on,budget]
 //! [--no-planner] [--fail-over-budget]`
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -195,8 +205,160 @@ impl Random {
     }
 }
 
-fn author_uri(index: usize) -> String {
-    format!("https://host{}.example/users/author{index}", index % HOSTS)
+/// Documents the simulated servers serve, by URL.
+type Documents = Arc<Mutex<HashMap<String, Value>>>;
+
+/// The simulated authors' servers and the relay, on loopback: a listener per host on
+/// 127.0.0.1, each its own origin (its own port), answering GETs from one map of documents
+/// by URL: the actor documents, and each post from when it is sent until the server has
+/// fetched it. After that a post is 404, as a deleted one is: the server asks again only to
+/// check a relayed Delete.
+struct Origins {
+    hosts: Vec<String>,
+    relay: String,
+    documents: Documents,
+    _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Origins {
+    async fn start(hosts: usize) -> anyhow::Result<Origins> {
+        let documents: Documents = Arc::default();
+        let mut bases = Vec::new();
+        let mut shutdown = Vec::new();
+        for _ in 0..=hosts {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let router = axum::Router::new()
+                .fallback(serve_document)
+                .with_state((documents.clone(), base.clone()));
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+            bases.push(base);
+            shutdown.push(stop);
+        }
+        let relay = bases.pop().expect("one more than the hosts");
+        Ok(Origins {
+            hosts: bases,
+            relay,
+            documents,
+            _shutdown: shutdown,
+        })
+    }
+
+    fn author_uri(&self, index: usize) -> String {
+        format!(
+            "{}/users/author{index}",
+            self.hosts[index % self.hosts.len()]
+        )
+    }
+
+    /// The relay's inbox (what the admin subscribes to) and its actor.
+    fn relay_inbox(&self) -> String {
+        format!("{}/inbox", self.relay)
+    }
+
+    fn relay_actor(&self) -> String {
+        format!("{}/actor", self.relay)
+    }
+
+    fn publish(&self, id: &str, document: Value) {
+        self.documents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.to_string(), document);
+    }
+
+    fn unpublish(&self, id: &str) {
+        self.documents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
+    /// Publishes the actor documents of the authors `0..count` and of the relay.
+    fn publish_actors(&self, count: usize) {
+        for index in 0..count {
+            let uri = self.author_uri(index);
+            let host = &self.hosts[index % self.hosts.len()];
+            self.publish(
+                &uri,
+                actor_document(
+                    &uri,
+                    host,
+                    "Person",
+                    &format!("author{index}"),
+                    &format!("Author number {index}"),
+                    &public_key_pem(index),
+                ),
+            );
+        }
+        let relay = self.relay_actor();
+        self.publish(
+            &relay,
+            actor_document(
+                &relay,
+                &self.relay,
+                "Application",
+                "relay",
+                "",
+                &public_key_pem(usize::MAX),
+            ),
+        );
+    }
+}
+
+/// An actor document as Mastodon serves one (the fields Skerry stores).
+fn actor_document(
+    uri: &str,
+    host: &str,
+    kind: &str,
+    name: &str,
+    display: &str,
+    pem: &str,
+) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": uri,
+        "type": kind,
+        "preferredUsername": name,
+        "name": display,
+        "summary": "<p>Posting about things I like, mostly photos and links.</p>",
+        "inbox": format!("{uri}/inbox"),
+        "outbox": format!("{uri}/outbox"),
+        "followers": format!("{uri}/followers"),
+        "endpoints": {"sharedInbox": format!("{host}/inbox")},
+        "url": format!("{host}/@{name}"),
+        "publicKey": {"id": format!("{uri}#main-key"), "owner": uri, "publicKeyPem": pem},
+    })
+}
+
+async fn serve_document(
+    axum::extract::State((documents, base)): axum::extract::State<(Documents, String)>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let found = documents
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&format!("{base}{}", uri.path()))
+        .cloned();
+    match found {
+        Some(document) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/activity+json",
+            )],
+            document.to_string(),
+        )
+            .into_response(),
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn iso(ms: u64) -> String {
@@ -235,13 +397,15 @@ fn note_from(template: &Value, author: &str, serial: u64, ms: u64) -> Value {
     note
 }
 
-/// A config for one run: its own data directory, outbound requests paused (a stale actor's
-/// refresh fails at once and the stored one is used, as when its server is down).
+/// A config for one run: its own data directory; fetches may reach the loopback servers
+/// (`allow_private_networks`) and nothing else (`allowlist_mode`, 127.0.0.1 the one domain
+/// allowed, in `run`): the fixtures' posts link to real hosts.
 fn config(directory: &Path, retention_days: u64, budget_bytes: u64) -> anyhow::Result<Config> {
     let environment = [
         ("SKERRY_SERVER_HOST", "skerry.example"),
         ("SKERRY_SERVER_SCHEME", "https"),
-        ("SKERRY_FEDERATION_OUTBOUND", "false"),
+        ("SKERRY_FEDERATION_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("SKERRY_FEDERATION_ALLOWLIST_MODE", "true"),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_string(), value.to_string()))
@@ -307,68 +471,10 @@ async fn ingest(app: &App, signer: &str, body: &Value) -> bool {
     inbound::apply_one(app, &item).await.is_ok()
 }
 
-/// The stand-in for a relay subscription: a remote account that follows every author, so
-/// the inbound path stores their posts (`inbound::is_wanted` keeps posts of followed authors).
-/// Relay ingestion proper comes with issue 6; its follows are not local, so retention treats
-/// these posts as untouched, as it will relay content.
-const RELAY_ACTOR: &str = "https://relay.example/actor";
-
-/// Makes an author known as a fetch of its actor document would, followed by the relay.
-async fn ensure_author(app: &App, index: usize) -> anyhow::Result<()> {
-    let uri = author_uri(index);
-    let known = {
-        let uri = uri.clone();
-        app.run(move |app| remote::actor_by_uri(app, &uri)).await?
-    };
-    if known.is_some() {
-        return Ok(());
-    }
-    let host = format!("host{}.example", index % HOSTS);
-    let input = remote::ActorInput {
-        username: format!("author{index}"),
-        display_name: format!("Author number {index}"),
-        note_html: "<p>Posting about things I like, mostly photos and links.</p>".into(),
-        inbox: format!("https://{host}/users/author{index}/inbox"),
-        shared_inbox: Some(format!("https://{host}/inbox")),
-        followers: Some(format!("{uri}/followers")),
-        url: Some(format!("https://{host}/@author{index}")),
-        key_id: format!("{uri}#main-key"),
-        public_key_pem: public_key_pem(index),
-        host,
-        uri,
-        ..remote::ActorInput::default()
-    };
-    app.run(move |app| {
-        let author = remote::upsert_actor(app, input)?;
-        // Retention prunes the stand-in too when no author is left: made again as needed.
-        let relay = match remote::account_by_uri(app, RELAY_ACTOR)? {
-            Some(relay) => relay,
-            None => remote::upsert_actor(app, relay_input())?,
-        };
-        let id = app.next_id();
-        Ok(app
-            .store
-            .write(|tx| skerry::store::Edge::FOLLOW.add(tx, relay.0, author.0, id))?)
-    })
-    .await?;
-    Ok(())
-}
-
-fn relay_input() -> remote::ActorInput {
-    remote::ActorInput {
-        uri: RELAY_ACTOR.into(),
-        username: "relay".into(),
-        host: "relay.example".into(),
-        inbox: "https://relay.example/inbox".into(),
-        key_id: format!("{RELAY_ACTOR}#main-key"),
-        public_key_pem: public_key_pem(usize::MAX),
-        ..remote::ActorInput::default()
-    }
-}
-
 async fn run(
     name: &str,
     options: &Options,
+    origins: &Origins,
     notes: &[Value],
     retention_days: u64,
     budget_bytes: u64,
@@ -379,8 +485,6 @@ async fn run(
     let database_path = config.database_path();
     skerry::util::time::set_manual_ms(START_MS);
     let app = App::open(config)?;
-    app.run(|app| remote::upsert_actor(app, relay_input()).map(drop))
-        .await?;
     // The local user, following the most active authors.
     let local = app
         .run(|app| {
@@ -395,21 +499,26 @@ async fn run(
         .0
         .id;
     let authors_pool = options.per_day.max(100);
-    // The local user follows the relay stand-in (as an admin subscribes to a relay), which
-    // also keeps retention from pruning it.
+    // The admin allows the loopback servers (and so nothing else), subscribes to the relay,
+    // and the relay accepts (its Follow is not sent: this tool has no delivery worker).
+    let (relay_inbox, relay_actor) = (origins.relay_inbox(), origins.relay_actor());
     app.run(move |app| {
-        let relay = remote::account_by_uri(app, RELAY_ACTOR)?.expect("made above");
-        skerry::app::relationships::follow(app, local, relay)?;
-        remote::answer_our_follow(app, local, relay, true)
+        use skerry::app::admin::Actor;
+        skerry::app::domains::allow_domain(app, Actor::Operator, "127.0.0.1")?;
+        let (relay, _) = skerry::app::relays::add(app, Actor::Operator, &relay_inbox)?;
+        skerry::app::relays::answer(app, relay.relay.id, &relay_actor, true)?;
+        Ok(())
     })
     .await?;
+    // The followed authors: fetched when the local user followed them, their keys with
+    // their first signed delivery (the Accept).
     for index in authors_pool - FOLLOWED..authors_pool {
-        ensure_author(&app, index).await?;
-        let uri = author_uri(index);
+        let account = skerry::federation::fetch::fetch_signer(&app, &origins.author_uri(index))
+            .await
+            .map_err(|error| anyhow::anyhow!("author {index}: {error}"))?;
         app.run(move |app| {
-            let (account, _) = remote::actor_by_uri(app, &uri)?.expect("just stored");
-            skerry::app::relationships::follow(app, local, account.id)?;
-            remote::answer_our_follow(app, local, account.id, true)
+            skerry::app::relationships::follow(app, local, account)?;
+            remote::answer_our_follow(app, local, account, true)
         })
         .await?;
     }
@@ -442,8 +551,10 @@ async fn run(
             skerry::util::time::set_manual_ms(now);
             // Skewed: a few authors post a lot, most post rarely.
             let author = (authors_pool as f64 * random.unit().powi(3)) as usize;
-            ensure_author(&app, author).await?;
-            let actor = author_uri(author);
+            let actor = origins.author_uri(author);
+            // Who the activity is by: the author, or for a Delete the post's.
+            let mut by = author;
+            let mut published = None;
             serial += 1;
             let dice = random.next() % 100;
             let activity = if dice < 10 && !recent.is_empty() {
@@ -460,8 +571,9 @@ async fn run(
                 })
             } else if dice < 13 && !recent.is_empty() {
                 let index = (random.next() as usize) % recent.len();
-                let (object, by) = recent.swap_remove(index);
-                let actor = author_uri(by);
+                let (object, author) = recent.swap_remove(index);
+                by = author;
+                let actor = origins.author_uri(by);
                 json!({
                     "@context": "https://www.w3.org/ns/activitystreams",
                     "id": format!("{object}#delete"),
@@ -480,6 +592,9 @@ async fn run(
                 if recent.len() > 5_000 {
                     recent.swap_remove(0);
                 }
+                let id = note["id"].as_str().unwrap_or_default().to_string();
+                origins.publish(&id, note.clone());
+                published = Some(id);
                 json!({
                     "@context": "https://www.w3.org/ns/activitystreams",
                     "id": format!("{actor}/statuses/{serial}/activity"),
@@ -491,9 +606,17 @@ async fn run(
                     "object": note,
                 })
             };
-            let signer = activity["actor"].as_str().unwrap_or_default().to_string();
+            // Followed authors deliver themselves; the rest comes forwarded by the relay.
+            let signer = if by >= authors_pool - FOLLOWED {
+                activity["actor"].as_str().unwrap_or_default().to_string()
+            } else {
+                origins.relay_actor()
+            };
             if !ingest(&app, &signer, &activity).await {
                 result.refused += 1;
+            }
+            if let Some(id) = published {
+                origins.unpublish(&id);
             }
             let file_bytes = std::fs::metadata(&database_path)?.len();
             if file_bytes > file_bytes_last {
@@ -540,7 +663,7 @@ async fn run(
         let measured = Day {
             day: day + 1,
             file_bytes: stats.file_bytes,
-            disk_bytes: disk_bytes(&database_path)?,
+            disk_bytes: skerry::store::growth::disk_bytes(&database_path)?,
             allocated_bytes: app.store.allocated_bytes()?,
             statuses: entries("statusid_status"),
             accounts: entries("accountid_account"),
@@ -621,12 +744,6 @@ async fn run(
             .collect::<Vec<_>>()
     );
     Ok(result)
-}
-
-/// What a file occupies on disk: its allocated blocks (`st_blocks`, in 512-byte units).
-fn disk_bytes(path: &Path) -> anyhow::Result<u64> {
-    use std::os::unix::fs::MetadataExt;
-    Ok(std::fs::metadata(path)?.blocks() * 512)
 }
 
 /// Process CPU time (user + system) in seconds, from `/proc/self/stat` (0 elsewhere).
@@ -921,6 +1038,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let notes = fixture_notes(&options.fixtures)?;
     eprintln!("{} fixture Notes", notes.len());
+    let origins = Origins::start(HOSTS).await?;
+    origins.publish_actors(options.per_day.max(100));
     let mut runs = Vec::new();
     for name in &options.runs {
         let (retention, budget) = match name.as_str() {
@@ -933,7 +1052,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("budget run skipped: no --budget-bytes");
             continue;
         }
-        runs.push(run(name, &options, &notes, retention, budget).await?);
+        runs.push(run(name, &options, &origins, &notes, retention, budget).await?);
     }
     let mut csv = String::from("run,day,file_bytes,allocated_bytes,statuses,accounts,disk_bytes\n");
     for run in &runs {
@@ -1139,7 +1258,7 @@ mod tests {
             "attributedTo": "https://a.example/users/x", "inReplyTo": "https://b.example/1",
             "tag": [{"type": "Mention", "href": "https://c.example/u"}, {"type": "Hashtag", "name": "#x"}],
         });
-        let author = author_uri(7);
+        let author = "http://127.0.0.1:8/users/author7".to_string();
         let note = note_from(&template, &author, 42, START_MS);
         assert_eq!(note["id"], format!("{author}/statuses/42"));
         assert_eq!(note["attributedTo"], author);
