@@ -761,6 +761,31 @@ async fn stored_key(server: &Server, actor_uri: &str) -> Option<Vec<u8>> {
         .map(|(_, actor)| actor.public_key_der)
 }
 
+/// When a remote account was suspended (or deleted), by its actor id.
+async fn suspended_ms(server: &Server, actor_uri: &str) -> Option<u64> {
+    let uri = actor_uri.to_string();
+    server
+        .app
+        .run(move |app| {
+            let (account, _) = skerry::app::remote::actor_by_uri(app, &uri)?.unwrap();
+            Ok(account.suspended_ms)
+        })
+        .await
+        .unwrap()
+}
+
+/// Makes `actor` known as a search with `resolve` does (a fetch of its document).
+async fn found_by_search(server: &Server, user: &User, actor: &Actor) {
+    let reply = server
+        .get(
+            &format!("/api/v2/search?resolve=true&type=accounts&q={}", actor.id),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert_eq!(reply.json["accounts"].as_array().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn an_actor_known_without_its_key_is_fetched_when_it_signs_and_removed_when_gone() {
     let server = permissive_server().await;
@@ -772,14 +797,7 @@ async fn an_actor_known_without_its_key_is_fetched_when_it_signs_and_removed_whe
     // Found by a search, as a relay's authors are found: they have not signed to us, and
     // their keys are not stored.
     for actor in [&carol, &dave] {
-        let reply = server
-            .get(
-                &format!("/api/v2/search?resolve=true&type=accounts&q={}", actor.id),
-                Some(&alice.token),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
-        assert_eq!(reply.json["accounts"].as_array().unwrap().len(), 1);
+        found_by_search(&server, &alice, actor).await;
         assert_eq!(stored_key(&server, &actor.id).await, Some(Vec::new()));
     }
     // Carol signs: her document is fetched for its key, which is kept from now on.
@@ -818,26 +836,14 @@ async fn an_actor_known_without_its_key_is_fetched_when_it_signs_and_removed_whe
     });
     let (status, text) = deliver(&server, &dave, &delete).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-    let dave_uri = dave.id.clone();
-    let suspended = server
-        .app
-        .run(move |app| {
-            let (account, _) = skerry::app::remote::actor_by_uri(app, &dave_uri)?.unwrap();
-            Ok(account.suspended_ms)
-        })
-        .await
-        .unwrap();
-    assert!(suspended.is_some(), "the gone actor is removed");
+    assert!(
+        suspended_ms(&server, &dave.id).await.is_some(),
+        "the gone actor is removed"
+    );
     // A 404 is not a deletion: erin's document missing for a moment refuses her request and
     // leaves her as she is.
     let erin = peer.actor("erin");
-    let reply = server
-        .get(
-            &format!("/api/v2/search?resolve=true&type=accounts&q={}", erin.id),
-            Some(&alice.token),
-        )
-        .await;
-    assert_eq!(reply.json["accounts"].as_array().unwrap().len(), 1);
+    found_by_search(&server, &alice, &erin).await;
     peer.documents.lock().unwrap().remove("/users/erin");
     let activity = create(
         &erin,
@@ -851,16 +857,7 @@ async fn an_actor_known_without_its_key_is_fetched_when_it_signs_and_removed_whe
     );
     let (status, text) = deliver(&server, &erin, &activity).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-    let erin_uri = erin.id.clone();
-    let erin_suspended = server
-        .app
-        .run(move |app| {
-            let (account, _) = skerry::app::remote::actor_by_uri(app, &erin_uri)?.unwrap();
-            Ok(account.suspended_ms)
-        })
-        .await
-        .unwrap();
-    assert_eq!(erin_suspended, None);
+    assert_eq!(suspended_ms(&server, &erin.id).await, None);
     assert_eq!(stored_key(&server, &erin.id).await, Some(Vec::new()));
 }
 
