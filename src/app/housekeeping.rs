@@ -523,11 +523,12 @@ pub fn report(app: &App, now_ms: u64, days: u64) -> Result<String, AppError> {
     }
     let _ = writeln!(out, "all tables: {total_growth:+} bytes/day");
     // The file as it is now: its length counts the hole redb leaves when it grows the file,
-    // its disk use does not (`growth::disk_bytes`).
-    if let (Ok(length), Ok(disk)) = (app.store.file_bytes(), app.store.file_disk_bytes()) {
+    // its disk use does not (`growth::FileSizes`).
+    if let Ok(sizes) = app.store.file_sizes() {
         let _ = writeln!(
             out,
-            "database file now: {length} bytes long, {disk} bytes on disk"
+            "database file now: {} bytes long, {} bytes on disk",
+            sizes.length, sizes.disk
         );
     }
     if let Some(allocated) = samples

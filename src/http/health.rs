@@ -131,17 +131,16 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
             "# HELP skerry_media_disk_free_bytes Free space on the data directory's disk.\n# TYPE skerry_media_disk_free_bytes gauge\nskerry_media_disk_free_bytes {free}"
         );
     }
-    if let Ok(file) = std::fs::metadata(app.config.database_path()) {
+    if let Ok(sizes) = app.store.file_sizes() {
         let _ = writeln!(
             out,
             "# HELP skerry_database_file_bytes Size of the database file.\n# TYPE skerry_database_file_bytes gauge\nskerry_database_file_bytes {}",
-            file.len()
+            sizes.length
         );
-    }
-    if let Ok(disk) = crate::store::growth::disk_bytes(&app.config.database_path()) {
         let _ = writeln!(
             out,
-            "# HELP skerry_database_disk_bytes Disk the database file takes (its blocks, as du counts; its length also counts the hole redb leaves when it grows the file).\n# TYPE skerry_database_disk_bytes gauge\nskerry_database_disk_bytes {disk}"
+            "# HELP skerry_database_disk_bytes Disk the database file takes (its blocks, as du counts; its length also counts the hole redb leaves when it grows the file).\n# TYPE skerry_database_disk_bytes gauge\nskerry_database_disk_bytes {}",
+            sizes.disk
         );
     }
     let _ = writeln!(

@@ -71,21 +71,10 @@ impl Store {
         Ok(std::fs::metadata(&self.path)?.len())
     }
 
-    /// What the database file takes on disk (`disk_bytes`).
-    pub fn file_disk_bytes(&self) -> Result<u64, StoreError> {
-        Ok(disk_bytes(&self.path)?)
+    /// The database file's length and what it takes on disk (`file_sizes`).
+    pub fn file_sizes(&self) -> Result<FileSizes, StoreError> {
+        Ok(file_sizes(&self.path)?)
     }
-}
-
-/// What a file takes on disk, as `du` counts it: its blocks (`st_blocks`, 512-byte units).
-/// redb grows its file with `set_len`, so the part past the pages it has written is a hole
-/// that takes no disk; the file's length counts it, this does not.
-pub fn disk_bytes(path: &std::path::Path) -> std::io::Result<u64> {
-    use std::os::unix::fs::MetadataExt;
-    Ok(std::fs::metadata(path)?.blocks() * 512)
-}
-
-impl Store {
     /// Counts every table now and stores it as the sample of the day of `now_ms`.
     pub fn sample_growth(&self, now_ms: u64) -> Result<Vec<Sample>, StoreError> {
         struct Collect<'t> {
@@ -235,4 +224,23 @@ mod tests {
         assert!(second.iter().any(|sample| sample.table == "owner_statusid"));
         assert_eq!(second.len(), names(&store).len());
     }
+}
+
+/// A file's length (what `ls -l` shows) and the disk it takes (what `du` counts: its blocks,
+/// `st_blocks` in 512-byte units). redb grows its file with `set_len`, so the part past the
+/// pages it has written is a hole that the length counts and the disk use does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileSizes {
+    pub length: u64,
+    pub disk: u64,
+}
+
+/// `FileSizes` of the file at `path`, from one `stat`.
+pub fn file_sizes(path: &std::path::Path) -> std::io::Result<FileSizes> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)?;
+    Ok(FileSizes {
+        length: metadata.len(),
+        disk: metadata.blocks() * 512,
+    })
 }

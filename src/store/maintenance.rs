@@ -30,7 +30,7 @@ pub struct TableStats {
 #[derive(Clone, Debug, Serialize)]
 pub struct DatabaseStats {
     pub tables: Vec<TableStats>,
-    /// The file's length, and what it takes on disk (`growth::disk_bytes`).
+    /// The file's length, and what it takes on disk (`growth::FileSizes`).
     pub file_bytes: u64,
     pub disk_bytes: u64,
 }
@@ -66,11 +66,11 @@ impl Store {
             schema::visit_tables(&mut collect)?;
             Ok::<_, StoreError>(collect.tables)
         })?;
-        let file_bytes = std::fs::metadata(path)?.len();
+        let sizes = super::growth::file_sizes(path)?;
         Ok(DatabaseStats {
             tables,
-            file_bytes,
-            disk_bytes: super::growth::disk_bytes(path)?,
+            file_bytes: sizes.length,
+            disk_bytes: sizes.disk,
         })
     }
 

@@ -663,7 +663,7 @@ async fn run(
         let measured = Day {
             day: day + 1,
             file_bytes: stats.file_bytes,
-            disk_bytes: skerry::store::growth::disk_bytes(&database_path)?,
+            disk_bytes: skerry::store::growth::file_sizes(&database_path)?.disk,
             allocated_bytes: app.store.allocated_bytes()?,
             statuses: entries("statusid_status"),
             accounts: entries("accountid_account"),
