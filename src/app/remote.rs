@@ -343,18 +343,7 @@ pub fn create_status_in(
             && !status.media_ids.is_empty()
             && accounts::get_counts(tx, input.author)?.followers > 0;
         statuses::insert_status(tx, &status, false)?;
-        super::cards::link(app, tx, &status)?;
-        super::emoji::record_remote(
-            app,
-            tx,
-            input.author,
-            id.0,
-            &input.emojis,
-            &[&status.content_html, &status.spoiler_text],
-        )?;
-        if let Some(poll) = &input.poll {
-            statuses::put_poll(tx, id, poll)?;
-        }
+        record_extras(app, tx, &status, &input.emojis, input.poll.as_ref())?;
         accounts::adjust_counts(tx, input.author, 1, 0, 0, Some(status.created_ms))?;
         if let Some(parent) = &parent {
             statuses::adjust_counts(tx, parent.id, 1, 0, 0)?;
@@ -372,6 +361,30 @@ pub fn create_status_in(
         }
         Ok(Some((id, followed.then(|| status.media_ids.clone()))))
     }
+}
+
+/// What a remote status brings beside its record, stored or edited: the link for its preview
+/// card, the custom emojis it uses, and its poll (with the counts its server reports).
+fn record_extras(
+    app: &App,
+    tx: &WriteTransaction,
+    status: &Status,
+    emojis: &[(String, String)],
+    poll: Option<&crate::model::Poll>,
+) -> Result<(), AppError> {
+    super::cards::link(app, tx, status)?;
+    super::emoji::record_remote(
+        app,
+        tx,
+        status.account_id,
+        status.id.0,
+        emojis,
+        &[&status.content_html, &status.spoiler_text],
+    )?;
+    if let Some(poll) = poll {
+        statuses::put_poll(tx, status.id, poll)?;
+    }
+    Ok(())
 }
 
 /// Applies an edit of a remote status by its author.
@@ -408,19 +421,8 @@ pub fn update_status_in(
     status.language = input.language;
     status.edited_ms = Some(edited_ms);
     statuses::update_status(tx, &status)?;
-    super::cards::link(app, tx, &status)?;
-    super::emoji::record_remote(
-        app,
-        tx,
-        input.author,
-        id.0,
-        &input.emojis,
-        &[&status.content_html, &status.spoiler_text],
-    )?;
     // An Update of a Question carries its current counts.
-    if let Some(poll) = &input.poll {
-        statuses::put_poll(tx, id, poll)?;
-    }
+    record_extras(app, tx, &status, &input.emojis, input.poll.as_ref())?;
     super::stream::pending(super::stream::Event::StatusUpdated { status: id });
     Ok(true)
 }
