@@ -476,12 +476,12 @@ fn marginal(before: (f64, f64), after: (f64, f64)) -> f64 {
     (after.0 - before.0) / entries
 }
 
-/// Measures the costs on this machine, in a scratch database under `scratch` (removed after).
-///
 /// The calibration's relay (never reached: outbound requests are off).
 const RELAY_ACTOR: &str = "https://relay.example/actor";
 const RELAY_INBOX: &str = "https://relay.example/inbox";
 
+/// Measures the costs on this machine, in a scratch database under `scratch` (removed after).
+///
 /// `CALIBRATION_ACTIVITIES` relay activities (posts, 10 % boosts, 3 % deletes, as
 /// `tools/simulate` sends); dictionaries are trained after the first third, as the
 /// housekeeping job would; the costs are what the second half (by new authors) added per
