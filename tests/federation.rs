@@ -389,8 +389,20 @@ async fn local_actions_become_signed_deliveries_to_remote_followers_only() {
         })
         .await
         .unwrap();
-    // Nobody remote follows alice yet: a post reaches no inbox.
+    // Nobody remote follows alice yet: a post reaches no inbox. The outbox worker handles its
+    // intent before the follows below; otherwise, on a loaded machine, it could fan the post
+    // out to followers that came after it.
     server.post_status(&alice, "nobody hears this").await;
+    for _ in 0..300 {
+        let pending = app
+            .store
+            .read(|tx| skerry::store::queues::peek_intents(tx, 1, 1 << 20))
+            .unwrap();
+        if pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let alice_id = alice.id;
     let answer = app
